@@ -1,0 +1,62 @@
+"""Shared building blocks for all tables: naming convention, audit columns, versioning."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import declared_attr
+from sqlmodel import Field, SQLModel
+
+# Constraint names are fixed so Alembic can alter tables the same way on SQLite and PostgreSQL.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Money = Decimal
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def money_field(
+    *, default: Any = ..., ge: Decimal | None = None, gt: Decimal | None = None, **kwargs: Any
+) -> Any:
+    """A NUMERIC(14,2) amount in kroner."""
+    return Field(default=default, max_digits=14, decimal_places=2, ge=ge, gt=gt, **kwargs)
+
+
+def enum_field(enum: type[Enum], *, default: Any = ..., length: int = 30, **kwargs: Any) -> Any:
+    """An enum stored as its Danish value in a VARCHAR column (no database enum type)."""
+    column_type = sa.Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
+    return Field(default=default, sa_type=column_type, **kwargs)
+
+
+# Who created and last changed a row, and when.
+class Audited(SQLModel):
+    created_at: datetime = Field(default_factory=utcnow, nullable=False)
+    created_by: str = Field(default="", max_length=100)
+    updated_at: datetime = Field(default_factory=utcnow, nullable=False)
+    updated_by: str = Field(default="", max_length=100)
+
+
+# Optimistic locking: a save from an outdated version fails instead of overwriting.
+class Versioned(Audited):
+    version: int = Field(default=1, nullable=False)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:  # noqa: N805
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]

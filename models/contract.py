@@ -1,0 +1,153 @@
+"""Contracts (one placement with one provider), their add-on services and price history."""
+
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import Versioned, enum_field, money_field
+from models.enums import (
+    ContractStatus,
+    NightCover,
+    Paragraph,
+    PriceCategory,
+    PriceChangeReason,
+    PriceUnit,
+    RegulationKind,
+)
+from models.types import DateIn, MoneyIn, NumberIn, OptionalTextIn, TextIn
+
+# The eight points of the standard-contract checklist (SPEC 4.6), in order, with Danish text.
+CHECKLIST_ITEMS: dict[str, str] = {
+    "chk_price_scope": "Månedspris med omfang og priser på tillægsydelser",
+    "chk_service_plan": "Ydelsesbeskrivelse og handleplan",
+    "chk_own_payment": "Borgerens egenbetaling",
+    "chk_data_agreement": "Databehandleraftale, tavshedspligt og oplysningspligt",
+    "chk_followup_dates": "Datoer for opfølgning og genforhandling",
+    "chk_notice": "Opsigelsesvarsel",
+    "chk_termination": "Betingelser for ophør",
+    "chk_no_change": "Ingen ændring af vilkår uden genforhandling",
+}
+
+
+# Fields of a contract, shared by input schemas and the table.
+class ContractBase(SQLModel):
+    case_ref: str = Field(min_length=1, max_length=50, index=True)
+    provider_id: int = Field(foreign_key="provider.id", index=True)
+    offer_id: int | None = Field(
+        default=None, foreign_key="offer.id", index=True, ondelete="SET NULL"
+    )
+    paragraph: Paragraph = enum_field(Paragraph, length=10)
+    start_date: date
+    end_date: date | None = None
+    price: Decimal = money_field(gt=Decimal(0))
+    price_unit: PriceUnit = enum_field(PriceUnit, default=PriceUnit.DAY, length=10)
+    price_base_date: date
+    regulation_kind: RegulationKind = enum_field(
+        RegulationKind, default=RegulationKind.FIXED_PCT, length=10
+    )
+    regulation_pct: Decimal = Field(
+        default=Decimal("2.00"), max_digits=6, decimal_places=3, ge=Decimal(-50), le=Decimal(50)
+    )
+    regulation_month: int = Field(default=1, ge=1, le=12)
+    regulation_day: int = Field(default=1, ge=1, le=31)
+    notice_days: int = Field(default=90, ge=0, le=3650)
+    notice_text: str | None = Field(default=None, max_length=1000)
+    renegotiation_date: date | None = None
+    standard_contract: bool = False
+    chk_price_scope: bool = False
+    chk_service_plan: bool = False
+    chk_own_payment: bool = False
+    chk_data_agreement: bool = False
+    chk_followup_dates: bool = False
+    chk_notice: bool = False
+    chk_termination: bool = False
+    chk_no_change: bool = False
+    visitation_category: PriceCategory | None = enum_field(PriceCategory, default=None, length=20)
+    support_hours_per_week: Decimal | None = Field(
+        default=None, max_digits=6, decimal_places=1, ge=Decimal(0), le=Decimal(168)
+    )
+    night_cover: NightCover | None = enum_field(NightCover, default=None, length=10)
+    included: str | None = Field(default=None, max_length=2000)
+    excluded: str | None = Field(default=None, max_length=2000)
+    status: ContractStatus = enum_field(ContractStatus, default=ContractStatus.ACTIVE, length=12)
+    notes: str | None = Field(default=None, max_length=4000)
+
+
+# Input for creating a contract; accepts what a user types.
+class ContractCreate(ContractBase):
+    case_ref: TextIn = Field(min_length=1, max_length=50)
+    start_date: DateIn
+    end_date: DateIn | None = None
+    price: MoneyIn = Field(gt=Decimal(0))
+    price_base_date: DateIn
+    regulation_pct: NumberIn = Field(
+        default=Decimal("2.00"), max_digits=6, decimal_places=3, ge=Decimal(-50), le=Decimal(50)
+    )
+    notice_text: OptionalTextIn = Field(default=None, max_length=1000)
+    renegotiation_date: DateIn | None = None
+    support_hours_per_week: NumberIn | None = Field(default=None, ge=Decimal(0), le=Decimal(168))
+    included: OptionalTextIn = Field(default=None, max_length=2000)
+    excluded: OptionalTextIn = Field(default=None, max_length=2000)
+    notes: OptionalTextIn = Field(default=None, max_length=4000)
+
+
+class ContractUpdate(ContractCreate):
+    version: int
+
+
+class Contract(ContractBase, Versioned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    __table_args__ = (sa.Index("ix_contract_status_paragraph", "status", "paragraph"),)
+
+
+# An agreed extra service with its own price, regulated like the contract.
+class ContractAddonBase(SQLModel):
+    contract_id: int = Field(foreign_key="contract.id", index=True, ondelete="CASCADE")
+    name: str = Field(min_length=2, max_length=200)
+    price: Decimal = money_field(gt=Decimal(0))
+    unit: PriceUnit = enum_field(PriceUnit, default=PriceUnit.MONTH, length=10)
+    valid_from: date
+    valid_to: date | None = None
+
+
+class ContractAddonCreate(ContractAddonBase):
+    name: TextIn = Field(min_length=2, max_length=200)
+    price: MoneyIn = Field(gt=Decimal(0))
+    valid_from: DateIn
+    valid_to: DateIn | None = None
+
+
+class ContractAddonUpdate(ContractAddonCreate):
+    version: int
+
+
+class ContractAddon(ContractAddonBase, Versioned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+
+
+# A change of the contract's price from a date; regulation runs from the latest one.
+class PriceChangeBase(SQLModel):
+    contract_id: int = Field(foreign_key="contract.id", index=True, ondelete="CASCADE")
+    effective_date: date
+    new_price: Decimal = money_field(gt=Decimal(0))
+    old_price: Decimal | None = money_field(default=None)
+    reason: PriceChangeReason = enum_field(
+        PriceChangeReason, default=PriceChangeReason.RENEGOTIATION, length=30
+    )
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class PriceChangeCreate(PriceChangeBase):
+    effective_date: DateIn
+    new_price: MoneyIn = Field(gt=Decimal(0))
+    old_price: MoneyIn | None = None
+    note: OptionalTextIn = Field(default=None, max_length=2000)
+
+
+class PriceChange(PriceChangeBase, Versioned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    __table_args__ = (
+        sa.Index("ix_pricechange_contract_effective", "contract_id", "effective_date"),
+    )

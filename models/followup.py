@@ -1,0 +1,83 @@
+"""Follow-ups with each placement and the SMART goals set at them."""
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import Versioned, enum_field
+from models.enums import (
+    FollowUpAction,
+    FollowUpKind,
+    GoalStatus,
+    GoalType,
+    Progression,
+    SupportNeedChange,
+)
+from models.types import DateIn, OptionalTextIn, TextIn
+
+
+# A planned follow-up; the outcome fields are filled when it is done.
+class FollowUpBase(SQLModel):
+    contract_id: int = Field(foreign_key="contract.id", index=True, ondelete="CASCADE")
+    due_date: date = Field(index=True)
+    kind: FollowUpKind = enum_field(FollowUpKind, default=FollowUpKind.MEETING, length=20)
+    done_date: date | None = None
+    done_by: str | None = Field(default=None, max_length=100)
+    progression: Progression | None = enum_field(Progression, default=None, length=20)
+    support_need_change: SupportNeedChange | None = enum_field(
+        SupportNeedChange, default=None, length=20
+    )
+    action: FollowUpAction | None = enum_field(FollowUpAction, default=None, length=20)
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class FollowUpCreate(FollowUpBase):
+    due_date: DateIn
+    done_date: DateIn | None = None
+    done_by: OptionalTextIn = Field(default=None, max_length=100)
+    note: OptionalTextIn = Field(default=None, max_length=4000)
+
+
+# The outcome of a follow-up as recorded by the follow-up team.
+class FollowUpOutcome(SQLModel):
+    done_date: DateIn
+    done_by: TextIn = Field(min_length=1, max_length=100)
+    kind: FollowUpKind = FollowUpKind.MEETING
+    progression: Progression
+    support_need_change: SupportNeedChange
+    action: FollowUpAction
+    note: OptionalTextIn = Field(default=None, max_length=4000)
+    version: int
+
+
+class FollowUp(FollowUpBase, Versioned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    __table_args__ = (sa.Index("ix_followup_done_due", "done_date", "due_date"),)
+
+
+# A SMART goal in one VUM theme.
+class GoalBase(SQLModel):
+    contract_id: int = Field(foreign_key="contract.id", index=True, ondelete="CASCADE")
+    followup_id: int | None = Field(default=None, foreign_key="followup.id", ondelete="SET NULL")
+    theme: str = Field(min_length=1, max_length=100)
+    goal_type: GoalType = enum_field(GoalType, default=GoalType.DEVELOP, length=20)
+    text: str = Field(min_length=1, max_length=1000)
+    measure: str | None = Field(default=None, max_length=1000)
+    deadline: date | None = None
+    status: GoalStatus = enum_field(GoalStatus, default=GoalStatus.ACTIVE, length=20)
+
+
+class GoalCreate(GoalBase):
+    theme: TextIn = Field(min_length=1, max_length=100)
+    text: TextIn = Field(min_length=5, max_length=1000)
+    measure: OptionalTextIn = Field(default=None, max_length=1000)
+    deadline: DateIn | None = None
+
+
+class GoalUpdate(GoalCreate):
+    version: int
+
+
+class Goal(GoalBase, Versioned, table=True):
+    id: int | None = Field(default=None, primary_key=True)

@@ -1,0 +1,75 @@
+"""Invoice checks against the contract and the history of each deviation."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import Audited, Versioned, enum_field, money_field, utcnow
+from models.enums import InvoiceStatus
+from models.types import DateIn, MoneyIn, OptionalTextIn, TextIn
+
+
+# What the user enters to check one invoice.
+class InvoiceCheckCreate(SQLModel):
+    contract_id: int
+    invoice_no: TextIn = Field(min_length=1, max_length=50)
+    period_from: DateIn
+    period_to: DateIn
+    invoiced: MoneyIn = Field(ge=Decimal(0))
+    assignee: OptionalTextIn = Field(default=None, max_length=100)
+    resolution_note: OptionalTextIn = Field(default=None, max_length=2000)
+
+
+# A checked invoice; expected amount and deviation are stored as computed at check time.
+class InvoiceCheck(Versioned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    contract_id: int = Field(foreign_key="contract.id", index=True, ondelete="CASCADE")
+    provider_id: int = Field(foreign_key="provider.id", index=True)
+    invoice_no: str = Field(max_length=50)
+    period_from: date
+    period_to: date
+    checked_on: date = Field(index=True)
+    invoiced: Decimal = money_field()
+    expected: Decimal = money_field()
+    deviation: Decimal = money_field()
+    deviation_pct: Decimal | None = Field(default=None, max_digits=9, decimal_places=4)
+    flagged: bool = Field(default=False)
+    under_expected: bool = Field(default=False)
+    status: InvoiceStatus | None = enum_field(InvoiceStatus, default=None, length=25)
+    resolution_note: str | None = Field(default=None, max_length=2000)
+    assignee: str | None = Field(default=None, max_length=100)
+    resolved_on: date | None = None
+
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "provider_id",
+            "invoice_no",
+            "period_from",
+            "period_to",
+            name="uq_invoicecheck_provider_invoice_period",
+        ),
+        sa.Index("ix_invoicecheck_flagged_status", "flagged", "status"),
+        sa.Index("ix_invoicecheck_period_from", "period_from"),
+    )
+
+
+# Input for a status change on a deviation.
+class DeviationUpdate(SQLModel):
+    status: InvoiceStatus
+    assignee: OptionalTextIn = Field(default=None, max_length=100)
+    note: OptionalTextIn = Field(default=None, max_length=2000)
+    version: int
+
+
+# Every status change, assignment and note on a deviation, kept for good.
+class DeviationEvent(Audited, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    invoice_check_id: int = Field(foreign_key="invoicecheck.id", index=True, ondelete="CASCADE")
+    at: datetime = Field(default_factory=utcnow)
+    by: str = Field(default="", max_length=100)
+    old_status: str | None = Field(default=None, max_length=25)
+    new_status: str = Field(max_length=25)
+    assignee: str | None = Field(default=None, max_length=100)
+    note: str | None = Field(default=None, max_length=2000)

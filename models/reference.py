@@ -1,0 +1,85 @@
+"""Reference data the working group maintains: price categories, budgets, index rates, settings."""
+
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from models.base import Versioned, enum_field, money_field, utcnow
+from models.enums import Paragraph
+from models.types import MoneyIn, NumberIn
+
+
+# Thresholds (daily rate in kr.) of the price bands for one paragraph and year.
+class PriceCategorySetBase(SQLModel):
+    paragraph: Paragraph = enum_field(Paragraph, length=10)
+    year: int = Field(ge=2000, le=2100)
+    middel_from: Decimal = money_field(gt=Decimal(0))
+    hoej_from: Decimal = money_field(gt=Decimal(0))
+    ekstraordinaer_from: Decimal = money_field(gt=Decimal(0))
+
+
+class PriceCategorySetCreate(PriceCategorySetBase):
+    middel_from: MoneyIn = Field(gt=Decimal(0))
+    hoej_from: MoneyIn = Field(gt=Decimal(0))
+    ekstraordinaer_from: MoneyIn = Field(gt=Decimal(0))
+
+
+class PriceCategorySetUpdate(PriceCategorySetCreate):
+    version: int
+
+
+class PriceCategorySet(PriceCategorySetBase, Versioned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    is_demo: bool = Field(default=False, nullable=False)
+    __table_args__ = (sa.UniqueConstraint("paragraph", "year"),)
+
+
+# The budget for one paragraph in one year.
+class BudgetBase(SQLModel):
+    year: int = Field(ge=2000, le=2100)
+    paragraph: Paragraph = enum_field(Paragraph, length=10)
+    amount: Decimal = money_field(ge=Decimal(0))
+
+
+class BudgetCreate(BudgetBase):
+    amount: MoneyIn = Field(ge=Decimal(0))
+
+
+class Budget(BudgetBase, Versioned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    is_demo: bool = Field(default=False, nullable=False)
+    __table_args__ = (sa.UniqueConstraint("year", "paragraph"),)
+
+
+# The index rate of a year, for contracts regulated by index.
+class RegulationRateBase(SQLModel):
+    year: int = Field(ge=2000, le=2100)
+    percent: Decimal = Field(max_digits=6, decimal_places=3, ge=Decimal(-50), le=Decimal(50))
+
+
+class RegulationRateCreate(RegulationRateBase):
+    percent: NumberIn = Field(ge=Decimal(-50), le=Decimal(50))
+
+
+class RegulationRate(RegulationRateBase, Versioned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    __table_args__ = (sa.UniqueConstraint("year"),)
+
+
+# A configurable default (SPEC 4), stored as text.
+class Setting(Versioned, table=True):
+    key: str = Field(primary_key=True, max_length=60)
+    value: str = Field(max_length=4000)
+
+
+# Who changed what and when, with old → new values.
+class AuditEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    who: str = Field(default="", max_length=100)
+    action: str = Field(max_length=20)
+    entity: str = Field(max_length=50, index=True)
+    entity_id: str = Field(max_length=50)
+    changes: str = Field(default="", sa_type=sa.Text)

@@ -1,0 +1,1 @@
+"""Domain rules and queries. Nothing here imports Streamlit."""

@@ -1,0 +1,64 @@
+"""The engine, sessions and schema upgrades (Alembic) for SQLite and PostgreSQL alike."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session
+
+import models  # noqa: F401  (registers every table on SQLModel.metadata)
+from services.config import ensure_sqlite_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def get_engine(url: str) -> Engine:
+    """One engine per database; SQLite gets WAL, a busy timeout and foreign keys on."""
+    if url.startswith("sqlite"):
+        ensure_sqlite_dir(url)
+        in_memory = url in ("sqlite://", "sqlite:///:memory:")
+        engine = sa.create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 5},
+            poolclass=StaticPool if in_memory else None,
+        )
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    if engine is not None:
+        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return config
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Bring the schema to the newest migration; safe to call on every start."""
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A short session for one action; the caller commits."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session

@@ -1,0 +1,177 @@
+"""Follow-ups and SMART goals (SPEC 4.5): record an outcome, schedule the next one."""
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from models import (
+    Contract,
+    FollowUp,
+    FollowUpAction,
+    FollowUpCreate,
+    FollowUpOutcome,
+    Goal,
+    GoalCreate,
+    GoalStatus,
+    GoalUpdate,
+    SupportNeedChange,
+)
+from services.cadence import next_followup_due
+from services.contracts import current_category
+from services.errors import InputError
+from services.settings import get_settings
+from services.validation import insert_row, require, update_row, validate, without
+
+
+def plan_followup(*, session: Session, data: Mapping[str, Any], user: str) -> FollowUp:
+    """Plan a follow-up by hand (besides the ones the cadence rule schedules)."""
+    valid = validate(FollowUpCreate, data)
+    require(session, Contract, valid.contract_id, "Kontrakten")
+    return insert_row(
+        session=session, row=FollowUp(**valid.model_dump()), user=user, entity="followup"
+    )
+
+
+def _validate_goals(
+    session: Session, contract_id: int, goals: Sequence[Mapping[str, Any]]
+) -> list[GoalCreate]:
+    settings = get_settings(session=session)
+    errors: dict[str, str] = {}
+    valid_goals = []
+    for index, goal in enumerate(goals, start=1):
+        try:
+            valid = validate(GoalCreate, {**dict(goal), "contract_id": contract_id})
+        except InputError as exc:
+            errors.update({f"goal{index}_{key}": msg for key, msg in exc.fields.items()})
+            continue
+        if valid.theme not in settings.vum_themes:
+            errors[f"goal{index}_theme"] = "Vælg et af temaerne"
+        valid_goals.append(valid)
+    active = session.exec(
+        select(sa.func.count())
+        .select_from(Goal)
+        .where(Goal.contract_id == contract_id, Goal.status == GoalStatus.ACTIVE)
+    ).one()
+    new_active = sum(1 for g in valid_goals if g.status == GoalStatus.ACTIVE)
+    if active + new_active > settings.max_active_goals:
+        errors["goals"] = (
+            f"Højst {settings.max_active_goals} aktive mål pr. kontrakt "
+            f"(der er allerede {active}). Afslut et mål først."
+        )
+    if errors:
+        raise InputError(errors)
+    return valid_goals
+
+
+def record_followup(
+    *,
+    session: Session,
+    followup_id: int,
+    data: Mapping[str, Any],
+    goals: Sequence[Mapping[str, Any]] = (),
+    user: str,
+    today: date | None = None,
+) -> tuple[FollowUp, FollowUp | None]:
+    """Record the outcome and new goals; schedule the next follow-up by the cadence rule.
+
+    Returns the recorded follow-up and the next one (None when the contract ends before it).
+    """
+    today = today or date.today()
+    valid = validate(FollowUpOutcome, data)
+    followup = require(session, FollowUp, followup_id, "Opfølgningen")
+    if followup.done_date is not None:
+        raise InputError({"_form": "Opfølgningen er allerede registreret"})
+    if valid.done_date > today:
+        raise InputError({"done_date": "Datoen må ikke ligge i fremtiden"})
+    contract = require(session, Contract, followup.contract_id, "Kontrakten")
+    valid_goals = _validate_goals(session, contract.id, goals)  # type: ignore[arg-type]
+
+    followup = update_row(
+        session=session,
+        row=followup,
+        values=without(valid, "version"),
+        expected_version=valid.version,
+        user=user,
+        entity="followup",
+        what="opfølgningen",
+    )
+    for goal in valid_goals:
+        session.add(
+            Goal(
+                **{**goal.model_dump(), "followup_id": followup.id},
+                created_by=user,
+                updated_by=user,
+            )
+        )
+    if contract.renegotiation_date is None and (
+        valid.action == FollowUpAction.RENEGOTIATE
+        or valid.support_need_change == SupportNeedChange.DOWN
+    ):
+        contract.renegotiation_date = valid.done_date
+        contract.updated_by = user
+        session.add(contract)
+    session.commit()
+
+    settings = get_settings(session=session)
+    category = current_category(session=session, contract=contract, on=valid.done_date)
+    due = next_followup_due(
+        last_done=valid.done_date,
+        paragraph=contract.paragraph,
+        category=category,
+        cadence=settings.cadence,
+    )
+    if valid.action == FollowUpAction.TERMINATE or (
+        contract.end_date is not None and due > contract.end_date
+    ):
+        return followup, None
+    upcoming = FollowUp(
+        contract_id=contract.id,  # type: ignore[arg-type]
+        due_date=due,
+        kind=followup.kind,
+        created_by=user,
+        updated_by=user,
+    )
+    session.add(upcoming)
+    session.commit()
+    session.refresh(upcoming)
+    return followup, upcoming
+
+
+def list_followups(*, session: Session, contract_id: int) -> list[FollowUp]:
+    return list(
+        session.exec(
+            select(FollowUp)
+            .where(FollowUp.contract_id == contract_id)
+            .order_by(col(FollowUp.due_date).desc())
+        )
+    )
+
+
+def list_goals(*, session: Session, contract_id: int) -> list[Goal]:
+    return list(
+        session.exec(
+            select(Goal).where(Goal.contract_id == contract_id).order_by(Goal.status, Goal.theme)
+        )
+    )
+
+
+def update_goal(*, session: Session, goal_id: int, data: Mapping[str, Any], user: str) -> Goal:
+    """Edit a goal or change its status."""
+    goal = require(session, Goal, goal_id, "Målet")
+    valid = validate(GoalUpdate, {**dict(data), "contract_id": goal.contract_id})
+    if valid.theme not in get_settings(session=session).vum_themes:
+        raise InputError({"theme": "Vælg et af temaerne"})
+    if valid.status == GoalStatus.ACTIVE and goal.status != GoalStatus.ACTIVE:
+        _validate_goals(session, goal.contract_id, [valid.model_dump(exclude={"version"})])
+    return update_row(
+        session=session,
+        row=goal,
+        values=without(valid, "version"),
+        expected_version=valid.version,
+        user=user,
+        entity="goal",
+        what="målet",
+    )

@@ -1,0 +1,64 @@
+"""Danish display and parsing of amounts, percentages and dates (Babel, da_DK)."""
+
+from datetime import date
+from decimal import Decimal
+
+from babel.dates import format_date as babel_format_date
+from babel.numbers import format_decimal
+
+from models.types import parse_date, parse_decimal, round_ore
+
+LOCALE = "da_DK"
+
+__all__ = [
+    "format_amount",
+    "format_date",
+    "format_kr",
+    "format_number",
+    "format_pct",
+    "parse_amount",
+    "parse_date",
+    "parse_decimal",
+]
+
+
+def format_amount(value: Decimal | int | float | None) -> str:
+    """`1.234.567,89` — two decimals, Danish separators; empty for None."""
+    if value is None:
+        return ""
+    return format_decimal(round_ore(Decimal(str(value))), format="#,##0.00", locale=LOCALE)
+
+
+def format_kr(value: Decimal | int | float | None) -> str:
+    """`1.234.567,89 kr.`"""
+    if value is None:
+        return ""
+    return f"{format_amount(value)} kr."
+
+
+def format_number(value: Decimal | int | float | None, decimals: int = 0) -> str:
+    if value is None:
+        return ""
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(Decimal(str(value)), format=pattern, locale=LOCALE)
+
+
+def format_pct(value: Decimal | int | float | None, decimals: int = 2) -> str:
+    """A percentage given in percent: 2.318 → `2,32 %`."""
+    if value is None:
+        return ""
+    pattern = "#,##0." + "0" * decimals if decimals else "#,##0"
+    return f"{format_decimal(Decimal(str(value)), format=pattern, locale=LOCALE)} %"
+
+
+def format_date(value: date | None) -> str:
+    """`22.11.2026`"""
+    if value is None:
+        return ""
+    return babel_format_date(value, format="dd.MM.yyyy", locale=LOCALE)
+
+
+def parse_amount(text: str | None) -> Decimal | None:
+    """Parse `2.080,80` or `2080.80` into an amount rounded to øre; raises ValueError (Danish)."""
+    number = parse_decimal(text)
+    return None if number is None else round_ore(number)

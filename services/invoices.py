@@ -1,0 +1,200 @@
+"""Invoice checks against the contract and the deviation log (SPEC 4.2–4.3)."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from models import (
+    OPEN_INVOICE_STATUSES,
+    Contract,
+    DeviationEvent,
+    DeviationUpdate,
+    InvoiceCheck,
+    InvoiceCheckCreate,
+    InvoiceStatus,
+)
+from services.contracts import load_terms
+from services.errors import InputError
+from services.pricing import Deviation, ExpectedAmount, expected_amount, invoice_deviation
+from services.settings import get_settings
+from services.validation import insert_row, require, update_row, validate
+
+CLOSED_STATUSES = (InvoiceStatus.RESOLVED, InvoiceStatus.ACCEPTED)
+
+
+@dataclass(frozen=True)
+class InvoicePreview:
+    """What the check will store, shown to the user before saving."""
+
+    contract: Contract
+    expected: ExpectedAmount
+    deviation: Deviation
+
+
+def _validated(session: Session, data: Mapping[str, Any]) -> tuple[InvoiceCheckCreate, Contract]:
+    valid = validate(InvoiceCheckCreate, data)
+    if valid.period_to < valid.period_from:
+        raise InputError({"period_to": "Perioden skal slutte efter den begynder"})
+    if (valid.period_to - valid.period_from).days > 366:
+        raise InputError({"period_to": "En fakturaperiode kan højst være et år"})
+    contract = require(session, Contract, valid.contract_id, "Kontrakten")
+    if valid.period_to < contract.start_date or (
+        contract.end_date is not None and valid.period_from > contract.end_date
+    ):
+        raise InputError({"period_from": "Perioden ligger uden for kontraktens løbetid"})
+    return valid, contract
+
+
+def preview_invoice_check(*, session: Session, data: Mapping[str, Any]) -> InvoicePreview:
+    """Expected amount with its calculation, and the deviation, without saving anything."""
+    valid, contract = _validated(session, data)
+    terms, addons = load_terms(session=session, contract=contract)
+    expected = expected_amount(
+        terms=terms,
+        period_from=valid.period_from,
+        period_to=valid.period_to,
+        contract_start=contract.start_date,
+        contract_end=contract.end_date,
+        addons=addons,
+    )
+    settings = get_settings(session=session)
+    deviation = invoice_deviation(
+        invoiced=valid.invoiced,
+        expected=expected.total,
+        tolerance_kr=settings.tolerance_kr,
+        tolerance_pct=settings.tolerance_pct,
+    )
+    return InvoicePreview(contract, expected, deviation)
+
+
+def check_invoice(
+    *, session: Session, data: Mapping[str, Any], user: str, today: date | None = None
+) -> InvoiceCheck:
+    """Store an invoice check; a flagged one enters the deviation log with status `ny`."""
+    valid, contract = _validated(session, data)
+    duplicate = session.exec(
+        select(InvoiceCheck.id).where(
+            InvoiceCheck.provider_id == contract.provider_id,
+            InvoiceCheck.invoice_no == valid.invoice_no,
+            InvoiceCheck.period_from == valid.period_from,
+            InvoiceCheck.period_to == valid.period_to,
+        )
+    ).first()
+    if duplicate is not None:
+        raise InputError({"invoice_no": "Fakturaen er allerede kontrolleret for denne periode"})
+    preview = preview_invoice_check(session=session, data=data)
+    deviation = preview.deviation
+    check = InvoiceCheck(
+        contract_id=contract.id,  # type: ignore[arg-type]
+        provider_id=contract.provider_id,
+        invoice_no=valid.invoice_no,
+        period_from=valid.period_from,
+        period_to=valid.period_to,
+        checked_on=today or date.today(),
+        invoiced=valid.invoiced,
+        expected=preview.expected.total,
+        deviation=deviation.amount,
+        deviation_pct=deviation.pct,
+        flagged=deviation.flagged,
+        under_expected=deviation.under_expected,
+        status=InvoiceStatus.NEW if deviation.flagged else None,
+        assignee=valid.assignee,
+        resolution_note=valid.resolution_note,
+    )
+    check = insert_row(session=session, row=check, user=user, entity="invoicecheck")
+    if check.flagged:
+        session.add(
+            DeviationEvent(
+                invoice_check_id=check.id,  # type: ignore[arg-type]
+                by=user,
+                new_status=InvoiceStatus.NEW,
+                assignee=valid.assignee,
+                note=valid.resolution_note,
+                created_by=user,
+                updated_by=user,
+            )
+        )
+        session.commit()
+    return check
+
+
+def update_deviation(
+    *,
+    session: Session,
+    check_id: int,
+    data: Mapping[str, Any],
+    user: str,
+    today: date | None = None,
+) -> InvoiceCheck:
+    """Change a deviation's status, assignee or note; every change is kept as an event."""
+    valid = validate(DeviationUpdate, data)
+    check = require(session, InvoiceCheck, check_id, "Fakturakontrollen")
+    if not check.flagged:
+        raise InputError({"status": "Kun afvigelser har en status"})
+    if valid.status in CLOSED_STATUSES and not (valid.note or check.resolution_note):
+        raise InputError({"note": "Skriv hvordan sagen er løst eller hvorfor den accepteres"})
+    old_status = check.status
+    values: dict[str, Any] = {"status": valid.status, "assignee": valid.assignee}
+    if valid.note:
+        values["resolution_note"] = valid.note
+    if valid.status in CLOSED_STATUSES and old_status not in CLOSED_STATUSES:
+        values["resolved_on"] = today or date.today()
+    elif valid.status not in CLOSED_STATUSES:
+        values["resolved_on"] = None
+    check = update_row(
+        session=session,
+        row=check,
+        values=values,
+        expected_version=valid.version,
+        user=user,
+        entity="invoicecheck",
+        what="afvigelsen",
+    )
+    session.add(
+        DeviationEvent(
+            invoice_check_id=check_id,
+            by=user,
+            old_status=old_status,
+            new_status=valid.status,
+            assignee=valid.assignee,
+            note=valid.note,
+            created_by=user,
+            updated_by=user,
+        )
+    )
+    session.commit()
+    return check
+
+
+def deviation_history(*, session: Session, check_id: int) -> list[DeviationEvent]:
+    return list(
+        session.exec(
+            select(DeviationEvent)
+            .where(DeviationEvent.invoice_check_id == check_id)
+            .order_by(DeviationEvent.at, DeviationEvent.id)
+        )
+    )
+
+
+def list_deviations(
+    *,
+    session: Session,
+    statuses: list[str] | None = None,
+    provider_id: int | None = None,
+    open_only: bool = False,
+    limit: int = 200,
+    offset: int = 0,
+) -> list[InvoiceCheck]:
+    """Flagged invoice checks, newest period first."""
+    query = select(InvoiceCheck).where(col(InvoiceCheck.flagged).is_(True))
+    if open_only:
+        query = query.where(col(InvoiceCheck.status).in_(OPEN_INVOICE_STATUSES))
+    if statuses:
+        query = query.where(col(InvoiceCheck.status).in_(statuses))
+    if provider_id is not None:
+        query = query.where(InvoiceCheck.provider_id == provider_id)
+    query = query.order_by(col(InvoiceCheck.period_from).desc(), col(InvoiceCheck.id).desc())
+    return list(session.exec(query.offset(offset).limit(limit)))

@@ -1,0 +1,314 @@
+"""Regulated price, expected invoice amount, deviation and price category (SPEC 4.1–4.4).
+
+Pure functions on plain values: no database, no Streamlit.
+"""
+
+import calendar
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from models.enums import PriceCategory, PriceUnit, RegulationKind
+from models.types import round_ore
+from services.errors import UserError
+
+HUNDRED = Decimal(100)
+DAYS_PER_YEAR = Decimal(365)
+
+
+class MissingIndexRate(UserError):
+    """An index-regulated price needs a year's rate that is not registered."""
+
+    def __init__(self, year: int) -> None:
+        super().__init__(
+            f"Der mangler en reguleringssats (indeks) for {year}. "
+            "Tilføj den under Indstillinger, før prisen kan beregnes."
+        )
+        self.year = year
+
+
+@dataclass(frozen=True)
+class Regulation:
+    """How a price is regulated: kind, fixed rate in percent, and the day of the year."""
+
+    kind: RegulationKind = RegulationKind.FIXED_PCT
+    pct: Decimal = Decimal("2.00")
+    month: int = 1
+    day: int = 1
+    index_rates: Mapping[int, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PriceTerms:
+    """A price with its unit, base date, regulation and later price changes (date, new price)."""
+
+    price: Decimal
+    unit: PriceUnit
+    base_date: date
+    regulation: Regulation = Regulation()
+    changes: Sequence[tuple[date, Decimal]] = ()
+
+
+@dataclass(frozen=True)
+class AddonTerms:
+    price: Decimal
+    unit: PriceUnit
+    valid_from: date
+    valid_to: date | None = None
+
+
+def add_months(start: date, months: int) -> date:
+    """Calendar months, clamped to the month's end: 31 Jan + 1 month = 28/29 Feb."""
+    month_index = start.month - 1 + months
+    year = start.year + month_index // 12
+    month = month_index % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return date(year, month, day)
+
+
+def regulation_day_in(year: int, month: int, day: int) -> date:
+    """The regulation day in a given year; 29 or 31 is clamped to the month's last day."""
+    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
+
+
+def regulation_days(base_date: date, on: date, regulation: Regulation) -> list[date]:
+    """Regulation days strictly after the base date and on or before `on`."""
+    if regulation.kind == RegulationKind.NONE or on <= base_date:
+        return []
+    days = []
+    for year in range(base_date.year, on.year + 1):
+        day = regulation_day_in(year, regulation.month, regulation.day)
+        if base_date < day <= on:
+            days.append(day)
+    return days
+
+
+def regulation_rate(year: int, regulation: Regulation) -> Decimal:
+    """The rate in percent applied on the regulation day of `year`."""
+    if regulation.kind == RegulationKind.INDEX:
+        if year not in regulation.index_rates:
+            raise MissingIndexRate(year)
+        return Decimal(regulation.index_rates[year])
+    if regulation.kind == RegulationKind.NONE:
+        return Decimal(0)
+    return regulation.pct
+
+
+def regulate(price: Decimal, base_date: date, on: date, regulation: Regulation) -> Decimal:
+    """Apply each regulation step after `base_date` up to `on`, rounding to øre each step."""
+    result = round_ore(price)
+    for day in regulation_days(base_date, on, regulation):
+        result = round_ore(result * (1 + regulation_rate(day.year, regulation) / HUNDRED))
+    return result
+
+
+def price_base(terms: PriceTerms, on: date) -> tuple[Decimal, date]:
+    """The latest price change on or before `on`, else the contract price and its base date."""
+    latest: tuple[date, Decimal] | None = None
+    for effective, new_price in terms.changes:
+        if effective <= on and (latest is None or effective >= latest[0]):
+            latest = (effective, new_price)
+    if latest is None:
+        return terms.price, terms.base_date
+    return latest[1], latest[0]
+
+
+def regulated_price(terms: PriceTerms, on: date) -> Decimal:
+    """The price in force on `on` (SPEC 4.1)."""
+    price, base_date = price_base(terms, on)
+    return regulate(price, base_date, on, terms.regulation)
+
+
+def daily_equivalent(price: Decimal, unit: PriceUnit | str) -> Decimal:
+    """Price per day for comparison: `dag` as is, `maaned` × 12 / 365, `aar` / 365 (unrounded)."""
+    unit = PriceUnit(unit)
+    if unit == PriceUnit.MONTH:
+        return price * 12 / DAYS_PER_YEAR
+    if unit == PriceUnit.YEAR:
+        return price / DAYS_PER_YEAR
+    return Decimal(price)
+
+
+def annual_amount(price: Decimal, unit: PriceUnit | str) -> Decimal:
+    """A year's cost of a price: 365 daily equivalents, rounded to øre."""
+    unit = PriceUnit(unit)
+    if unit == PriceUnit.MONTH:
+        return round_ore(price * 12)
+    if unit == PriceUnit.YEAR:
+        return round_ore(price)
+    return round_ore(price * DAYS_PER_YEAR)
+
+
+def _days_in_year(year: int) -> int:
+    return 366 if calendar.isleap(year) else 365
+
+
+def _amount_for_days(price: Decimal, unit: PriceUnit, first: date, days: int) -> Decimal:
+    """The unrounded amount for `days` consecutive days within one calendar month."""
+    if unit == PriceUnit.MONTH:
+        return price * days / calendar.monthrange(first.year, first.month)[1]
+    if unit == PriceUnit.YEAR:
+        return price * days / _days_in_year(first.year)
+    return price * days
+
+
+def _month_starts(start: date, stop: date) -> list[date]:
+    result = []
+    current = date(start.year, start.month, 1)
+    while current < stop:
+        current = add_months(current, 1)
+        if start < current < stop:
+            result.append(current)
+    return result
+
+
+@dataclass(frozen=True)
+class PeriodLine:
+    """One segment of an expected-amount calculation, for showing the user how it was done."""
+
+    what: str
+    first: date
+    last: date
+    days: int
+    price: Decimal
+    unit: PriceUnit
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class ExpectedAmount:
+    total: Decimal
+    lines: list[PeriodLine]
+    days: int
+
+
+def expected_amount(
+    *,
+    terms: PriceTerms,
+    period_from: date,
+    period_to: date,
+    contract_start: date,
+    contract_end: date | None = None,
+    addons: Sequence[AddonTerms] = (),
+) -> ExpectedAmount:
+    """Expected invoice amount for a period (SPEC 4.2): exact per day, rounded once at the end."""
+    if period_to < period_from:
+        raise UserError("Perioden slutter før den begynder.")
+    first = max(period_from, contract_start)
+    last = min(period_to, contract_end) if contract_end else period_to
+    if last < first:
+        return ExpectedAmount(Decimal("0.00"), [], 0)
+    stop = last + timedelta(days=1)
+
+    # Split the period wherever a price or the way it is spread can change.
+    cuts = {first, stop, *_month_starts(first, stop)}
+    cuts.update(regulation_days(first - timedelta(days=1), last, terms.regulation))
+    cuts.update(d for d, _ in terms.changes if first < d < stop)
+    for addon in addons:
+        cuts.add(addon.valid_from)
+        if addon.valid_to:
+            cuts.add(addon.valid_to + timedelta(days=1))
+    edges = sorted(c for c in cuts if first <= c <= stop)
+
+    total = Decimal(0)
+    lines: list[PeriodLine] = []
+    for seg_start, seg_stop in zip(edges, edges[1:], strict=False):
+        days = (seg_stop - seg_start).days
+        seg_last = seg_stop - timedelta(days=1)
+        price = regulated_price(terms, seg_start)
+        amount = _amount_for_days(price, terms.unit, seg_start, days)
+        total += amount
+        lines.append(PeriodLine("Grundtakst", seg_start, seg_last, days, price, terms.unit, amount))
+        for addon in addons:
+            if addon.valid_from <= seg_start and (
+                addon.valid_to is None or seg_last <= addon.valid_to
+            ):
+                addon_terms = PriceTerms(
+                    addon.price, addon.unit, addon.valid_from, terms.regulation
+                )
+                addon_price = regulated_price(addon_terms, seg_start)
+                addon_amount = _amount_for_days(addon_price, addon.unit, seg_start, days)
+                total += addon_amount
+                lines.append(
+                    PeriodLine(
+                        "Tillæg", seg_start, seg_last, days, addon_price, addon.unit, addon_amount
+                    )
+                )
+    return ExpectedAmount(round_ore(total), lines, (stop - first).days)
+
+
+@dataclass(frozen=True)
+class Deviation:
+    amount: Decimal
+    pct: Decimal | None
+    flagged: bool
+    under_expected: bool
+
+
+def invoice_deviation(
+    *,
+    invoiced: Decimal,
+    expected: Decimal,
+    tolerance_kr: Decimal = Decimal("1.00"),
+    tolerance_pct: Decimal = Decimal("0.0"),
+) -> Deviation:
+    """Deviation of an invoice from the expected amount (SPEC 4.3); percent is of expected."""
+    amount = round_ore(invoiced - expected)
+    pct = (amount / expected * HUNDRED).quantize(Decimal("0.0001")) if expected else None
+    threshold = max(tolerance_kr, expected * tolerance_pct / HUNDRED)
+    return Deviation(
+        amount=amount,
+        pct=pct,
+        flagged=amount > threshold,
+        under_expected=-amount > threshold,
+    )
+
+
+CATEGORY_ORDER = [
+    PriceCategory.LOW,
+    PriceCategory.MEDIUM,
+    PriceCategory.HIGH,
+    PriceCategory.EXTRAORDINARY,
+]
+
+
+@dataclass(frozen=True)
+class CategoryThresholds:
+    middel_from: Decimal
+    hoej_from: Decimal
+    ekstraordinaer_from: Decimal
+
+
+def price_category(
+    daily_rate: Decimal, thresholds: CategoryThresholds | None
+) -> PriceCategory | None:
+    """Band of a daily rate (SPEC 4.4); a rate equal to a threshold is in the higher band.
+
+    None means "ingen kategori": no set exists for the paragraph and year.
+    """
+    if thresholds is None:
+        return None
+    if daily_rate >= thresholds.ekstraordinaer_from:
+        return PriceCategory.EXTRAORDINARY
+    if daily_rate >= thresholds.hoej_from:
+        return PriceCategory.HIGH
+    if daily_rate >= thresholds.middel_from:
+        return PriceCategory.MEDIUM
+    return PriceCategory.LOW
+
+
+def above_visitation(
+    current: PriceCategory | str | None, visitation: PriceCategory | str | None
+) -> bool:
+    """True when the current category is above the one the case was approved in."""
+    if current is None or visitation is None:
+        return False
+    return CATEGORY_ORDER.index(PriceCategory(current)) > CATEGORY_ORDER.index(
+        PriceCategory(visitation)
+    )
+
+
+def net_after_vat_refund(price: Decimal, refund_pct: Decimal) -> Decimal:
+    """Net price after the municipality's vat refund: price × (1 − refund)."""
+    return round_ore(price * (1 - refund_pct / HUNDRED))

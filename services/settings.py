@@ -1,0 +1,199 @@
+"""The working group's defaults (SPEC 4), stored in the Setting table as text."""
+
+from dataclasses import dataclass, fields
+from decimal import Decimal
+
+from sqlmodel import Session, select
+
+from models import Setting
+from models.types import parse_decimal
+from services.cadence import Cadence
+from services.contract_rules import AlertHorizons
+from services.errors import ConflictError, InputError
+
+DEFAULT_VUM_THEMES = (
+    "Praktiske opgaver i hjemmet",
+    "Egenomsorg",
+    "Kommunikation",
+    "Mobilitet",
+    "Samfundsliv",
+    "Socialt liv",
+    "Sundhed",
+)
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    """Every configurable default, typed."""
+
+    regulation_default_pct: Decimal = Decimal("2.00")
+    tolerance_kr: Decimal = Decimal("1.00")
+    tolerance_pct: Decimal = Decimal("0.0")
+    followup_first_months: int = 3
+    followup_sel107_months: int = 3
+    followup_sel108_months: int = 12
+    followup_abl105_months: int = 12
+    followup_high_max_months: int = 6
+    alert_renegotiation_days: int = 60
+    alert_notice_days: int = 90
+    vat_refund_pct: Decimal = Decimal("4.6")
+    large_case_threshold: Decimal = Decimal("1000000.00")
+    max_active_goals: int = 3
+    vum_themes: tuple[str, ...] = DEFAULT_VUM_THEMES
+
+    @property
+    def cadence(self) -> Cadence:
+        return Cadence(
+            first_months=self.followup_first_months,
+            sel107_months=self.followup_sel107_months,
+            sel108_months=self.followup_sel108_months,
+            abl105_months=self.followup_abl105_months,
+            high_category_max_months=self.followup_high_max_months,
+        )
+
+    @property
+    def horizons(self) -> AlertHorizons:
+        return AlertHorizons(
+            renegotiation_days=self.alert_renegotiation_days, notice_days=self.alert_notice_days
+        )
+
+
+# Danish label and allowed range of each numeric setting, for the settings screen and validation.
+SETTING_LIMITS: dict[str, tuple[str, Decimal, Decimal]] = {
+    "regulation_default_pct": ("Standardregulering (%)", Decimal(-10), Decimal(20)),
+    "tolerance_kr": ("Tolerance (kr.)", Decimal(0), Decimal(100000)),
+    "tolerance_pct": ("Tolerance (%)", Decimal(0), Decimal(50)),
+    "followup_first_months": ("Første opfølgning (måneder efter start)", Decimal(1), Decimal(24)),
+    "followup_sel107_months": ("Opfølgning §107 (måneder)", Decimal(1), Decimal(24)),
+    "followup_sel108_months": ("Opfølgning §108 (måneder)", Decimal(1), Decimal(24)),
+    "followup_abl105_months": ("Opfølgning §105 (måneder)", Decimal(1), Decimal(24)),
+    "followup_high_max_months": (
+        "Højst måneder ved høj/ekstraordinær kategori",
+        Decimal(1),
+        Decimal(24),
+    ),
+    "alert_renegotiation_days": ("Varsel før genforhandling (dage)", Decimal(0), Decimal(730)),
+    "alert_notice_days": ("Varsel før opsigelsesfrist (dage)", Decimal(0), Decimal(730)),
+    "vat_refund_pct": ("Momsrefusion (%)", Decimal(0), Decimal(25)),
+    "large_case_threshold": ("Grænse for dyre sager (kr./år)", Decimal(0), Decimal(100000000)),
+    "max_active_goals": ("Højst aktive mål pr. kontrakt", Decimal(1), Decimal(10)),
+}
+
+
+def _to_text(value: object) -> str:
+    if isinstance(value, tuple):
+        return "\n".join(value)
+    return str(value)
+
+
+def _from_text(default: object, text: str) -> object:
+    if isinstance(default, tuple):
+        return tuple(line.strip() for line in text.splitlines() if line.strip())
+    if isinstance(default, bool):
+        return text == "True"
+    if isinstance(default, int):
+        return int(text)
+    if isinstance(default, Decimal):
+        return Decimal(text)
+    return text
+
+
+def get_settings(*, session: Session) -> AppSettings:
+    """Stored settings over the defaults."""
+    stored = {row.key: row.value for row in session.exec(select(Setting))}
+    defaults = AppSettings()
+    values = {}
+    for f in fields(AppSettings):
+        if f.name in stored:
+            try:
+                values[f.name] = _from_text(getattr(defaults, f.name), stored[f.name])
+            except (ValueError, ArithmeticError):
+                continue
+    return AppSettings(**values)
+
+
+def setting_versions(*, session: Session) -> dict[str, int]:
+    return {row.key: row.version for row in session.exec(select(Setting))}
+
+
+def ensure_default_settings(*, session: Session, user: str = "system") -> None:
+    """Store every default that is not yet stored, so the settings are visible and editable."""
+    stored = set(session.exec(select(Setting.key)))
+    defaults = AppSettings()
+    for f in fields(AppSettings):
+        if f.name not in stored:
+            session.add(
+                Setting(
+                    key=f.name,
+                    value=_to_text(getattr(defaults, f.name)),
+                    created_by=user,
+                    updated_by=user,
+                )
+            )
+    session.commit()
+
+
+def update_settings(
+    *,
+    session: Session,
+    values: dict[str, object],
+    user: str,
+    versions: dict[str, int] | None = None,
+) -> AppSettings:
+    """Validate and store settings; raises InputError (Danish) or ConflictError."""
+    from services.audit import record_change
+
+    defaults = AppSettings()
+    errors: dict[str, str] = {}
+    parsed: dict[str, str] = {}
+    for key, raw in values.items():
+        if not hasattr(defaults, key):
+            errors[key] = "Ukendt indstilling"
+            continue
+        default = getattr(defaults, key)
+        if isinstance(default, tuple):
+            items = raw if isinstance(raw, list | tuple) else str(raw).splitlines()
+            lines = [str(x).strip() for x in items if str(x).strip()]
+            if not lines:
+                errors[key] = "Der skal være mindst ét tema"
+            else:
+                parsed[key] = "\n".join(lines)
+            continue
+        label, low, high = SETTING_LIMITS[key]
+        try:
+            number = parse_decimal(raw)
+        except ValueError as exc:
+            errors[key] = str(exc)
+            continue
+        if number is None:
+            errors[key] = "Skal udfyldes"
+        elif isinstance(default, int) and number != number.to_integral_value():
+            errors[key] = "Skal være et helt tal"
+        elif not low <= number <= high:
+            errors[key] = f"Skal være mellem {low} og {high}"
+        else:
+            parsed[key] = str(int(number)) if isinstance(default, int) else str(number)
+    if errors:
+        raise InputError(errors)
+    for key, text in parsed.items():
+        row = session.get(Setting, key)
+        if row is None:
+            session.add(Setting(key=key, value=text, created_by=user, updated_by=user))
+            continue
+        if versions and key in versions and versions[key] != row.version:
+            session.rollback()
+            raise ConflictError("indstillingerne")
+        if row.value != text:
+            record_change(
+                session=session,
+                user=user,
+                action="update",
+                entity="setting",
+                entity_id=key,
+                changes={"value": (row.value, text)},
+            )
+            row.value = text
+            row.updated_by = user
+            session.add(row)
+    session.commit()
+    return get_settings(session=session)

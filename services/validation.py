@@ -1,0 +1,118 @@
+"""One way to validate input and save rows: schema check, CPR guard, optimistic locking, audit."""
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session, SQLModel
+
+from models.base import utcnow
+from services.audit import apply_changes, record_change
+from services.cpr import CPR_MESSAGE, contains_cpr
+from services.errors import ConflictError, InputError, NotFoundError, input_error_from
+
+Schema = TypeVar("Schema", bound=BaseModel)
+Row = TypeVar("Row", bound=SQLModel)
+
+
+def validate(
+    schema: type[Schema], data: Mapping[str, Any], extra_errors: Mapping[str, str] | None = None
+) -> Schema:
+    """Validate input through its schema; refuse CPR-like text. All field errors at once."""
+    errors: dict[str, str] = {
+        key: CPR_MESSAGE
+        for key, value in data.items()
+        if isinstance(value, str) and contains_cpr(value)
+    }
+    errors.update(extra_errors or {})
+    try:
+        result = schema.model_validate(dict(data))
+    except ValidationError as exc:
+        for key, message in input_error_from(exc).fields.items():
+            errors.setdefault(key, message)
+        raise InputError(errors) from None
+    if errors:
+        raise InputError(errors)
+    return result
+
+
+def require(session: Session, table: type[Row], row_id: Any, what: str) -> Row:
+    row = session.get(table, row_id)
+    if row is None:
+        raise NotFoundError(what)
+    return row
+
+
+def insert_row(*, session: Session, row: Row, user: str, entity: str) -> Row:
+    """Add a new row with its audit trail and commit."""
+    if hasattr(row, "created_by"):
+        row.created_by = user  # type: ignore[attr-defined]
+        row.updated_by = user  # type: ignore[attr-defined]
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise InputError(
+            {"_form": "Posten findes allerede eller henviser til noget, der ikke findes."}
+        ) from exc
+    record_change(
+        session=session,
+        user=user,
+        action="create",
+        entity=entity,
+        entity_id=getattr(row, "id", ""),
+        changes={},
+    )
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def update_row(
+    *,
+    session: Session,
+    row: Row,
+    values: Mapping[str, Any],
+    expected_version: int,
+    user: str,
+    entity: str,
+    what: str,
+) -> Row:
+    """Apply changed values if nobody saved the row since `expected_version` was loaded."""
+    if getattr(row, "version", None) != expected_version:
+        session.rollback()
+        raise ConflictError(what)
+    changes = apply_changes(row, values)
+    if not changes:
+        return row
+    row.updated_by = user  # type: ignore[attr-defined]
+    row.updated_at = utcnow()  # type: ignore[attr-defined]
+    record_change(
+        session=session,
+        user=user,
+        action="update",
+        entity=entity,
+        entity_id=getattr(row, "id", getattr(row, "key", "")),
+        changes=changes,
+    )
+    session.add(row)
+    try:
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        raise ConflictError(what) from None
+    except IntegrityError as exc:
+        session.rollback()
+        raise InputError(
+            {"_form": "Ændringen strider mod en anden post (findes allerede)."}
+        ) from exc
+    session.refresh(row)
+    return row
+
+
+def without(data: BaseModel, *keys: str) -> dict[str, Any]:
+    """The schema's values minus bookkeeping keys such as `version`."""
+    return data.model_dump(exclude=set(keys))

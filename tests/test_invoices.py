@@ -1,0 +1,148 @@
+"""Invoice checks and the deviation log (SPEC 4.2–4.3) through the services."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from services.contracts import add_addon
+from services.errors import ConflictError, InputError
+from services.invoices import (
+    check_invoice,
+    deviation_history,
+    list_deviations,
+    preview_invoice_check,
+    update_deviation,
+)
+from tests.factories import USER, make_contract
+
+MARCH = {"period_from": date(2026, 3, 1), "period_to": date(2026, 3, 31)}
+
+
+def test_spec_example_invoice_is_flagged_with_expected_amount(session):
+    contract = make_contract(session)
+    check = check_invoice(
+        session=session,
+        user=USER,
+        today=date(2026, 4, 10),
+        data={"contract_id": contract.id, "invoice_no": "F-1001", "invoiced": "66.000,00", **MARCH},
+    )
+    assert (Decimal("64504.80"), Decimal("1495.20")) == (check.expected, check.deviation)
+    assert Decimal("2.3180") == check.deviation_pct
+    assert (True, "ny") == (check.flagged, check.status)
+    assert ["ny"] == [e.new_status for e in deviation_history(session=session, check_id=check.id)]
+
+
+def test_preview_shows_calculation_with_addon(session):
+    contract = make_contract(session)
+    add_addon(
+        session=session,
+        user=USER,
+        data={
+            "contract_id": contract.id,
+            "name": "Ekstra støtte",
+            "price": "4.500,00",
+            "unit": "maaned",
+            "valid_from": date(2026, 1, 1),
+        },
+    )
+    preview = preview_invoice_check(
+        session=session,
+        data={"contract_id": contract.id, "invoice_no": "F-1", "invoiced": "69.004,80", **MARCH},
+    )
+    assert Decimal("69004.80") == preview.expected.total
+    assert {"Grundtakst", "Tillæg"} == {line.what for line in preview.expected.lines}
+    assert not preview.deviation.flagged
+
+
+def test_invoice_on_expected_amount_is_not_logged(session):
+    contract = make_contract(session)
+    check_invoice(
+        session=session,
+        user=USER,
+        data={"contract_id": contract.id, "invoice_no": "F-2", "invoiced": "64504.80", **MARCH},
+    )
+    assert [] == list_deviations(session=session)
+
+
+def test_same_invoice_number_and_period_is_refused(session):
+    contract = make_contract(session)
+    data = {"contract_id": contract.id, "invoice_no": "F-3", "invoiced": "1000", **MARCH}
+    check_invoice(session=session, user=USER, data=data)
+    with pytest.raises(InputError) as raised:
+        check_invoice(session=session, user=USER, data=data)
+    assert "invoice_no" in raised.value.fields
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"invoiced": "abc"}, "invoiced"),
+        ({"period_to": date(2026, 2, 1)}, "period_to"),
+        ({"invoice_no": "010190-1234"}, "invoice_no"),
+        ({"period_from": date(2020, 1, 1), "period_to": date(2020, 1, 31)}, "period_from"),
+    ],
+)
+def test_invalid_invoice_check_is_refused_with_field(session, data, field):
+    contract = make_contract(session)
+    with pytest.raises(InputError) as raised:
+        check_invoice(
+            session=session,
+            user=USER,
+            data={
+                "contract_id": contract.id,
+                "invoice_no": "F-4",
+                "invoiced": "1000",
+                **MARCH,
+                **data,
+            },
+        )
+    assert field in raised.value.fields
+
+
+def test_status_changes_are_kept_as_history_and_closing_needs_a_note(session):
+    contract = make_contract(session)
+    check = check_invoice(
+        session=session,
+        user=USER,
+        data={"contract_id": contract.id, "invoice_no": "F-5", "invoiced": "66000", **MARCH},
+    )
+    check = update_deviation(
+        session=session,
+        check_id=check.id,
+        user="karin",
+        data={"status": "undersoeges", "assignee": "Karin", "version": check.version},
+    )
+    with pytest.raises(InputError) as raised:
+        update_deviation(
+            session=session,
+            check_id=check.id,
+            user="karin",
+            data={"status": "loest", "assignee": "Karin", "version": check.version},
+        )
+    assert "note" in raised.value.fields
+    check = update_deviation(
+        session=session,
+        check_id=check.id,
+        user="karin",
+        today=date(2026, 5, 2),
+        data={
+            "status": "loest",
+            "assignee": "Karin",
+            "note": "Kreditnota modtaget",
+            "version": check.version,
+        },
+    )
+    assert ("loest", date(2026, 5, 2)) == (check.status, check.resolved_on)
+    history = deviation_history(session=session, check_id=check.id)
+    assert [(None, "ny"), ("ny", "undersoeges"), ("undersoeges", "loest")] == [
+        (e.old_status, e.new_status) for e in history
+    ]
+    assert [] == list_deviations(session=session, open_only=True)
+    with pytest.raises(ConflictError):
+        update_deviation(
+            session=session,
+            check_id=check.id,
+            user="ole",
+            data={"status": "ny", "version": check.version - 1},
+        )
