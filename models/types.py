@@ -16,7 +16,8 @@ def round_ore(value: Decimal) -> Decimal:
 
 
 _DANISH_THOUSANDS = re.compile(r"^-?\d{1,3}(\.\d{3})+(,\d+)?$")
-_ENGLISH_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+# Only with a decimal point: "2,080" is Danish for 2,08, never 2080.
+_ENGLISH_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+\.\d+$")
 
 
 def parse_decimal(value: Any) -> Decimal | None:
@@ -82,9 +83,12 @@ def parse_date(value: Any) -> date | None:
         return None
     for fmt in ("%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y", "%Y-%m-%d"):
         try:
-            return datetime.strptime(text, fmt).date()
+            parsed = datetime.strptime(text, fmt).date()
         except ValueError:
             continue
+        if not 1900 <= parsed.year <= 2199:
+            raise ValueError("Årstallet skal skrives med fire cifre, fx 22.11.2026")
+        return parsed
     raise ValueError("Skal være en dato, fx 22.11.2026")
 
 

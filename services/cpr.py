@@ -7,7 +7,11 @@ from datetime import date
 from services.errors import InputError
 
 # Six digits (DDMMYY), optional dash or space, four digits; not part of a longer number.
-_CPR_PATTERN = re.compile(r"(?<![\d.,])(\d{2})(\d{2})(\d{2})[- ]?(\d{4})(?![\d.,]?\d)")
+# A dot or comma before it only means "number" after a digit: "nr.010190-1234" is a CPR number.
+# Pasted text may carry an en dash, a non-breaking hyphen or a non-breaking space.
+_CPR_PATTERN = re.compile(
+    r"(?<!\d)(?<!\d[.,])(\d{2})(\d{2})(\d{2})[-\u2011\u2013 \u00a0]?(\d{4})(?![\d.,]?\d)"
+)
 
 CPR_MESSAGE = "Feltet ligner et CPR-nummer. Takstkompas må ikke indeholde CPR-numre – fjern det."
 
