@@ -1,7 +1,7 @@
 """Danish display and parsing of amounts, percentages and dates (Babel, da_DK)."""
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel.dates import format_date as babel_format_date
 from babel.numbers import format_decimal
@@ -14,6 +14,7 @@ __all__ = [
     "format_amount",
     "format_date",
     "format_kr",
+    "format_mio_kr",
     "format_number",
     "format_pct",
     "parse_amount",
@@ -29,10 +30,13 @@ def format_amount(value: Decimal | int | float | None) -> str:
     return format_decimal(round_ore(Decimal(str(value))), format="#,##0.00", locale=LOCALE)
 
 
-def format_kr(value: Decimal | int | float | None) -> str:
-    """`1.234.567,89 kr.`"""
+def format_kr(value: Decimal | int | float | None, decimals: int = 2) -> str:
+    """`1.234.567,89 kr.`; with `decimals=0` whole kroner (`1.234.568 kr.`) for headline figures."""
     if value is None:
         return ""
+    if decimals == 0:
+        whole = Decimal(str(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+        return f"{format_decimal(whole, format='#,##0', locale=LOCALE)} kr."
     return f"{format_amount(value)} kr."
 
 
@@ -62,3 +66,10 @@ def parse_amount(text: str | None) -> Decimal | None:
     """Parse `2.080,80` or `2080.80` into an amount rounded to øre; raises ValueError (Danish)."""
     number = parse_decimal(text)
     return None if number is None else round_ore(number)
+
+
+def format_mio_kr(value: Decimal | int | float | None, decimals: int = 1) -> str:
+    """A large amount in millions for key figures: 97.943.762,87 → `97,9 mio. kr.`"""
+    if value is None:
+        return ""
+    return f"{format_number(Decimal(str(value)) / 1_000_000, decimals)} mio. kr."

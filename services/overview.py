@@ -17,8 +17,11 @@ from models import (
     Offer,
     PriceCategorySet,
     Provider,
+    RegulationRate,
     Setting,
 )
+
+DEMO_AUTHOR = "demo"
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,8 @@ def remove_demo_data(*, session: Session, user: str) -> int:
     demo_sets = col(PriceCategorySet.is_demo).is_(True)
     session.execute(sa.delete(PriceCategorySet).where(demo_sets))
     session.execute(sa.delete(Budget).where(col(Budget.is_demo).is_(True)))
+    # Index rates carry no demo flag; the seeder signs every row it writes as "demo".
+    session.execute(sa.delete(RegulationRate).where(RegulationRate.created_by == DEMO_AUTHOR))
     session.execute(sa.delete(Setting).where(Setting.key == "dataset"))
     session.add(
         AuditEvent(

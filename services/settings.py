@@ -80,7 +80,8 @@ SETTING_LIMITS: dict[str, tuple[str, Decimal, Decimal]] = {
 }
 
 
-def _to_text(value: object) -> str:
+def setting_text(value: object) -> str:
+    """How a setting's value is stored (tuples one item per line)."""
     if isinstance(value, tuple):
         return "\n".join(value)
     return str(value)
@@ -125,7 +126,7 @@ def ensure_default_settings(*, session: Session, user: str = "system") -> None:
             session.add(
                 Setting(
                     key=f.name,
-                    value=_to_text(getattr(defaults, f.name)),
+                    value=setting_text(getattr(defaults, f.name)),
                     created_by=user,
                     updated_by=user,
                 )

@@ -1,0 +1,83 @@
+"""Fill an empty database with the demo or the large data set."""
+
+import time as timer
+from collections.abc import Callable
+from dataclasses import fields
+from datetime import UTC, date, datetime, time
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
+
+from models import Setting
+from seed.generator import SEED_USER, SIZES, Generator
+from seed.writer import BulkWriter, existing_data, reset_sequences, table_counts
+from services.settings import AppSettings, ensure_default_settings, setting_text
+
+DATASET_KEY = "dataset"
+
+
+class SeedError(Exception):
+    """The database cannot be seeded as asked (not empty, unknown size)."""
+
+
+def seed_database(
+    *,
+    engine: Engine,
+    size: str = "demo",
+    today: date | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, int]:
+    """Fill an empty, migrated database with demo data of `size`; return rows per table.
+
+    Deterministic: the same `today` gives the same data. Runs in one transaction, so a
+    failure leaves the database as it was. Raises SeedError if data is already there.
+    """
+    if size not in SIZES:
+        raise SeedError(f"Ukendt størrelse {size!r}; vælg {' eller '.join(SIZES)}.")
+    existing = existing_data(engine=engine)
+    if existing:
+        listed = ", ".join(f"{name}: {count}" for name, count in existing.items())
+        raise SeedError(f"Databasen indeholder allerede data ({listed}).")
+    report = progress or (lambda _message: None)
+    profile = SIZES[size]
+    started = timer.perf_counter()
+    today = today or date.today()
+    with engine.begin() as connection:
+        writer = BulkWriter(connection, chunk_size=profile.chunk_size)
+        Generator(profile=profile, today=today, writer=writer, progress=report).run()
+        _write_settings(connection, writer, dataset=size, today=today)
+        writer.flush()
+        reset_sequences(connection)
+        with Session(bind=connection) as session:
+            ensure_default_settings(session=session, user=SEED_USER)
+    report(f"Færdig på {timer.perf_counter() - started:.1f} s")
+    return table_counts(engine=engine)
+
+
+def _write_settings(
+    connection: Connection, writer: BulkWriter, *, dataset: str, today: date
+) -> None:
+    """Store every default setting not yet stored, and which data set this is."""
+    table = Setting.__table__  # type: ignore[attr-defined]
+    stored = set(connection.execute(sa.select(table.c.key)).scalars())
+    connection.execute(table.delete().where(table.c.key == DATASET_KEY))
+    now = datetime.combine(today, time(8), tzinfo=UTC)
+    defaults = AppSettings()
+    values = {f.name: setting_text(getattr(defaults, f.name)) for f in fields(AppSettings)}
+    values[DATASET_KEY] = dataset
+    for key, value in values.items():
+        if key in stored and key != DATASET_KEY:
+            continue
+        writer.add(
+            "setting",
+            {
+                "key": key,
+                "value": value,
+                "created_at": now,
+                "created_by": SEED_USER,
+                "updated_at": now,
+                "updated_by": SEED_USER,
+                "version": 1,
+            },
+        )

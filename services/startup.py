@@ -1,0 +1,38 @@
+"""Start-up: upgrade the schema, store default settings, fill a brand-new default database."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from services.config import AppConfig
+from services.db import get_engine, upgrade_schema
+from services.settings import ensure_default_settings
+
+
+@dataclass(frozen=True)
+class Startup:
+    engine: Engine
+    seeded_demo: bool
+
+
+def _is_new(engine: Engine) -> bool:
+    """A database that has never been migrated (no alembic_version table)."""
+    return not sa.inspect(engine).has_table("alembic_version")
+
+
+def prepare_database(config: AppConfig,
+                     seed_demo: Callable[[Engine], object] | None = None) -> Startup:
+    """Migrate to head; only a new database at the built-in default location gets demo data."""
+    engine = get_engine(config.db_url)
+    new = _is_new(engine)
+    upgrade_schema(engine)
+    with Session(engine) as session:
+        ensure_default_settings(session=session)
+    seeded = False
+    if new and config.is_default_db and seed_demo is not None:
+        seed_demo(engine)
+        seeded = True
+    return Startup(engine=engine, seeded_demo=seeded)

@@ -1,0 +1,40 @@
+"""Takstkompas: entry point. Page config, database, navigation and shared state."""
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from pages._nav import PAGES
+from pages._ui import demo_banner, set_engine
+from services.config import load_config
+from services.startup import Startup, prepare_database
+
+
+@st.cache_resource(show_spinner="Forbereder databasen …")
+def _startup(db_url: str) -> Startup:
+    """Once per database URL: migrate, and fill a brand-new default database with demo data."""
+    from seed import seed_database
+
+    config = load_config()
+    return prepare_database(config, seed_demo=lambda engine: seed_database(engine=engine))
+
+
+st.set_page_config(page_title="Takstkompas", page_icon="🧭", layout="wide")
+
+config = load_config()
+startup = _startup(config.db_url)
+engine: Engine = startup.engine
+set_engine(engine)
+st.session_state.setdefault("demo_seeded_notice", startup.seeded_demo)
+
+sections: dict[str, list] = {}
+for number, spec in enumerate(PAGES):
+    sections.setdefault(spec.section, []).append(
+        st.Page(
+            spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path, default=number == 0
+        )
+    )
+navigation = st.navigation(sections)
+with st.sidebar:
+    st.caption("Takstkompas – køb af botilbudspladser (§107, §108, §105/§85)")
+demo_banner(engine)
+navigation.run()

@@ -1,0 +1,53 @@
+"""Exports never let Excel run a cell as a formula, and keep numbers as numbers."""
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from services.export import Sheet, neutralise, to_csv, to_xlsx
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+45 1234", "-2", "@SUM(A1)", "\tx", "\rx"])
+def test_formula_like_text_is_neutralised(text):
+    assert "'" + text == neutralise(text)
+
+
+@pytest.mark.parametrize("value", ["Bostedet", "2.080,80", 5, Decimal("-2.5"), None])
+def test_other_values_are_untouched(value):
+    assert value == neutralise(value)
+
+
+FRAME = pd.DataFrame(
+    {
+        "Leverandør": ['=HYPERLINK("x")', "Egelunden"],
+        "Takst": [Decimal("2080.80"), Decimal("-15.00")],
+        "Dato": [date(2026, 11, 22), None],
+    }
+)
+
+
+def test_xlsx_keeps_numbers_dates_and_neutralises_text():
+    data = to_xlsx([Sheet("Leverandører", FRAME, money=["Takst"], dates=["Dato"])])
+    ws = load_workbook(io.BytesIO(data))["Leverandører"]
+    assert ["Leverandør", "Takst", "Dato"] == [c.value for c in ws[1]]
+    assert '\'=HYPERLINK("x")' == ws["A2"].value
+    assert 2080.80 == pytest.approx(ws["B2"].value)
+    assert -15 == ws["B3"].value
+    assert "#,##0.00" == ws["B2"].number_format
+    assert date(2026, 11, 22) == ws["C2"].value.date()
+    assert "A2" == ws.freeze_panes
+
+
+def test_csv_is_danish_and_neutralised():
+    text = to_csv(FRAME, money=["Takst"]).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert [
+        ["Leverandør", "Takst", "Dato"],
+        ['\'=HYPERLINK("x")', "2080,80", "22.11.2026"],
+        ["Egelunden", "-15,00", ""],
+    ] == rows
