@@ -4,7 +4,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from pages._nav import PAGES
-from pages._ui import demo_banner, set_engine
+from pages._ui import render_shell, set_engine
 from services.config import load_config
 from services.startup import Startup, prepare_database
 
@@ -34,7 +34,5 @@ for number, spec in enumerate(PAGES):
         )
     )
 navigation = st.navigation(sections)
-with st.sidebar:
-    st.caption("Takstkompas – køb af botilbudspladser (§107, §108, §105/§85)")
-demo_banner(engine)
+render_shell(engine)
 navigation.run()

@@ -30,21 +30,31 @@ def set_engine(engine: Engine) -> None:
     st.session_state[_ENGINE_KEY] = engine
 
 
-def get_engine() -> Engine:
-    """The engine the entry point prepared."""
-    if _ENGINE_KEY not in st.session_state:
-        _rerun_through_entry_point()
-    return st.session_state[_ENGINE_KEY]
+def ensure_entry_point() -> None:
+    """Every page runs through streamlit_app.py.
 
-
-def _rerun_through_entry_point() -> None:
-    """A page ran without streamlit_app.py: Streamlit's legacy `pages/` discovery handled the
-    first request of a fresh server (a deep link such as /kontrakter). Switch that mode off, as
-    st.navigation itself does, and run again so the entry point prepares the app."""
+    With a `pages/` folder next to the entry point, Streamlit starts in its legacy multipage
+    mode and runs a page file on its own: on the first request of a fresh server (a deep link
+    such as /kontrakter) and in every AppTest run after `switch_page`. st.navigation switches
+    that mode off when it is called; this does the same and reruns, so the entry point prepares
+    the database, shows the demo banner and routes to the page.
+    """
     from streamlit.runtime.pages_manager import PagesManager
 
+    if not PagesManager.uses_pages_directory:
+        return
     PagesManager.uses_pages_directory = False
-    st.rerun()
+    if _ENGINE_KEY not in st.session_state:
+        st.rerun()  # a session's first run: nothing typed or clicked can be lost
+    # Later runs (AppTest after switch_page) carry a click or typed value that a rerun would
+    # drop, so render what the entry point adds around the page here instead.
+    render_shell(st.session_state[_ENGINE_KEY])
+
+
+def get_engine() -> Engine:
+    """The engine the entry point prepared."""
+    ensure_entry_point()
+    return st.session_state[_ENGINE_KEY]
 
 
 def db_key() -> str:
@@ -66,6 +76,13 @@ def clear_caches() -> None:
 
 
 # --- Banners and messages -------------------------------------------------------------------
+
+
+def render_shell(engine: Engine) -> None:
+    """What every page shows around its own content: the sidebar note and the demo banner."""
+    with st.sidebar:
+        st.caption("Takstkompas – køb af botilbudspladser (§107, §108, §105/§85)")
+    demo_banner(engine)
 
 
 def demo_banner(engine: Engine) -> None:
@@ -91,6 +108,7 @@ def flash(message: str) -> None:
 
 
 def show_flash() -> None:
+    ensure_entry_point()
     message = st.session_state.pop("_flash", None)
     if message:
         st.success(message, icon=":material/check_circle:")

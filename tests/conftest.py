@@ -9,10 +9,12 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import streamlit as st
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
 
@@ -102,3 +104,36 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 def session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as s:
         yield s
+
+
+# --- Page tests (AppTest) -------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _clear_streamlit_caches() -> Iterator[None]:
+    """Streamlit's caches outlive an AppTest; every test starts and ends with them empty."""
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    yield
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A demo database built once per test run (tests that write to it must not assume
+    another test's writes are absent)."""
+    from seed import seed_database
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    engine = get_engine(url)
+    upgrade_schema(engine)
+    seed_database(engine=engine, size="demo", today=date.today())
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def empty_db(tmp_path: Path) -> str:
+    """A database URL with nothing in it yet (the app migrates it on start)."""
+    return f"sqlite:///{tmp_path / 'empty.db'}"

@@ -5,7 +5,7 @@ from sqlmodel import Session, select
 from models import Provider, ProviderNote
 from services.db import get_engine
 from services.providers import update_provider
-from tests.test_pages import demo_db, empty_db, run_page  # noqa: F401  (fixtures)
+from tests.pagetest import run_page
 
 PAGE = "pages/leverandoerer.py"
 
