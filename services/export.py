@@ -66,8 +66,7 @@ def to_xlsx(sheets: Sequence[Sheet]) -> bytes:
         ws = workbook.create_sheet(title=_sheet_name(sheet.name))
         first_row = 1
         if sheet.title:
-            ws.cell(row=1, column=1, value=neutralise(sheet.title)).font = Font(bold=True,
-                                                                                 size=13)
+            ws.cell(row=1, column=1, value=neutralise(sheet.title)).font = Font(bold=True, size=13)
             for offset, note in enumerate(sheet.notes, start=2):
                 ws.cell(row=offset, column=1, value=neutralise(note))
             first_row = len(sheet.notes) + 3
@@ -78,11 +77,13 @@ def to_xlsx(sheets: Sequence[Sheet]) -> bytes:
             cell.font = Font(bold=True)
             cell.fill = header_fill
             cell.alignment = Alignment(wrap_text=True, vertical="top")
-        formats = {**{c: MONEY_FORMAT for c in sheet.money}, **{c: DATE_FORMAT for c in
-                                                                 sheet.dates},
-                   **{c: PCT_FORMAT for c in sheet.pct}, **{c: INT_FORMAT for c in sheet.ints}}
-        for row_index, row in enumerate(sheet.frame.itertuples(index=False),
-                                        start=first_row + 1):
+        formats = {
+            **{c: MONEY_FORMAT for c in sheet.money},
+            **{c: DATE_FORMAT for c in sheet.dates},
+            **{c: PCT_FORMAT for c in sheet.pct},
+            **{c: INT_FORMAT for c in sheet.ints},
+        }
+        for row_index, row in enumerate(sheet.frame.itertuples(index=False), start=first_row + 1):
             for col_index, value in enumerate(row, start=1):
                 cell = ws.cell(row=row_index, column=col_index, value=_cell_value(value))
                 number_format = formats.get(columns[col_index - 1])
@@ -99,7 +100,7 @@ def to_xlsx(sheets: Sequence[Sheet]) -> bytes:
 
 
 def _sheet_name(name: str) -> str:
-    cleaned = "".join(ch for ch in name if ch not in '[]:*?/\\')
+    cleaned = "".join(ch for ch in name if ch not in "[]:*?/\\")
     return cleaned[:31] or "Ark"
 
 
@@ -120,13 +121,14 @@ def _csv_cell(value: object, is_money: bool) -> object:
 def to_csv(frame: pd.DataFrame, money: Sequence[str] = ()) -> bytes:
     """CSV for Danish Excel: semicolon-separated, decimal comma, UTF-8 with BOM."""
     money_set = set(money)
-    out = pd.DataFrame({
-        neutralise(str(column)): [_csv_cell(v, column in money_set) for v in frame[column]]
-        for column in frame.columns
-    })
+    out = pd.DataFrame(
+        {
+            neutralise(str(column)): [_csv_cell(v, column in money_set) for v in frame[column]]
+            for column in frame.columns
+        }
+    )
     return out.to_csv(sep=";", index=False).encode("utf-8-sig")
 
 
-def frame_from_rows(rows: Sequence[Mapping[str, object]], columns: Sequence[str]
-                    ) -> pd.DataFrame:
+def frame_from_rows(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(list(rows), columns=list(columns))

@@ -23,8 +23,9 @@ def _is_new(engine: Engine) -> bool:
     return not sa.inspect(engine).has_table("alembic_version")
 
 
-def prepare_database(config: AppConfig,
-                     seed_demo: Callable[[Engine], object] | None = None) -> Startup:
+def prepare_database(
+    config: AppConfig, seed_demo: Callable[[Engine], object] | None = None
+) -> Startup:
     """Migrate to head; only a new database at the built-in default location gets demo data."""
     engine = get_engine(config.db_url)
     new = _is_new(engine)

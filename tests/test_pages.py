@@ -30,4 +30,3 @@ def test_fresh_default_database_is_seeded_with_demo_data_and_says_so(tmp_path, m
     assert any("fyldt med demodata" in s.value for s in at.success)
     assert any("Demodata" in w.value for w in at.warning)
     assert int(metric(at, "Leverandører")) >= 20
-
