@@ -115,3 +115,11 @@ NumberIn = Annotated[Decimal, BeforeValidator(_number)]
 DateIn = Annotated[date, BeforeValidator(_date)]
 TextIn = Annotated[str, BeforeValidator(_text)]
 OptionalTextIn = Annotated[str | None, BeforeValidator(_optional_text)]
+
+
+def lenient_date(value: Any) -> date | None:
+    """A date if the value parses as one, else None (for cross-field checks on raw input)."""
+    try:
+        return parse_date(value)
+    except ValueError:
+        return None

@@ -14,8 +14,38 @@ class PageSpec:
 
 PAGES: list[PageSpec] = [
     PageSpec("Ledelse", "Overblik", "pages/overblik.py", "overblik", ":material/dashboard:"),
+    PageSpec("Opslag", "Prisopslag", "pages/prisopslag.py", "prisopslag", ":material/search:"),
     PageSpec(
         "Opslag", "Leverandører", "pages/leverandoerer.py", "leverandoerer", ":material/apartment:"
+    ),
+    PageSpec("Aftaler", "Kontrakter", "pages/kontrakter.py", "kontrakter", ":material/contract:"),
+    PageSpec(
+        "Aftaler",
+        "Priskategorier",
+        "pages/priskategorier.py",
+        "priskategorier",
+        ":material/straighten:",
+    ),
+    PageSpec(
+        "Opfølgning og kontrol",
+        "Opfølgning",
+        "pages/opfoelgning.py",
+        "opfoelgning",
+        ":material/handshake:",
+    ),
+    PageSpec(
+        "Opfølgning og kontrol",
+        "Fakturaafvigelser",
+        "pages/fakturaafvigelser.py",
+        "fakturaafvigelser",
+        ":material/receipt_long:",
+    ),
+    PageSpec(
+        "Administration",
+        "Indstillinger",
+        "pages/indstillinger.py",
+        "indstillinger",
+        ":material/settings:",
     ),
 ]
 

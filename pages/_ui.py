@@ -5,7 +5,7 @@ the page name); a save calls one service; an InputError is stored per field and 
 the field after a rerun, so nothing typed is lost; a conflict explains what to do.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -258,8 +258,13 @@ def show_table(
     key: str | None = None,
     height: int | None = None,
     selectable: bool = False,
+    widths: Mapping[str, str] | None = None,
 ) -> Any:
-    """A table with Danish number and date display that still sorts by the real values."""
+    """A table with Danish number and date display that still sorts by the real values.
+
+    `widths` sets a column's width ("small", "medium", "large") where the automatic width,
+    taken from the first rows, would cut the text off.
+    """
     shown = frame.copy()
     for column in money:  # display only: the values behind the Danish text are sortable floats
         shown[column] = pd.to_numeric(shown[column], errors="coerce").astype("Float64")
@@ -272,6 +277,8 @@ def show_table(
         if columns:
             styler = styler.format(lambda v, k=kind: _display(v, k), subset=list(columns))
     config: dict[str, Any] = {c: st.column_config.LinkColumn(c, display_text="Åbn") for c in links}
+    for column, width in (widths or {}).items():
+        config.setdefault(column, st.column_config.Column(column, width=width))
     kwargs: dict[str, Any] = {
         "hide_index": True,
         "width": "stretch",

@@ -23,6 +23,7 @@ from models import (
     PriceUnit,
     Provider,
 )
+from models.types import lenient_date
 from services.cadence import first_followup_due
 from services.errors import InputError
 from services.pricing import (
@@ -129,10 +130,18 @@ def _schedule_first_followup(session: Session, contract: Contract, user: str) ->
         session.commit()
 
 
+def _raw_date_errors(values: Mapping[str, Any]) -> dict[str, str]:
+    """Date-order errors found in the raw input, so they show together with field errors."""
+    start, end = lenient_date(values.get("start_date")), lenient_date(values.get("end_date"))
+    if start and end and end < start:
+        return {"end_date": "Slutdatoen skal ligge efter startdatoen"}
+    return {}
+
+
 def create_contract(*, session: Session, data: Mapping[str, Any], user: str) -> Contract:
     """Validate and store a new contract; an active one gets its first follow-up planned."""
     values = _contract_input(data)
-    valid = validate(ContractCreate, values)
+    valid = validate(ContractCreate, values, _raw_date_errors(values))
     if errors := _check_contract(session, valid):
         raise InputError(errors)
     contract = insert_row(
@@ -146,7 +155,8 @@ def update_contract(
     *, session: Session, contract_id: int, data: Mapping[str, Any], user: str
 ) -> Contract:
     """Save an edited contract; ConflictError if someone saved it since it was loaded."""
-    valid = validate(ContractUpdate, _contract_input(data))
+    values = _contract_input(data)
+    valid = validate(ContractUpdate, values, _raw_date_errors(values))
     if errors := _check_contract(session, valid):
         raise InputError(errors)
     row = require(session, Contract, contract_id, "Kontrakten")

@@ -19,6 +19,7 @@ from models import (
     GoalUpdate,
     SupportNeedChange,
 )
+from models.types import lenient_date
 from services.cadence import next_followup_due
 from services.contracts import current_category
 from services.errors import InputError
@@ -80,12 +81,12 @@ def record_followup(
     Returns the recorded follow-up and the next one (None when the contract ends before it).
     """
     today = today or date.today()
-    valid = validate(FollowUpOutcome, data)
+    done = lenient_date(data.get("done_date"))
+    future = {"done_date": "Datoen må ikke ligge i fremtiden"} if done and done > today else {}
+    valid = validate(FollowUpOutcome, data, future)
     followup = require(session, FollowUp, followup_id, "Opfølgningen")
     if followup.done_date is not None:
         raise InputError({"_form": "Opfølgningen er allerede registreret"})
-    if valid.done_date > today:
-        raise InputError({"done_date": "Datoen må ikke ligge i fremtiden"})
     contract = require(session, Contract, followup.contract_id, "Kontrakten")
     valid_goals = _validate_goals(session, contract.id, goals)  # type: ignore[arg-type]
 

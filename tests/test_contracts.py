@@ -164,3 +164,17 @@ def test_list_contracts_filters_by_status_and_paragraph(session):
     active = list_contracts(session=session, statuses=["aktiv"])
     assert ["A"] == [c.case_ref for c in active]
     assert ["B"] == [c.case_ref for c in list_contracts(session=session, paragraphs=["SEL108"])]
+
+
+def test_date_order_is_reported_together_with_field_errors(session):
+    provider = make_provider(session)
+    with pytest.raises(InputError) as raised:
+        make_contract(
+            session,
+            provider,
+            price="abc",
+            case_ref="010190-1234",
+            start_date="01.03.2026",
+            end_date="01.02.2026",
+        )
+    assert {"price", "case_ref", "end_date"} <= set(raised.value.fields)

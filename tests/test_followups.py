@@ -150,3 +150,17 @@ def test_goal_theme_must_be_a_configured_theme(session):
             today=date(2024, 6, 10),
         )
     assert "goal1_theme" in raised.value.fields
+
+
+def test_future_date_is_reported_together_with_cpr_in_note(session):
+    contract = make_contract(session)
+    followup = _first_followup(session, contract)
+    with pytest.raises(InputError) as raised:
+        record_followup(
+            session=session,
+            followup_id=followup.id,
+            user=USER,
+            today=date(2024, 6, 10),
+            data=_outcome(followup, done_date=date(2030, 1, 1), note="Borger 010190-1234"),
+        )
+    assert {"done_date", "note"} <= set(raised.value.fields)

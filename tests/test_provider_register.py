@@ -100,3 +100,9 @@ def test_key_figures_spend_by_year_contracts_and_deviations(session):
     assert ["aktiv", "afsluttet"] == list(contracts["status"])
     deviations = provider_deviations(session=session, provider_id=egelund.id)
     assert ["F-2"] == list(deviations["invoice_no"])
+
+
+def test_search_folds_danish_letters(session):
+    make_provider(session, name="Østerbo Bosted", cvr="10000009", city="Århus")
+    for text in ("østerbo", "ØSTERBO", "århus"):
+        assert 1 == count_providers(session=session, filters=ProviderFilter(search=text)), text

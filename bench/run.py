@@ -1,0 +1,426 @@
+"""Time every page through Streamlit's AppTest on the demo and the large database (SPEC 7).
+
+Per page: a fresh AppTest of `streamlit_app.py` with `TAKSTKOMPAS_DB_URL` set, one run of the
+entry point, `switch_page`, warm-up runs, then N timed `run()` calls. `st.cache_data` is cleared
+before every timed run, so the page's queries really run (a warm cache would make every page look
+instant and hide slow SQL); the engine (`st.cache_resource`) stays, as on a running server. For
+comparison the same number of runs is also timed with the cache left warm. Every run goes through
+streamlit_app.py, as a browser request does (see `entry_point_on_every_run`).
+"""
+
+import argparse
+import contextlib
+import io
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from bench.report import (
+    BAR_LARGE_SECONDS,
+    BAR_RATIO,
+    DATASET_NAMES,
+    PageResult,
+    Timing,
+    markdown_table,
+    number,
+    seconds,
+    summary_line,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "streamlit_app.py"
+DEFAULT_PATHS = {"demo": ROOT / "data" / "bench_demo.db", "large": ROOT / "data" / "bench_large.db"}
+RESULTS = ROOT / "bench" / "results" / "latest.json"
+CACHE_NOTE = (
+    "Før hver målt kørsel ryddes st.cache_data, så sidens forespørgsler faktisk kører; "
+    "motoren (st.cache_resource) bevares som på en kørende server"
+)
+
+
+def log(message: str) -> None:
+    """Progress goes to stderr; stdout holds only the table and the summary."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def _dataset_of(url: str) -> tuple[str | None, int]:
+    """(dataset kind, providers) of a database; (None, 0) when it is empty or has no schema."""
+    from sqlmodel import Session
+
+    from services.db import get_engine
+    from services.overview import dataset_kind, register_counts
+
+    engine = get_engine(url)
+    try:
+        with Session(engine) as session:
+            return dataset_kind(session=session), register_counts(session=session).providers
+    except Exception:  # no schema yet
+        return None, 0
+    finally:
+        engine.dispose()
+
+
+def _sizes(url: str) -> dict[str, int]:
+    """How much data a database holds, to print next to the timings."""
+    from sqlmodel import Session
+
+    from services.db import get_engine
+    from services.overview import register_counts
+
+    engine = get_engine(url)
+    try:
+        with Session(engine) as session:
+            counts = register_counts(session=session)
+    finally:
+        engine.dispose()
+    return {
+        "providers": counts.providers,
+        "offers": counts.offers,
+        "contracts": counts.contracts,
+        "invoice_checks": counts.invoice_checks,
+    }
+
+
+def _sizes_text(sizes: dict[str, int]) -> str:
+    return (
+        f"{_int(sizes['providers'])} leverandører, {_int(sizes['contracts'])} kontrakter, "
+        f"{_int(sizes['invoice_checks'])} fakturakontroller"
+    )
+
+
+def _int(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
+
+
+def ensure_database(size: str, path: Path, *, rebuild: bool = False) -> str:
+    """Build data/bench_<size>.db with `python -m seed` unless it already holds that data set."""
+    url = sqlite_url(path)
+    if path.exists() and not rebuild:
+        kind, _ = _dataset_of(url)
+        if kind == size:
+            return url
+        log(f"{path.relative_to(ROOT)} er ufuldstændig eller forkert ({kind}); bygges igen.")
+    note = " (tager nogle minutter)" if size == "large" else ""
+    log(f"Bygger {path.relative_to(ROOT)} med python -m seed --size {size}{note} …")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "seed", "--size", size, "--db-url", url, "--replace"]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"python -m seed fejlede:\n{done.stdout}\n{done.stderr}")
+    log(f"  færdig på {seconds(time.perf_counter() - started)}")
+    return url
+
+
+def check_database(name: str, url: str) -> None:
+    kind, providers = _dataset_of(url)
+    if providers == 0:
+        log(f"OBS: {name}-databasen ({url}) er tom – tallene siger intet om ydeevne.")
+    elif name == "large" and kind not in ("large", None):
+        log(f"OBS: {name}-databasen indeholder datasættet {kind!r}, ikke 'large'.")
+
+
+def _describe(exception) -> str:  # type: ignore[no-untyped-def]
+    """The message and where in the project it was raised (the last project frame)."""
+    ours = [line.strip() for line in exception.stack_trace if str(ROOT) in line]
+    where = ours[-1].replace(str(ROOT) + "/", "") if ours else ""
+    text = str(exception.proto.type or "") + ": " + str(exception.message)
+    return f"{text.strip(': ')[:300]}{f' [{where}]' if where else ''}"
+
+
+def _error_text(at, title: str | None = None) -> str | None:  # type: ignore[no-untyped-def]
+    """What went wrong in the last run, or None; with `title`, also check the page was shown."""
+    if at.exception:
+        return "; ".join(_describe(e) for e in at.exception)
+    if title is not None and title not in [t.value for t in at.title]:
+        return f"siden »{title}« blev ikke vist"
+    return None
+
+
+@contextlib.contextmanager
+def entry_point_on_every_run() -> Iterator[None]:
+    """Make AppTest run streamlit_app.py on every run, as a server does.
+
+    AppTest (Streamlit 1.67) resets `PagesManager.uses_pages_directory` before each run, so with
+    a folder named `pages/` every run after `switch_page` executes the page file alone
+    (Streamlit's legacy multipage mode) and skips the entry point. A server leaves that mode at
+    the first `st.navigation` call; doing the same here times what a browser request costs.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    PagesManager.__init__ = init  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        PagesManager.__init__ = original  # type: ignore[method-assign]
+
+
+def time_page(
+    url: str, page_path: str, title: str, *, runs: int, warmup: int, cached: bool, timeout: float
+) -> Timing:
+    """Median-ready timings of one page on one database."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["TAKSTKOMPAS_DB_URL"] = url
+    timing = Timing()
+    try:
+        at = AppTest.from_file(str(APP), default_timeout=timeout)
+        at.run()  # the default page; its errors belong to that page, not to this one
+        at.switch_page(page_path)
+        for _ in range(max(1, warmup)):
+            at.run()
+        timing.error = _error_text(at, title)
+        if timing.error:
+            return timing
+        for _ in range(runs):
+            st.cache_data.clear()
+            started = time.perf_counter()
+            at.run()
+            timing.runs.append(time.perf_counter() - started)
+            timing.error = _error_text(at, title)
+            if timing.error:
+                return timing
+        if cached:
+            at.run()  # fill the cache once more
+            for _ in range(runs):
+                started = time.perf_counter()
+                at.run()
+                timing.cached_runs.append(time.perf_counter() - started)
+    except Exception as exc:  # a measurement: report and go on with the next page
+        timing.error = f"{type(exc).__name__}: {exc}"
+        log(traceback.format_exc(limit=3))
+    return timing
+
+
+def select_pages(wanted: list[str] | None):  # type: ignore[no-untyped-def]
+    """The pages of the navigation, or those named by title, url path or file."""
+    from pages._nav import PAGES
+
+    if not wanted:
+        return list(PAGES)
+    names = {w.strip().lower() for item in wanted for w in item.split(",") if w.strip()}
+    aliases = {
+        p.path: {p.title.lower(), p.url_path.lower(), p.path.lower(), Path(p.path).stem}
+        for p in PAGES
+    }
+    unknown = sorted(n for n in names if not any(n in a for a in aliases.values()))
+    if unknown:
+        known = ", ".join(p.url_path for p in PAGES)
+        raise SystemExit(f"Ukendte sider: {', '.join(unknown)}. Kendte: {known}")
+    return [p for p in PAGES if aliases[p.path] & names]
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=(
+            "Måler hver side gennem Streamlits AppTest på demo- og den store database og "
+            "skriver medianen af varme kørsler, forholdet stor/demo og om kravene i SPEC 7 "
+            f"holder (≤ {seconds(BAR_LARGE_SECONDS)} på stor, forhold ≤ {BAR_RATIO:.0f}). "
+            f"{CACHE_NOTE}. Resultatet gemmes også i "
+            "bench/results/latest.json. Afslutter altid med kode 0 (det er en måling)."
+        ),
+    )
+    parser.add_argument(
+        "--demo-url",
+        help="database med demodata; standard: data/bench_demo.db (bygges, hvis den mangler)",
+    )
+    parser.add_argument(
+        "--large-url",
+        help="database med store testdata; standard: data/bench_large.db (bygges, hvis den "
+        "mangler – det tager nogle minutter)",
+    )
+    parser.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="byg data/bench_demo.db og data/bench_large.db forfra (fx efter ændringer i seed/)",
+    )
+    parser.add_argument("--runs", type=int, default=5, help="målte varme kørsler pr. side (5)")
+    parser.add_argument(
+        "--warmup", type=int, default=2, help="opvarmningskørsler efter sideskift (2)"
+    )
+    parser.add_argument(
+        "--pages",
+        nargs="+",
+        metavar="SIDE",
+        help="kun disse sider (titel, url-sti eller fil, fx overblik kontrakter)",
+    )
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        choices=["demo", "large"],
+        default=["demo", "large"],
+        help="hvilke databaser der måles (standard: begge)",
+    )
+    parser.add_argument(
+        "--no-cached",
+        action="store_true",
+        help="spring målingen med varm st.cache_data over (halverer tiden)",
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=120.0, help="sekunder en enkelt kørsel må tage (120)"
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS, help="JSON-fil til resultatet")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs skal være mindst 1")
+    return args
+
+
+def _quiet_streamlit() -> None:
+    """Keep the output to the table: Streamlit logs warnings on every AppTest run.
+
+    Errors are shown in full in the page's exception element instead, so the bench can say
+    what failed (the app's config hides error details from users).
+    """
+    import streamlit
+    import streamlit.logger
+
+    streamlit.config.get_option("logger.level")  # parse .streamlit/config.toml first
+    streamlit.config.set_option("logger.level", "critical")
+    streamlit.config.set_option("client.showErrorDetails", "full")
+    streamlit.logger.set_log_level("critical")
+    warnings.filterwarnings("ignore")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)
+    _quiet_streamlit()
+    pages = select_pages(args.pages)
+    missing = [p.path for p in select_pages(None) if not (ROOT / p.path).exists()]
+    if missing:
+        log(
+            f"OBS: {', '.join(missing)} findes ikke. streamlit_app.py opretter alle sider, så "
+            "indtil da fejler appen for alle sider; de manglende springes over."
+        )
+
+    urls: dict[str, str] = {}
+    for name in args.datasets:
+        given = getattr(args, f"{name}_url")
+        if given:
+            check_database(name, given)
+            urls[name] = given
+        else:
+            urls[name] = ensure_database(name, DEFAULT_PATHS[name], rebuild=args.rebuild)
+
+    sizes = {name: _sizes(url) for name, url in urls.items()}
+    load_before = _load()
+    results: list[PageResult] = []
+    for spec in pages:
+        result = PageResult(title=spec.title, path=spec.path)
+        results.append(result)
+        if not (ROOT / spec.path).exists():
+            result.skipped = f"{spec.path} findes ikke (endnu)"
+            log(f"{spec.title}: springes over – {result.skipped}")
+            continue
+        for name, url in urls.items():
+            log(f"{spec.title} på {name} …")
+            with contextlib.redirect_stdout(io.StringIO()), entry_point_on_every_run():
+                timing = time_page(
+                    url,
+                    spec.path,
+                    spec.title,
+                    runs=args.runs,
+                    warmup=args.warmup,
+                    cached=not args.no_cached,
+                    timeout=args.timeout,
+                )
+            result.timings[name] = timing
+            if timing.error:
+                log(f"  fejl: {timing.error}")
+            else:
+                each = ", ".join(seconds(r) for r in timing.runs)
+                log(f"  median {seconds(timing.median)} ({each})")
+
+    load_after = _load()
+    datasets = list(urls)
+    table = markdown_table(results, datasets)
+    summary = summary_line(results, datasets)
+    print(f"Median af {args.runs} varme kørsler pr. side. {CACHE_NOTE}.")
+    for name, counts in sizes.items():
+        print(f"- {DATASET_NAMES.get(name, name).capitalize()}: {_sizes_text(counts)}")
+    print()
+    print(table)
+    print()
+    busy = max(load_before or 0, load_after or 0)
+    cpus = os.cpu_count() or 1
+    if busy > cpus:
+        print(
+            f"OBS: maskinen var belastet af andet arbejde (load {number(busy, 1)} på {cpus} "
+            "kerner); tiderne er højere og mere spredte end på en ledig maskine.\n"
+        )
+    print(summary)
+
+    report = {
+        "created": datetime.now().isoformat(timespec="seconds"),
+        "runs": args.runs,
+        "warmup": args.warmup,
+        "cache": CACHE_NOTE,
+        "bars": {"large_median_s": BAR_LARGE_SECONDS, "ratio": BAR_RATIO},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_before": load_before,
+            "load_average_after": load_after,
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "streamlit": _streamlit_version(),
+        },
+        "databases": {name: {"url": _safe_url(url), **sizes[name]} for name, url in urls.items()},
+        "pages": [r.to_json() for r in results],
+        "summary": summary,
+        "table_markdown": table,
+        "median_of_medians": {
+            name: _median_or_none([r.median(name) for r in results]) for name in datasets
+        },
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    log(f"Gemt: {args.output}")
+    return 0
+
+
+def _load() -> float | None:
+    """The 1-minute load average, to judge how busy the machine was (None where unknown)."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
+def _median_or_none(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _streamlit_version() -> str:
+    import streamlit
+
+    return streamlit.__version__

@@ -1,0 +1,479 @@
+"""Indstillinger: the working group's defaults, index rates, budgets and removing demo data."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import pandas as pd
+import streamlit as st
+
+from models import Paragraph, label
+from pages._ui import (
+    READ_TTL,
+    clear_caches,
+    db_key,
+    export_buttons,
+    field_error,
+    flash,
+    form_error,
+    form_errors,
+    loaded_version,
+    money_input,
+    reset_form,
+    run_save,
+    select_code,
+    session,
+    show_flash,
+    show_table,
+    user_name,
+)
+from services.formatting import format_amount, format_kr, format_number, format_pct
+from services.overview import dataset_kind, remove_demo_data
+from services.reference import index_rates, list_budgets, save_budget, save_regulation_rate
+from services.settings import (
+    DEFAULT_VUM_THEMES,
+    SETTING_LIMITS,
+    AppSettings,
+    get_settings,
+    setting_versions,
+    update_settings,
+)
+
+# --- Cached reads (first argument: the database, so databases never share a cache entry) ----
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def _settings(db: str) -> AppSettings:
+    with session() as s:
+        return get_settings(session=s)
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def _versions(db: str) -> dict[str, int]:
+    with session() as s:
+        return setting_versions(session=s)
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def _rates(db: str) -> dict[int, Decimal]:
+    with session() as s:
+        return index_rates(session=s)
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def _budgets(db: str) -> list[tuple[int, str, Decimal, int]]:
+    """(year, paragraph, amount, version) of every budget."""
+    with session() as s:
+        return [(b.year, str(b.paragraph), b.amount, b.version) for b in list_budgets(session=s)]
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def _dataset(db: str) -> str | None:
+    with session() as s:
+        return dataset_kind(session=s)
+
+
+# --- The numeric settings, by section ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettingField:
+    key: str
+    unit: str  # "pct", "kr", "months", "days", "count"
+    help: str
+
+
+SECTIONS: dict[str, tuple[str, list[SettingField]]] = {
+    "regulation": (
+        "Regulering og tolerance",
+        [
+            SettingField(
+                "regulation_default_pct",
+                "pct",
+                "Den årlige prisregulering, nye kontrakter får som standard (fast procent, "
+                "1. januar).",
+            ),
+            SettingField(
+                "tolerance_kr",
+                "kr",
+                "En faktura er en afvigelse, når den ligger mere end den største af de to "
+                "tolerancer over det forventede beløb.",
+            ),
+            SettingField(
+                "tolerance_pct",
+                "pct",
+                "Procent af det forventede beløb. 0 % betyder, at alt ud over den aftalte "
+                "regulering er en afvigelse.",
+            ),
+            SettingField(
+                "vat_refund_pct",
+                "pct",
+                "Den del af prisen, kommunen får refunderet ved private og selvejende "
+                "leverandører: nettopris = pris × (1 − refusion).",
+            ),
+            SettingField(
+                "large_case_threshold",
+                "kr",
+                "Sager med en årlig udgift over grænsen tælles som dyre sager i Overblik og "
+                "Kvartalsrapport.",
+            ),
+        ],
+    ),
+    "followup": (
+        "Opfølgning",
+        [
+            SettingField(
+                "followup_first_months",
+                "months",
+                "Den første opfølgning planlægges så mange måneder efter kontraktens start.",
+            ),
+            SettingField("followup_sel107_months", "months", "Derefter hver N. måned for §107."),
+            SettingField("followup_sel108_months", "months", "Derefter hver N. måned for §108."),
+            SettingField(
+                "followup_abl105_months", "months", "Derefter hver N. måned for §105 + §85."
+            ),
+            SettingField(
+                "followup_high_max_months",
+                "months",
+                "Når sagens priskategori er høj eller ekstraordinær, følges der op mindst så ofte.",
+            ),
+            SettingField(
+                "max_active_goals",
+                "count",
+                "Hvor mange aktive SMART-mål en kontrakt højst må have (hvert i sit tema).",
+            ),
+        ],
+    ),
+    "alerts": (
+        "Varsler",
+        [
+            SettingField(
+                "alert_renegotiation_days",
+                "days",
+                "Kontrakter vises med varsel, når genforhandlingsdatoen er inden for så mange "
+                "dage.",
+            ),
+            SettingField(
+                "alert_notice_days",
+                "days",
+                "Kontrakter vises med varsel, når opsigelsesfristen (slutdato minus "
+                "opsigelsesvarsel) er inden for så mange dage.",
+            ),
+        ],
+    ),
+}
+
+UNIT_SUFFIX = {"pct": " %", "kr": " kr.", "months": " mdr.", "days": " dage", "count": ""}
+
+
+def _decimals(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def _as_text(value: object, unit: str) -> str:
+    """A stored value as the user would type it, the Danish way."""
+    if unit == "kr":
+        return format_amount(Decimal(str(value)))
+    if unit == "pct":
+        number = Decimal(str(value))
+        return format_number(number, decimals=max(2, _decimals(number)))
+    return format_number(int(str(value)))
+
+
+def _range_text(key: str, unit: str) -> str:
+    _, low, high = SETTING_LIMITS[key]
+    low_text = format_number(low).replace("-", "−")
+    return f"tilladt fra {low_text} til {format_number(high)}{UNIT_SUFFIX[unit]}"
+
+
+def _save_settings(values: dict[str, object], versions: dict[str, int]) -> AppSettings:
+    with session() as s:
+        return update_settings(session=s, values=values, user=user_name(), versions=versions)
+
+
+def _pinned_versions(form: str, keys: list[str]) -> dict[str, int]:
+    """The versions of the section's settings when the user first saw them (kept on reruns)."""
+    loaded = _versions(db_key())
+    return st.session_state.setdefault(
+        f"{form}__versions", {k: loaded[k] for k in keys if k in loaded}
+    )
+
+
+def _reload_button(form: str) -> None:
+    if "_form" in form_errors(form) and st.button("Indlæs igen", key=f"{form}__reload"):
+        reset_form(form)
+        clear_caches()
+        st.rerun()
+
+
+def _settings_section(section: str, current: AppSettings) -> None:
+    title, fields = SECTIONS[section]
+    form = f"settings_{section}"
+    keys = [f.key for f in fields]
+    versions = _pinned_versions(form, keys)
+    form_error(form)
+    _reload_button(form)
+    # Plain widgets, no st.form: what is typed in one section survives a save in another.
+    columns = st.columns(2)
+    for number, field in enumerate(fields):
+        widget_key = f"{form}_{field.key}"
+        label_text = SETTING_LIMITS[field.key][0]
+        value = getattr(current, field.key)
+        saved = _as_text(value, field.unit)
+        with columns[number % 2]:
+            if field.unit == "kr":
+                money_input(label_text, key=widget_key, value=value, help_text=field.help)
+            else:
+                st.session_state.setdefault(widget_key, saved)
+                st.text_input(label_text, key=widget_key, help=field.help)
+            field_error(form, field.key)
+            suffix = UNIT_SUFFIX[field.unit]
+            st.caption(f"Gemt: {saved}{suffix} · {_range_text(field.key, field.unit)}")
+    submitted = st.button("Gem", type="primary", key=f"{form}__save")
+    if submitted:
+        values = {key: st.session_state[f"{form}_{key}"] for key in keys}
+        run_save(
+            form,
+            lambda: _save_settings(values, versions),
+            f"{title}: indstillingerne er gemt.",
+            on_success=lambda _result: reset_form(form),
+        )
+
+
+def _restore_default_themes() -> None:
+    st.session_state["settings_themes_vum_themes"] = "\n".join(DEFAULT_VUM_THEMES)
+
+
+def _themes_section(current: AppSettings) -> None:
+    form = "settings_themes"
+    widget_key = f"{form}_vum_themes"
+    versions = _pinned_versions(form, ["vum_themes"])
+    st.write(
+        "SMART-mål sættes i et tema. Standard er de syv kategorier i Voksenudredningsmetoden "
+        "(VUM). Bruger kommunen VUM 2.0 / Fælles Faglige Begreber, kan de temaer skrives her "
+        "i stedet. Eksisterende mål beholder deres tema."
+    )
+    form_error(form)
+    _reload_button(form)
+    if widget_key not in st.session_state:
+        st.session_state[widget_key] = "\n".join(current.vum_themes)
+    st.text_area("VUM-temaer (ét pr. linje)", key=widget_key, height=220)
+    field_error(form, "vum_themes")
+    st.caption(f"Gemt: {format_number(len(current.vum_themes))} temaer.")
+    save_column, defaults_column, _ = st.columns([1, 3, 4])
+    submitted = save_column.button("Gem", type="primary", key=f"{form}__save")
+    defaults_column.button(
+        "Indsæt de syv VUM-temaer",
+        key=f"{form}__defaults",
+        on_click=_restore_default_themes,
+        help="Fylder feltet med standardtemaerne; de gemmes først, når du trykker Gem.",
+    )
+    if submitted:
+        values: dict[str, object] = {"vum_themes": st.session_state[widget_key]}
+        run_save(
+            form,
+            lambda: _save_settings(values, versions),
+            "VUM-temaerne er gemt.",
+            on_success=lambda _result: reset_form(form),
+        )
+
+
+# --- Index rates ------------------------------------------------------------------------------
+
+
+def _percent_text(value: Decimal) -> str:
+    return format_pct(value, decimals=max(2, _decimals(value)))
+
+
+def _save_rate(year: int, percent: str) -> object:
+    with session() as s:
+        return save_regulation_rate(
+            session=s, data={"year": year, "percent": percent}, user=user_name()
+        )
+
+
+def _rates_section() -> None:
+    form = "settings_rate"
+    rates = _rates(db_key())
+    this_year = date.today().year
+    st.write(
+        "Satserne bruges af kontrakter med regulering »Indeks (reguleringssats)«. Et år uden "
+        "sats kan ikke beregnes – det vises som en fejl, aldrig som 0 %."
+    )
+    if rates:
+        frame = pd.DataFrame(
+            [(year, rates[year]) for year in sorted(rates, reverse=True)],
+            columns=["År", "Sats (%)"],
+        )
+        shown = pd.DataFrame(
+            {"År": frame["År"].astype(str), "Sats": [_percent_text(p) for p in frame["Sats (%)"]]}
+        )
+        st.dataframe(shown, hide_index=True, width="content", height=min(400, 36 * len(shown) + 38))
+        export_buttons(frame, "Reguleringssatser", pct=["Sats (%)"], key=f"{form}__export")
+        if this_year not in rates:
+            st.info(f"Der er endnu ingen sats for {this_year}.")
+    else:
+        st.info("Der er endnu ingen reguleringssatser. Tilføj årets sats herunder.")
+
+    st.subheader("Tilføj eller ret en sats")
+    form_error(form)
+    left, right, _ = st.columns([1, 1, 2])
+    with left:
+        year_key = f"{form}_year"
+        st.session_state.setdefault(year_key, this_year + 1)
+        year = st.number_input("År", min_value=2000, max_value=2100, step=1, key=year_key)
+        field_error(form, "year")
+    with right:
+        percent_key = f"{form}_percent"
+        st.session_state.setdefault(percent_key, "")
+        st.text_input("Sats (%)", key=percent_key, placeholder="fx 2,5")
+        field_error(form, "percent")
+    if int(year) in rates:
+        st.caption(f"{year} har i dag {_percent_text(rates[int(year)])}; den erstattes ved Gem.")
+    if st.button("Gem sats", type="primary", key=f"{form}__save"):
+        typed = st.session_state[percent_key]
+        run_save(
+            form,
+            lambda: _save_rate(int(year), typed),
+            f"Reguleringssatsen for {year} er gemt.",
+            on_success=lambda _result: reset_form(form),
+        )
+
+
+# --- Budgets ----------------------------------------------------------------------------------
+
+
+def _save_budget(data: dict[str, object]) -> object:
+    with session() as s:
+        return save_budget(session=s, data=data, user=user_name())
+
+
+def _after_budget_saved(form: str) -> None:
+    """Keep year and paragraph for the next entry; forget amount and loaded versions."""
+    for key in list(st.session_state.keys()):
+        if str(key).startswith(f"{form}__version_") or key == f"{form}_amount":
+            del st.session_state[key]
+
+
+def _budgets_section() -> None:
+    form = "settings_budget"
+    budgets = _budgets(db_key())
+    versions = {
+        (year, paragraph): loaded_version(form, f"{year}_{paragraph}", version)
+        for year, paragraph, _amount, version in budgets
+    }
+    amounts = {(year, paragraph): amount for year, paragraph, amount, _version in budgets}
+    paragraphs = list(Paragraph)
+    st.write(
+        "Årets budget pr. paragraf; Overblik og Kvartalsrapport sammenholder forbruget med det."
+    )
+    if budgets:
+        columns = [label(p) for p in paragraphs]
+        rows = []
+        for year in sorted({b[0] for b in budgets}, reverse=True):
+            values = [amounts.get((year, str(p))) for p in paragraphs]
+            total = sum((v for v in values if v is not None), Decimal(0))
+            rows.append([year, *values, total])
+        frame = pd.DataFrame(rows, columns=["År", *columns, "I alt"])
+        money = [*columns, "I alt"]
+        show_table(frame, money=money, key=f"{form}__table")
+        export_buttons(frame, "Budgetter", money=money, key=f"{form}__export")
+    else:
+        st.info("Der er endnu ingen budgetter. Sæt et budget herunder.")
+
+    st.subheader("Sæt et budget")
+    form_error(form)
+    _reload_button(form)
+    cols = st.columns(3)
+    with cols[0]:
+        year_key = f"{form}_year"
+        st.session_state.setdefault(year_key, date.today().year)
+        year = int(st.number_input("År", min_value=2000, max_value=2100, step=1, key=year_key))
+        field_error(form, "year")
+    with cols[1]:
+        paragraph = select_code("Paragraf", paragraphs, key=f"{form}_paragraph")
+        field_error(form, "paragraph")
+    with cols[2]:
+        money_input("Budget (kr.)", key=f"{form}_amount")
+        field_error(form, "amount")
+    current = amounts.get((year, str(paragraph)))
+    if current is not None:
+        st.caption(
+            f"Budgettet for {year}, {label(paragraph)} er i dag {format_kr(current)}; "
+            "det erstattes ved Gem."
+        )
+    if st.button("Gem budget", type="primary", key=f"{form}__save"):
+        data: dict[str, object] = {
+            "year": year,
+            "paragraph": paragraph,
+            "amount": st.session_state[f"{form}_amount"],
+        }
+        if (year, str(paragraph)) in versions:
+            data["version"] = versions[(year, str(paragraph))]
+        run_save(
+            form,
+            lambda: _save_budget(data),
+            f"Budgettet for {year}, {label(paragraph)} er gemt.",
+            on_success=lambda _result: _after_budget_saved(form),
+        )
+
+
+# --- Demo data --------------------------------------------------------------------------------
+
+
+def _demo_section(kind: str) -> None:
+    form = "settings_demo"
+    what = "store testdata" if kind == "large" else "demodata"
+    st.write(
+        f"Databasen indeholder fiktive {what}. Når de fjernes, slettes alle demo-leverandører "
+        "med deres tilbud, vidensbank, kontrakter, fakturakontroller, opfølgninger og mål, samt "
+        "demo-priskategorier og demo-budgetter. Indstillinger og reguleringssatser bevares."
+    )
+    st.warning(
+        "Kontrakter og fakturakontroller, som I selv har oprettet hos en demo-leverandør, "
+        "slettes også. Sletningen kan ikke fortrydes.",
+        icon="⚠️",
+    )
+    confirmed = st.checkbox(
+        "Jeg forstår, at alle demodata slettes permanent", key=f"{form}_confirm"
+    )
+    if st.button("Fjern demodata", type="primary", key=f"{form}__remove"):
+        if not confirmed:
+            st.error("Sæt flueben ovenfor for at bekræfte sletningen.", icon="⚠️")
+            return
+        with st.spinner("Fjerner demodata …"), session() as s:
+            removed = remove_demo_data(session=s, user=user_name())
+        reset_form(form)
+        clear_caches()
+        flash(
+            f"Demodata er fjernet: {format_number(removed)} demo-leverandører og alt, der hører "
+            "til dem, er slettet."
+        )
+        st.rerun()
+
+
+# --- Page -------------------------------------------------------------------------------------
+
+st.title("Indstillinger")
+show_flash()
+st.caption("Kommunens standardværdier. Ændringer gælder for alle brugere fra næste beregning.")
+
+current_settings = _settings(db_key())
+demo_kind = _dataset(db_key())
+tab_names = [SECTIONS[s][0] for s in SECTIONS] + ["VUM-temaer", "Indeksregulering", "Budgetter"]
+if demo_kind is not None:
+    tab_names.append("Demodata")
+tabs = st.tabs(tab_names)
+for tab, section in zip(tabs, SECTIONS, strict=False):
+    with tab:
+        _settings_section(section, current_settings)
+with tabs[3]:
+    _themes_section(current_settings)
+with tabs[4]:
+    _rates_section()
+with tabs[5]:
+    _budgets_section()
+if demo_kind is not None:
+    with tabs[6]:
+        _demo_section(demo_kind)

@@ -1,0 +1,846 @@
+"""Opfølgning: due and overdue follow-ups, the year's plan, recording outcomes with SMART goals."""
+
+import re
+from datetime import date
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from models import (
+    FollowUpAction,
+    FollowUpKind,
+    GoalStatus,
+    GoalType,
+    Paragraph,
+    Progression,
+    SupportNeedChange,
+    label,
+)
+from pages._ui import (
+    READ_TTL,
+    clear_caches,
+    date_input,
+    db_key,
+    export_buttons,
+    field_error,
+    form_error,
+    form_errors,
+    loaded_version,
+    pager,
+    reset_form,
+    run_save,
+    select_code,
+    session,
+    show_flash,
+    show_table,
+    user_name,
+)
+from services.errors import InputError
+from services.followup_plan import (
+    DUE_SOON,
+    OVERDUE,
+    FollowupCounts,
+    OnTimeFigures,
+    OpenFollowup,
+    active_goal_count,
+    count_followup_worklist,
+    find_contracts,
+    find_open_followups,
+    followup_counts,
+    followup_worklist,
+    get_open_followup,
+    month_plan,
+    on_time_figures,
+    provider_choices,
+)
+from services.followups import list_goals, plan_followup, record_followup, update_goal
+from services.formatting import format_date, format_number, format_pct
+from services.settings import AppSettings, get_settings
+
+PAGE_SIZE = 50
+SELECTED = "opfoelgning_selected_id"  # the open follow-up whose outcome is being recorded
+TABLE_GENERATION = "opfoelgning_table_gen"  # bumped after a save so old row selections go
+LAST_PICK = "opfoelgning_last_pick"
+NEXT_MESSAGE = "opfoelgning_next_message"
+RECORD = "opfoelgning_record"
+PLAN = "opfoelgning_plan"
+GOAL_SLOTS = 3  # the issue: up to three SMART goals per follow-up
+MONTHS = [
+    "januar",
+    "februar",
+    "marts",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
+HORIZONS = [30, 60, 90]
+PLAN_STATES = {  # column → Danish legend text and colour, in stacking order
+    "on_time": ("Udført til tiden", "#2e7d32"),
+    "late": ("Udført for sent", "#f9a825"),
+    "overdue": ("Overskredet", "#c62828"),
+    "upcoming": ("Kommende", "#90a4ae"),
+}
+
+
+# --- Cached reads -----------------------------------------------------------------------------
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def _settings(db: str) -> AppSettings:
+    with session() as s:
+        return get_settings(session=s)
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def _providers(db: str) -> list[tuple[int, str]]:
+    with session() as s:
+        return provider_choices(session=s)
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def _counts(
+    db: str, today: date, paragraphs: tuple[str, ...], provider_id: int | None
+) -> tuple[FollowupCounts, OnTimeFigures]:
+    with session() as s:
+        filters: dict[str, Any] = {"paragraphs": paragraphs, "provider_id": provider_id}
+        return (
+            followup_counts(session=s, today=today, **filters),
+            on_time_figures(session=s, today=today, **filters),
+        )
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def _worklist_total(
+    db: str,
+    kind: str,
+    today: date,
+    horizon: int,
+    paragraphs: tuple[str, ...],
+    provider_id: int | None,
+) -> int:
+    with session() as s:
+        return count_followup_worklist(
+            session=s,
+            kind=kind,
+            today=today,
+            horizon_days=horizon,
+            paragraphs=paragraphs,
+            provider_id=provider_id,
+        )
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def _worklist(
+    db: str,
+    kind: str,
+    today: date,
+    horizon: int,
+    paragraphs: tuple[str, ...],
+    provider_id: int | None,
+    limit: int | None,
+    offset: int,
+) -> pd.DataFrame:
+    with session() as s:
+        return followup_worklist(
+            session=s,
+            kind=kind,
+            today=today,
+            horizon_days=horizon,
+            paragraphs=paragraphs,
+            provider_id=provider_id,
+            limit=limit,
+            offset=offset,
+        ).rows
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def _month_plan(
+    db: str, year: int, today: date, paragraphs: tuple[str, ...], provider_id: int | None
+) -> pd.DataFrame:
+    with session() as s:
+        return month_plan(
+            session=s, year=year, today=today, paragraphs=paragraphs, provider_id=provider_id
+        )
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def _open_followup(db: str, followup_id: int) -> OpenFollowup | None:
+    with session() as s:
+        return get_open_followup(session=s, followup_id=followup_id)
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def _search_open(db: str, case_ref: str) -> list[OpenFollowup]:
+    with session() as s:
+        return find_open_followups(session=s, case_ref=case_ref)
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def _search_contracts(db: str, case_ref: str) -> list[tuple[int, str, str, str]]:
+    with session() as s:
+        return find_contracts(session=s, case_ref=case_ref)
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def _goals(db: str, contract_id: int) -> tuple[int, list[dict[str, Any]]]:
+    """How many goals are active, and the goals themselves as plain values."""
+    with session() as s:
+        goals = [g.model_dump() for g in list_goals(session=s, contract_id=contract_id)]
+        return active_goal_count(session=s, contract_id=contract_id), goals
+
+
+# --- Helpers ----------------------------------------------------------------------------------
+
+
+def _select(followup_id: int | None) -> None:
+    """Open a follow-up in the record form; a new choice starts with an empty form."""
+    if st.session_state.get(SELECTED) != followup_id:
+        reset_form(RECORD)
+    st.session_state[SELECTED] = followup_id
+
+
+def _md(text: object) -> str:
+    """User text shown inside Markdown: every Markdown character escaped, so it stays text."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
+
+
+def _close() -> None:
+    """Leave the record form; row selections in the lists are cleared too."""
+    _select(None)
+    st.session_state[TABLE_GENERATION] = st.session_state.get(TABLE_GENERATION, 0) + 1
+
+
+def _reload_button(form: str) -> None:
+    """After a conflict or a stale form: forget what was typed and load the saved version."""
+    if form_errors(form).get("_form") and st.button("Indlæs igen", key=f"{form}__reload"):
+        reset_form(form)
+        clear_caches()
+        st.rerun()
+
+
+def _followup_caption(f: OpenFollowup) -> str:
+    return (
+        f"{f.case_ref} · {f.provider} · {label(f.paragraph)} · "
+        f"forfald {format_date(f.due_date)} · {label(f.kind)}"
+    )
+
+
+# --- Filters and key figures ------------------------------------------------------------------
+
+
+def _filters() -> tuple[tuple[str, ...], int | None]:
+    providers = dict(_providers(db_key()))
+    left, right = st.columns([1, 2])
+    paragraphs = left.multiselect(
+        "Paragraf",
+        [str(p) for p in Paragraph],
+        key="opfoelgning_filter_paragraphs",
+        format_func=label,
+        placeholder="Alle paragraffer",
+    )
+    provider_id = right.selectbox(
+        "Leverandør",
+        [None, *providers],
+        key="opfoelgning_filter_provider",
+        format_func=lambda i: "Alle leverandører" if i is None else providers.get(i, "?"),
+    )
+    return tuple(sorted(paragraphs)), provider_id
+
+
+def _key_figures(counts: FollowupCounts, on_time: OnTimeFigures) -> None:
+    cols = st.columns(4)
+    cols[0].metric(
+        "Udført til tiden (12 mdr.)",
+        "–" if on_time.share_on_time is None else format_pct(on_time.share_on_time, 0),
+        help=(
+            f"Af de {format_number(on_time.due)} opfølgninger med forfald "
+            f"{format_date(on_time.period_from)}–{format_date(on_time.period_to)} er "
+            f"{format_number(on_time.on_time)} udført senest på forfaldsdatoen, "
+            f"{format_number(on_time.late)} for sent og {format_number(on_time.not_done)} "
+            "endnu ikke."
+        ),
+    )
+    cols[1].metric(
+        "Overskredne",
+        format_number(counts.overdue),
+        help="Åbne opfølgninger med forfaldsdato før i dag.",
+    )
+    cols[2].metric("Forfalder inden for 30 dage", format_number(counts.due_next_30))
+    cols[3].metric(
+        "Åbne opfølgninger i alt",
+        format_number(counts.open),
+        help=f"{format_number(counts.done_last_12_months)} er udført de seneste 12 måneder.",
+    )
+
+
+# --- Work lists -------------------------------------------------------------------------------
+
+WORKLIST_HEADERS = {
+    "case_ref": "Sagsnummer",
+    "provider": "Leverandør",
+    "paragraph": "Paragraf",
+    "due_date": "Forfaldsdato",
+    "days_overdue": "Dage overskredet",
+    "days_until_due": "Dage til forfald",
+    "kind": "Type",
+    "contract_status": "Kontraktstatus",
+}
+
+
+def _shown_worklist(frame: pd.DataFrame, kind: str, *, export: bool = False) -> pd.DataFrame:
+    """Danish headers and labels; the contract status only in the export (a narrow table)."""
+    drop = {"days_until_due" if kind == OVERDUE else "days_overdue"}
+    if not export:
+        drop.add("contract_status")
+    columns = {k: v for k, v in WORKLIST_HEADERS.items() if k not in drop}
+    shown = frame.copy()
+    for column in ("paragraph", "kind", "contract_status"):
+        shown[column] = shown[column].map(label)
+    return shown[list(columns)].rename(columns=columns)
+
+
+def _worklist_tab(
+    kind: str, total: int, today: date, horizon: int, filters: tuple[Any, ...]
+) -> None:
+    if total == 0:
+        st.info(
+            "Ingen overskredne opfølgninger – flot."
+            if kind == OVERDUE
+            else f"Ingen opfølgninger forfalder de næste {horizon} dage."
+        )
+        return
+    paragraphs, provider_id = filters
+    view = f"{horizon}_{'-'.join(paragraphs)}_{provider_id}"  # new list → fresh page and selection
+    key = f"opfoelgning_{kind}_page_{view}"
+    pages = max(1, -(-total // PAGE_SIZE))
+    if st.session_state.get(key, 1) > pages:  # the list shrank since the page was chosen
+        st.session_state[key] = pages
+    limit, offset = pager(total, key, PAGE_SIZE)
+    frame = _worklist(db_key(), kind, today, horizon, *filters, limit, offset)
+    st.caption(
+        f"{format_number(total)} opfølgninger · viser {offset + 1}–{offset + len(frame)} · "
+        "vælg en række for at registrere udfaldet"
+    )
+    shown = _shown_worklist(frame, kind)
+    ints = ["Dage overskredet" if kind == OVERDUE else "Dage til forfald"]
+    generation = st.session_state.get(TABLE_GENERATION, 0)
+    event = show_table(
+        shown,
+        dates=["Forfaldsdato"],
+        ints=ints,
+        key=f"opfoelgning_{kind}_table_{generation}_{view}_{offset}",
+        selectable=True,
+    )
+    rows = event.selection.rows if event is not None else []
+    last_pick = f"{LAST_PICK}_{kind}"
+    if rows and rows[0] < len(frame):
+        pick = (generation, view, offset, int(frame.iloc[rows[0]]["followup_id"]))
+        if st.session_state.get(last_pick) != pick:  # only a new click opens a follow-up
+            st.session_state[last_pick] = pick
+            _select(pick[-1])
+    else:
+        st.session_state.pop(last_pick, None)
+    name = "Overskredne opfølgninger" if kind == OVERDUE else "Kommende opfølgninger"
+    everything = _worklist(db_key(), kind, today, horizon, *filters, None, 0)
+    export_buttons(
+        _shown_worklist(everything, kind, export=True),
+        name,
+        dates=["Forfaldsdato"],
+        ints=ints,
+        key=f"opfoelgning_{kind}_export",
+        deferred=True,
+    )
+
+
+def _worklists(today: date, filters: tuple[Any, ...]) -> None:
+    st.subheader("Arbejdsliste")
+    horizon = st.radio(
+        "Kommende: forfalder inden for",
+        HORIZONS,
+        key="opfoelgning_horizon",
+        horizontal=True,
+        format_func=lambda d: f"{d} dage",
+    )
+    overdue_total = _worklist_total(db_key(), OVERDUE, today, horizon, *filters)
+    due_total = _worklist_total(db_key(), DUE_SOON, today, horizon, *filters)
+    overdue_tab, due_tab = st.tabs(
+        [
+            f"Overskredne ({format_number(overdue_total)})",
+            f"Forfalder inden for {horizon} dage ({format_number(due_total)})",
+        ]
+    )
+    with overdue_tab:
+        _worklist_tab(OVERDUE, overdue_total, today, horizon, filters)
+    with due_tab:
+        _worklist_tab(DUE_SOON, due_total, today, horizon, filters)
+
+
+# --- Recording an outcome ---------------------------------------------------------------------
+
+
+def _search_followup() -> None:
+    """Find an open follow-up by (part of) its case reference."""
+    left, right = st.columns([1, 2])
+    case_ref = left.text_input(
+        "Søg på sagsnummer",
+        key="opfoelgning_search_case",
+        placeholder="fx SAG-2024-0042",
+        help="Viser de åbne opfølgninger for sager, hvis sagsnummer indeholder teksten.",
+    )
+    if not case_ref.strip():
+        return
+    found = {f.followup_id: f for f in _search_open(db_key(), case_ref)}
+    if not found:
+        right.info("Ingen åbne opfølgninger på et sagsnummer, der indeholder teksten.")
+        return
+    chosen = right.selectbox(
+        "Åben opfølgning",
+        list(found),
+        key="opfoelgning_search_pick",
+        format_func=lambda i: _followup_caption(found[i]) if i in found else "?",
+    )
+    if right.button("Registrér udfald for denne", key="opfoelgning_pick"):
+        _select(chosen)
+        st.rerun()
+
+
+def _goal_status_list(contract_id: int, settings: AppSettings) -> int:
+    """The contract's active goals, each with a status change; returns the active count."""
+    active, goals = _goals(db_key(), contract_id)
+    active_goals = [g for g in goals if g["status"] == GoalStatus.ACTIVE]
+    st.markdown(
+        f"**Aktive SMART-mål** ({active} af højst {settings.max_active_goals})",
+    )
+    if not active_goals:
+        st.caption("Kontrakten har ingen aktive mål.")
+        return active
+    for goal in active_goals:
+        form = f"opfoelgning_goal_{goal['id']}"
+        with st.container(border=True):
+            text_col, status_col, button_col = st.columns([4, 2, 1], vertical_alignment="bottom")
+            with text_col:
+                st.markdown(f"**{_md(goal['theme'])}** · {label(goal['goal_type'])}")
+                st.text(goal["text"])
+                details = []
+                if goal["measure"]:
+                    details.append(f"Måles: {_md(goal['measure'])}")
+                if goal["deadline"]:
+                    details.append(f"Frist: {format_date(goal['deadline'])}")
+                if details:
+                    st.caption(" · ".join(details))
+            status = status_col.selectbox(
+                "Status",
+                list(GoalStatus),
+                key=f"{form}_status",
+                format_func=label,
+            )
+            version = loaded_version(form, goal["id"], goal["version"])
+            clicked = button_col.button("Gem", key=f"{form}_save")
+            for message in form_errors(form).values():
+                st.error(message, icon="⚠️")
+            _reload_button(form)
+        if clicked:
+            data = {k: goal[k] for k in ("theme", "goal_type", "text", "measure", "deadline")} | {
+                "status": status,
+                "version": version,
+            }
+
+            def save(goal_id: int = goal["id"], data: dict[str, Any] = data) -> Any:
+                with session() as s:
+                    return update_goal(session=s, goal_id=goal_id, data=data, user=user_name())
+
+            run_save(
+                form,
+                save,
+                f"Målet er sat til »{label(status)}«.",
+                lambda _, form=form: reset_form(form),
+            )
+    return active
+
+
+def _goal_rows(themes: tuple[str, ...], slots: int) -> list[dict[str, Any]]:
+    """Up to `slots` SMART goal rows; a row left empty is not a goal."""
+    goals = []
+    for number in range(1, slots + 1):
+        prefix = f"goal{number}_"
+
+        def key(field: str, prefix: str = prefix) -> str:
+            return f"{RECORD}_{prefix}{field}"
+
+        with st.container(border=True):
+            st.markdown(f"**Nyt mål {number}**")
+            left, right = st.columns(2)
+            theme = left.selectbox(
+                "Tema (VUM)",
+                [None, *themes],
+                key=key("theme"),
+                format_func=lambda t: "Vælg tema …" if t is None else t,
+            )
+            with left:
+                field_error(RECORD, f"{prefix}theme")
+            with right:
+                goal_type = select_code(
+                    "Måltype", list(GoalType), key("goal_type"), GoalType.DEVELOP
+                )
+                field_error(RECORD, f"{prefix}goal_type")
+            text = st.text_area(
+                "Mål (specifikt og målbart)",
+                key=key("text"),
+                height=68,
+                placeholder="fx Tager selv medicin morgen og aften",
+            )
+            field_error(RECORD, f"{prefix}text")
+            left, right = st.columns(2)
+            with left:
+                measure = st.text_input(
+                    "Hvordan måles det",
+                    key=key("measure"),
+                    placeholder="fx Medicinskema, ugentligt",
+                )
+                field_error(RECORD, f"{prefix}measure")
+            with right:
+                deadline = date_input("Frist", key("deadline"), optional=True)
+                field_error(RECORD, f"{prefix}deadline")
+        if theme is None and not text.strip() and not measure.strip() and deadline is None:
+            continue
+        goals.append(
+            {
+                "theme": theme,
+                "goal_type": goal_type,
+                "text": text,
+                "measure": measure,
+                "deadline": deadline,
+            }
+        )
+    return goals
+
+
+def _next_message(followup: OpenFollowup, result: Any, action: str) -> str:
+    _, upcoming = result
+    if upcoming is not None:
+        return f"Næste opfølgning planlagt til {format_date(upcoming.due_date)}."
+    if action == FollowUpAction.TERMINATE:
+        return "Der er ikke planlagt en ny opfølgning, fordi kontrakten skal opsiges."
+    if followup.contract_end is not None:
+        return (
+            "Der er ikke planlagt en ny opfølgning, fordi kontrakten udløber "
+            f"{format_date(followup.contract_end)}, før den næste ville falde."
+        )
+    return "Der er ikke planlagt en ny opfølgning."
+
+
+def _record_form(followup: OpenFollowup, settings: AppSettings) -> None:
+    today = date.today()
+
+    def key(field: str) -> str:
+        return f"{RECORD}_{field}"
+
+    with st.container(border=True):
+        head, button = st.columns([5, 1], vertical_alignment="center")
+        head.markdown(f"**{_md(followup.case_ref)}** · {_md(followup.provider)}")
+        head.caption(
+            f"{label(followup.paragraph)} · forfald {format_date(followup.due_date)} · "
+            f"{label(followup.kind)} · kontrakt {label(followup.contract_status).lower()}"
+            + (
+                f" til {format_date(followup.contract_end)}"
+                if followup.contract_end is not None
+                else ""
+            )
+        )
+        if button.button("Luk", key="opfoelgning_close", help="Vælg en anden opfølgning"):
+            _close()
+            st.rerun()
+        if followup.due_date < today:
+            st.caption(f"Overskredet med {format_number((today - followup.due_date).days)} dage.")
+
+        active = _goal_status_list(followup.contract_id, settings)
+        version = loaded_version(RECORD, followup.followup_id, followup.version)
+        _reload_button(RECORD)
+
+        with st.form(RECORD, border=False):
+            st.markdown("**Udfald**")
+            form_error(RECORD)
+            left, middle, right = st.columns(3)
+            with left:
+                done_date = date_input("Udført den *", key("done_date"), today)
+                field_error(RECORD, "done_date")
+                done_by = st.text_input("Udført af *", key=key("done_by"), value=user_name())
+                field_error(RECORD, "done_by")
+            with middle:
+                kind = select_code(
+                    "Type *", list(FollowUpKind), key("kind"), FollowUpKind(followup.kind)
+                )
+                field_error(RECORD, "kind")
+                progression = st.selectbox(
+                    "Progression *",
+                    list(Progression),
+                    index=None,
+                    key=key("progression"),
+                    format_func=label,
+                    placeholder="Vælg progression …",
+                )
+                field_error(RECORD, "progression")
+            with right:
+                support_need = select_code(
+                    "Ændring i støttebehov *",
+                    list(SupportNeedChange),
+                    key("support_need_change"),
+                    SupportNeedChange.UNCHANGED,
+                )
+                field_error(RECORD, "support_need_change")
+                action = select_code(
+                    "Handling *",
+                    list(FollowUpAction),
+                    key("action"),
+                    FollowUpAction.CONTINUE,
+                    help_text=(
+                        "»Genforhandl« og støttebehov »Ned« sætter kontraktens "
+                        "genforhandlingsdato, hvis den ikke er sat."
+                    ),
+                )
+                field_error(RECORD, "action")
+            note = st.text_area(
+                "Notat",
+                key=key("note"),
+                height=90,
+                help="Ingen navne, CPR-numre eller helbredsoplysninger – sagen er pseudonym.",
+            )
+            field_error(RECORD, "note")
+
+            slots = min(GOAL_SLOTS, max(0, settings.max_active_goals - active))
+            st.markdown("**Nye SMART-mål** (tomme rækker gemmes ikke)")
+            field_error(RECORD, "goals")
+            if slots == 0:
+                st.caption(
+                    f"Kontrakten har allerede {active} aktive mål (højst "
+                    f"{settings.max_active_goals}). Sæt et mål til opnået, ikke opnået eller "
+                    "opgivet ovenfor for at sætte nye."
+                )
+            goals = _goal_rows(settings.vum_themes, slots)
+            submitted = st.form_submit_button(
+                "Gem opfølgning", type="primary", key="opfoelgning_record_save"
+            )
+
+    if submitted:
+        data = {
+            "done_date": done_date,
+            "done_by": done_by,
+            "kind": kind,
+            "progression": progression,
+            "support_need_change": support_need,
+            "action": action,
+            "note": note,
+            "version": version,
+        }
+
+        def save() -> Any:
+            with session() as s:
+                return record_followup(
+                    session=s,
+                    followup_id=followup.followup_id,
+                    data=data,
+                    goals=goals,
+                    user=user_name(),
+                )
+
+        def done(result: Any) -> None:
+            st.session_state[NEXT_MESSAGE] = _next_message(followup, result, str(action))
+            _close()
+            st.session_state.pop("opfoelgning_search_pick", None)
+
+        run_save(RECORD, save, f"Opfølgningen på {_md(followup.case_ref)} er registreret.", done)
+
+
+def _record_section() -> None:
+    st.subheader("Registrér udfald")
+    message = st.session_state.pop(NEXT_MESSAGE, None)
+    if message:
+        st.info(message, icon="📅")
+    settings = _settings(db_key())
+    selected = st.session_state.get(SELECTED)
+    followup = _open_followup(db_key(), int(selected)) if selected is not None else None
+    if selected is not None and followup is None:
+        st.warning("Opfølgningen er allerede registreret eller findes ikke længere.")
+        _select(None)
+    if followup is None:
+        st.caption("Vælg en opfølgning i arbejdslisten ovenfor, eller søg på sagsnummer.")
+        _search_followup()
+        return
+    _record_form(followup, settings)
+
+
+# --- The year's plan --------------------------------------------------------------------------
+
+
+def _plan_chart(frame: pd.DataFrame) -> alt.Chart:
+    long = frame.melt(
+        id_vars=["month"], value_vars=list(PLAN_STATES), var_name="state", value_name="count"
+    )
+    long["Måned"] = long["month"].map(lambda m: MONTHS[m - 1][:3])
+    long["Status"] = long["state"].map(lambda s: PLAN_STATES[s][0])
+    long["order"] = long["state"].map(list(PLAN_STATES).index)
+    legend = [text for text, _ in PLAN_STATES.values()]
+    colours = [colour for _, colour in PLAN_STATES.values()]
+    return (
+        alt.Chart(long)
+        .mark_bar()
+        .encode(
+            x=alt.X(
+                "Måned:N",
+                sort=[m[:3] for m in MONTHS],
+                title=None,
+                axis=alt.Axis(labelAngle=0),
+            ),
+            y=alt.Y("count:Q", title="Opfølgninger", axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color(
+                "Status:N",
+                scale=alt.Scale(domain=legend, range=colours),
+                legend=alt.Legend(orient="bottom", title=None),
+            ),
+            order=alt.Order("order:Q"),
+            tooltip=[
+                alt.Tooltip("Måned:N"),
+                alt.Tooltip("Status:N"),
+                alt.Tooltip("count:Q", title="Antal"),
+            ],
+        )
+        .properties(height=280)
+    )
+
+
+def _year_plan(today: date, filters: tuple[Any, ...]) -> None:
+    st.subheader("Årsplan")
+    years = list(range(today.year - 2, today.year + 2))
+    year_col, _ = st.columns([1, 4])
+    year = year_col.selectbox(
+        "År", years, index=years.index(today.year), key="opfoelgning_plan_year"
+    )
+    frame = _month_plan(db_key(), year, today, *filters)
+    if int(frame["planned"].sum()) == 0:
+        st.info(f"Der er ingen opfølgninger med forfald i {year}.")
+        return
+    st.altair_chart(_plan_chart(frame), width="stretch")
+    shown = frame.assign(month=frame["month"].map(lambda m: MONTHS[m - 1].capitalize()))
+    totals = frame.drop(columns="month").sum()
+    shown.loc[len(shown)] = ["I alt", *[int(v) for v in totals]]
+    shown = shown.rename(
+        columns={
+            "month": "Måned",
+            "planned": "Planlagt",
+            "done": "Udført",
+            "on_time": "Til tiden",
+            "late": "For sent",
+            "overdue": "Overskredet",
+            "upcoming": "Kommende",
+        }
+    )
+    ints = [c for c in shown.columns if c != "Måned"]
+    show_table(shown, ints=ints, key="opfoelgning_plan_table", height=35 * (len(shown) + 1) + 3)
+    st.caption(
+        "Efter forfaldsmåned. »Til tiden« er udført senest på forfaldsdatoen; »Overskredet« er "
+        "ikke udført og forfaldet før i dag."
+    )
+    export_buttons(
+        shown, f"Opfølgningsplan {year}", ints=ints, key="opfoelgning_plan_export", deferred=True
+    )
+
+
+# --- Planning an extra follow-up --------------------------------------------------------------
+
+
+def _plan_extra() -> None:
+    with st.expander(
+        "Planlæg en ekstra opfølgning",
+        icon=":material/add:",
+        expanded=bool(st.session_state.get(f"{PLAN}__errors")),
+    ):
+        st.caption(
+            "Ud over de opfølgninger, kadencen planlægger, fx ved en henvendelse fra "
+            "leverandøren eller et tilsyn."
+        )
+        case_ref = st.text_input(
+            "Søg kontrakt på sagsnummer", key=f"{PLAN}_case", placeholder="fx SAG-2024-0042"
+        )
+        contracts = {c[0]: c for c in _search_contracts(db_key(), case_ref)}
+        if case_ref.strip() and not contracts:
+            st.info("Ingen kontrakter har et sagsnummer, der indeholder teksten.")
+        with st.form(PLAN, border=False):
+            form_error(PLAN)
+            contract_id = st.selectbox(
+                "Kontrakt *",
+                [None, *contracts],
+                key=f"{PLAN}_contract_id",
+                format_func=lambda i: (
+                    "Søg først på sagsnummer …"
+                    if i is None
+                    else f"{contracts[i][1]} · {contracts[i][2]} · {label(contracts[i][3])}"
+                    if i in contracts
+                    else "?"
+                ),
+            )
+            field_error(PLAN, "contract_id")
+            left, right = st.columns(2)
+            with left:
+                due_date = date_input("Forfaldsdato *", f"{PLAN}_due_date", date.today())
+                field_error(PLAN, "due_date")
+            with right:
+                kind = select_code("Type *", list(FollowUpKind), f"{PLAN}_kind")
+                field_error(PLAN, "kind")
+            note = st.text_input("Notat", key=f"{PLAN}_note")
+            field_error(PLAN, "note")
+            submitted = st.form_submit_button("Planlæg opfølgning", key=f"{PLAN}_save")
+    if submitted:
+        data = {"contract_id": contract_id, "due_date": due_date, "kind": kind, "note": note}
+
+        def save() -> Any:
+            if contract_id is None:  # nothing chosen: say so in words, not as a type error
+                raise InputError({"contract_id": "Vælg en kontrakt"})
+            with session() as s:
+                return plan_followup(session=s, data=data, user=user_name())
+
+        run_save(
+            PLAN,
+            save,
+            f"Opfølgningen er planlagt til {format_date(due_date)}.",
+            lambda _: reset_form(PLAN),
+        )
+
+
+# --- The page ---------------------------------------------------------------------------------
+
+st.title("Opfølgning")
+show_flash()
+st.caption(
+    "Opfølgning med hver placering: progression, ændret støttebehov og SMART-mål i "
+    "VUM-temaerne. Når et udfald gemmes, planlægges den næste opfølgning efter kadencen."
+)
+
+requested = st.query_params.get("id")  # a link from another page: ?id=<follow-up id>
+if requested and requested.isdigit() and st.session_state.get(f"{LAST_PICK}_url") != requested:
+    st.session_state[f"{LAST_PICK}_url"] = requested
+    _select(int(requested))
+
+today = date.today()
+paragraphs, provider_id = _filters()
+filters = (paragraphs, provider_id)
+counts, on_time = _counts(db_key(), today, *filters)
+if counts.open == 0 and on_time.due == 0 and counts.done_last_12_months == 0:
+    st.info(
+        "Der er endnu ingen opfølgninger"
+        + (" for det valgte filter." if paragraphs or provider_id else ".")
+        + " Den første opfølgning planlægges automatisk, når en aktiv kontrakt oprettes "
+        "under Kontrakter, og du kan planlægge en ekstra opfølgning nederst på siden."
+    )
+_key_figures(counts, on_time)
+_worklists(today, filters)
+_record_section()
+_year_plan(today, filters)
+_plan_extra()
