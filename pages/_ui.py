@@ -20,6 +20,7 @@ from services.errors import ConflictError, InputError, UserError
 from services.export import Sheet, to_csv, to_xlsx
 from services.formatting import format_amount, format_date, format_number, format_pct
 from services.overview import dataset_kind
+from services.settings import AppSettings, get_settings
 from services.users import current_user
 
 _ENGINE_KEY = "_engine"
@@ -68,6 +69,17 @@ def session() -> Session:
 
 def user_name() -> str:
     return current_user().name
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def _cached_settings(db: str) -> AppSettings:
+    with session() as s:
+        return get_settings(session=s)
+
+
+def app_settings() -> AppSettings:
+    """The working group's settings, cached like other reads and cleared on writes."""
+    return _cached_settings(db_key())
 
 
 def clear_caches() -> None:

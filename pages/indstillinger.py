@@ -10,6 +10,7 @@ import streamlit as st
 from models import Paragraph, label
 from pages._ui import (
     READ_TTL,
+    app_settings,
     clear_caches,
     db_key,
     export_buttons,
@@ -34,18 +35,11 @@ from services.settings import (
     DEFAULT_VUM_THEMES,
     SETTING_LIMITS,
     AppSettings,
-    get_settings,
     setting_versions,
     update_settings,
 )
 
 # --- Cached reads (first argument: the database, so databases never share a cache entry) ----
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _settings(db: str) -> AppSettings:
-    with session() as s:
-        return get_settings(session=s)
 
 
 @st.cache_data(ttl=READ_TTL, show_spinner=False)
@@ -459,7 +453,7 @@ st.title("Indstillinger")
 show_flash()
 st.caption("Kommunens standardværdier. Ændringer gælder for alle brugere fra næste beregning.")
 
-current_settings = _settings(db_key())
+current_settings = app_settings()
 demo_kind = _dataset(db_key())
 tab_names = [SECTIONS[s][0] for s in SECTIONS] + ["VUM-temaer", "Indeksregulering", "Budgetter"]
 if demo_kind is not None:

@@ -22,6 +22,7 @@ from models import (
 )
 from pages._ui import (
     READ_TTL,
+    app_settings,
     clear_caches,
     date_input,
     db_key,
@@ -64,8 +65,8 @@ from services.contracts import (
     update_contract,
 )
 from services.errors import UserError
-from services.formatting import format_date, format_kr, format_number, format_pct
-from services.settings import AppSettings, get_settings
+from services.formatting import MONTH_NAMES, format_date, format_kr, format_number, format_pct
+from services.settings import AppSettings
 
 PAGE_SIZE = 50
 CHECKS_PAGE_SIZE = 25
@@ -77,20 +78,6 @@ NEW_FORM = "contracts_new"
 EDIT_FORM = "contracts_edit"
 RENEG_FORM = "contracts_reneg"
 ADDON_FORM = "contracts_addon"
-MONTHS = [
-    "januar",
-    "februar",
-    "marts",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
 ALERT_SHORT = {
     "genforhandling": "Genforhandling",
     "opsigelse": "Opsigelsesfrist",
@@ -113,12 +100,6 @@ KEPT_KEYS = (
 
 
 # --- Cached reads ---------------------------------------------------------------------------
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _settings(db: str) -> AppSettings:
-    with session() as s:
-        return get_settings(session=s)
 
 
 @st.cache_data(ttl=READ_TTL, show_spinner=False)
@@ -370,7 +351,7 @@ def _contract_form(
             "Reguleringsmåned",
             list(range(1, 13)),
             key=f"{k}regulation_month",
-            format_func=lambda m: MONTHS[m - 1],
+            format_func=lambda m: MONTH_NAMES[m - 1],
         )
         err("regulation_month")
     with r4:
@@ -840,7 +821,7 @@ def _show_overview(detail: ContractDetail) -> None:
 
 def _regulation_text(c: dict[str, Any]) -> str:
     kind = str(c["regulation_kind"])
-    day = f"{c['regulation_day']}. {MONTHS[int(c['regulation_month']) - 1]}"
+    day = f"{c['regulation_day']}. {MONTH_NAMES[int(c['regulation_month']) - 1]}"
     if kind == RegulationKind.FIXED_PCT.value:
         return f"{format_pct(c['regulation_pct'])} den {day}"
     if kind == RegulationKind.INDEX.value:
@@ -1226,7 +1207,7 @@ if requested is not None and requested != st.session_state.get("contracts_qp_see
     else:
         st.warning("Linket peger ikke på en kontrakt.")
 
-settings_now = _settings(db_key())
+settings_now = app_settings()
 today_now = date.today()
 selected_id = st.session_state.get(SELECTED)
 if selected_id is not None:

@@ -20,6 +20,7 @@ from models import (
 )
 from pages._ui import (
     READ_TTL,
+    app_settings,
     clear_caches,
     date_input,
     db_key,
@@ -56,8 +57,8 @@ from services.followup_plan import (
     provider_choices,
 )
 from services.followups import list_goals, plan_followup, record_followup, update_goal
-from services.formatting import format_date, format_number, format_pct
-from services.settings import AppSettings, get_settings
+from services.formatting import MONTH_NAMES, format_date, format_number, format_pct
+from services.settings import AppSettings
 
 PAGE_SIZE = 50
 SELECTED = "opfoelgning_selected_id"  # the open follow-up whose outcome is being recorded
@@ -67,20 +68,6 @@ NEXT_MESSAGE = "opfoelgning_next_message"
 RECORD = "opfoelgning_record"
 PLAN = "opfoelgning_plan"
 GOAL_SLOTS = 3  # the issue: up to three SMART goals per follow-up
-MONTHS = [
-    "januar",
-    "februar",
-    "marts",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
 HORIZONS = [30, 60, 90]
 PLAN_STATES = {  # column → Danish legend text and colour, in stacking order
     "on_time": ("Udført til tiden", "#2e7d32"),
@@ -91,12 +78,6 @@ PLAN_STATES = {  # column → Danish legend text and colour, in stacking order
 
 
 # --- Cached reads -----------------------------------------------------------------------------
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _settings(db: str) -> AppSettings:
-    with session() as s:
-        return get_settings(session=s)
 
 
 @st.cache_data(ttl=READ_TTL, show_spinner=False)
@@ -664,7 +645,7 @@ def _record_section() -> None:
     message = st.session_state.pop(NEXT_MESSAGE, None)
     if message:
         st.info(message, icon="📅")
-    settings = _settings(db_key())
+    settings = app_settings()
     selected = st.session_state.get(SELECTED)
     followup = _open_followup(db_key(), int(selected)) if selected is not None else None
     if selected is not None and followup is None:
@@ -684,7 +665,7 @@ def _plan_chart(frame: pd.DataFrame) -> alt.Chart:
     long = frame.melt(
         id_vars=["month"], value_vars=list(PLAN_STATES), var_name="state", value_name="count"
     )
-    long["Måned"] = long["month"].map(lambda m: MONTHS[m - 1][:3])
+    long["Måned"] = long["month"].map(lambda m: MONTH_NAMES[m - 1][:3])
     long["Status"] = long["state"].map(lambda s: PLAN_STATES[s][0])
     long["order"] = long["state"].map(list(PLAN_STATES).index)
     legend = [text for text, _ in PLAN_STATES.values()]
@@ -695,7 +676,7 @@ def _plan_chart(frame: pd.DataFrame) -> alt.Chart:
         .encode(
             x=alt.X(
                 "Måned:N",
-                sort=[m[:3] for m in MONTHS],
+                sort=[m[:3] for m in MONTH_NAMES],
                 title=None,
                 axis=alt.Axis(labelAngle=0),
             ),
@@ -728,7 +709,7 @@ def _year_plan(today: date, filters: tuple[Any, ...]) -> None:
         st.info(f"Der er ingen opfølgninger med forfald i {year}.")
         return
     st.altair_chart(_plan_chart(frame), width="stretch")
-    shown = frame.assign(month=frame["month"].map(lambda m: MONTHS[m - 1].capitalize()))
+    shown = frame.assign(month=frame["month"].map(lambda m: MONTH_NAMES[m - 1].capitalize()))
     totals = frame.drop(columns="month").sum()
     shown.loc[len(shown)] = ["I alt", *[int(v) for v in totals]]
     shown = shown.rename(

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from models import FrameworkAgreement, Paragraph, label
 from pages._ui import (
     READ_TTL,
+    app_settings,
     db_key,
     get_engine,
     lazy_export_buttons,
@@ -36,7 +37,7 @@ from services.price_lookup import (
     search_offers,
     target_group_options,
 )
-from services.settings import AppSettings, get_settings
+from services.settings import AppSettings
 
 PAGE_KEY = "prisopslag_page"
 SIGNATURE_KEY = "prisopslag_filter_signature"
@@ -54,12 +55,6 @@ def _plain(text: str) -> str:
 def _target_groups(db: str) -> list[str]:
     with session() as s:
         return target_group_options(session=s)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _settings(db: str) -> AppSettings:
-    with session() as s:
-        return get_settings(session=s)
 
 
 @st.cache_data(ttl=READ_TTL, show_spinner=False)
@@ -257,7 +252,7 @@ def _render() -> None:
     if total == 0:
         st.info("Ingen tilbud passer på søgningen. Prøv med færre ord eller filtre.")
         return
-    settings = _settings(db)
+    settings = app_settings()
     count_col, pager_col = st.columns([3, 1], vertical_alignment="bottom")
     count_col.markdown(f"**{format_number(total)} tilbud passer på søgningen**")
     with pager_col:

@@ -4,6 +4,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from babel.dates import format_date as babel_format_date
+from babel.dates import get_month_names
 from babel.numbers import format_decimal
 
 from models.types import parse_date, parse_decimal, round_ore
@@ -53,6 +54,12 @@ def format_pct(value: Decimal | int | float | None, decimals: int = 2) -> str:
         return ""
     pattern = "#,##0." + "0" * decimals if decimals else "#,##0"
     return f"{format_decimal(Decimal(str(value)), format=pattern, locale=LOCALE)} %"
+
+
+# "januar" … "december", index 0 = January.
+MONTH_NAMES: tuple[str, ...] = tuple(
+    get_month_names("wide", locale=LOCALE)[month] for month in range(1, 13)
+)
 
 
 def format_date(value: date | None) -> str:
