@@ -10,6 +10,7 @@ from models.types import parse_decimal
 from services.cadence import Cadence
 from services.contract_rules import AlertHorizons
 from services.errors import ConflictError, InputError
+from services.formatting import format_number
 
 DEFAULT_VUM_THEMES = (
     "Praktiske opgaver i hjemmet",
@@ -171,7 +172,7 @@ def update_settings(
         elif isinstance(default, int) and number != number.to_integral_value():
             errors[key] = "Skal være et helt tal"
         elif not low <= number <= high:
-            errors[key] = f"Skal være mellem {low} og {high}"
+            errors[key] = f"Skal være mellem {format_number(low)} og {format_number(high)}"
         else:
             parsed[key] = str(int(number)) if isinstance(default, int) else str(number)
     if errors:
