@@ -14,6 +14,13 @@ class PageSpec:
 
 PAGES: list[PageSpec] = [
     PageSpec("Ledelse", "Overblik", "pages/overblik.py", "overblik", ":material/dashboard:"),
+    PageSpec(
+        "Ledelse",
+        "Kvartalsrapport",
+        "pages/kvartalsrapport.py",
+        "kvartalsrapport",
+        ":material/event_note:",
+    ),
     PageSpec("Opslag", "Prisopslag", "pages/prisopslag.py", "prisopslag", ":material/search:"),
     PageSpec(
         "Opslag", "Leverandører", "pages/leverandoerer.py", "leverandoerer", ":material/apartment:"

@@ -1,40 +1,703 @@
-"""Overblik: the size of the registers at a glance."""
+"""Overblik: the working group's key figures (SPEC 4.7) with charts, and the alert list (4.6)."""
 
 from datetime import date
+from typing import Any
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
-from pages._ui import session, show_flash
-from services.formatting import format_date, format_number
-from services.overview import register_counts
+from models import Paragraph, ProviderKind, label
+from pages._ui import READ_TTL, db_key, export_buttons, session, show_flash, show_table
+from services.formatting import (
+    format_date,
+    format_kr,
+    format_mio_kr,
+    format_number,
+    format_pct,
+)
+from services.key_figures import (
+    ALERT_KINDS,
+    AlertOverview,
+    Control,
+    Filters,
+    Overview,
+    Spending,
+    alert_overview,
+    control,
+    data_years,
+    overview,
+    overview_workbook,
+    spending,
+    threshold_text,
+    top_and_rest,
+)
+
+CONTRACT_PAGE = "pages/kontrakter.py"
+PROVIDER_PAGE = "pages/leverandoerer.py"
+ALERTS_SHOWN = 10
+MIO = 1_000_000
+# Danish number display inside the charts (1.234,5).
+DANISH = alt.Locale(
+    number=alt.NumberLocale(decimal=",", thousands=".", grouping=[3], currency=["", " kr."])
+)
+MISSING = "–"
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def _years(db: str, today: date) -> list[int]:
+    with session() as s:
+        return data_years(session=s, today=today)
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner="Beregner nøgletal …")
+def _overview(
+    db: str, year: int, paragraphs: tuple[str, ...], kinds: tuple[str, ...], today: date
+) -> Overview:
+    with session() as s:
+        return overview(session=s, year=year, filters=Filters(paragraphs, kinds), today=today)
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def _alerts_of(
+    db: str,
+    paragraphs: tuple[str, ...],
+    kinds: tuple[str, ...],
+    today: date,
+    over_category: tuple[int, ...] | None,
+) -> AlertOverview:
+    with session() as s:
+        return alert_overview(
+            session=s, today=today, filters=Filters(paragraphs, kinds), over_category=over_category
+        )
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner="Henter forbrug …")
+def _spending(
+    db: str, as_of: date, paragraphs: tuple[str, ...], kinds: tuple[str, ...]
+) -> Spending:
+    with session() as s:
+        return spending(session=s, as_of=as_of, filters=Filters(paragraphs, kinds))
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def _control(db: str, as_of: date, paragraphs: tuple[str, ...], kinds: tuple[str, ...]) -> Control:
+    with session() as s:
+        return control(session=s, as_of=as_of, filters=Filters(paragraphs, kinds))
+
+
+def _show_chart(chart: Any) -> None:
+    st.altair_chart(chart.configure(locale=DANISH), width="stretch")
+
+
+def _pct(value: Any, decimals: int = 1) -> str:
+    return format_pct(value, decimals) if value is not None else MISSING
+
+
+def _whole_kr(value: Any) -> str:
+    """An amount in whole kroner (fits a metric): 1.165.997 kr."""
+    return f"{format_number(round(value))} kr." if value is not None else MISSING
+
+
+def _signed_mio(value: Any) -> str:
+    text = format_mio_kr(value)
+    return text if value < 0 else f"+{text}"
+
+
+def _open_contract(contract_id: int) -> None:
+    st.session_state["contracts_selected_id"] = contract_id
+    st.switch_page(CONTRACT_PAGE, query_params={"id": str(contract_id)})
+
+
+def _open_provider(provider_id: int) -> None:
+    st.session_state["providers_selected_id"] = provider_id
+    st.switch_page(PROVIDER_PAGE, query_params={"id": str(provider_id)})
+
+
+# --- Sections -------------------------------------------------------------------------------
+
+
+def _key_figures(data: Overview) -> None:
+    shot = data.snapshot
+    p = shot.portfolio
+    year = data.year
+    current = data.as_of == data.today
+    when = "i dag" if current else f"pr. {format_date(data.as_of)}"
+
+    st.subheader("Nøgletal")
+    row = st.columns(4)
+    row[0].metric(
+        "Aktive kontrakter",
+        format_number(p.active_contracts),
+        help="Kontrakter med status Aktiv."
+        if current
+        else f"Kontrakter i kraft {format_date(data.as_of)}.",
+    )
+    row[1].metric(
+        "Forventet årsudgift",
+        format_mio_kr(p.annual_spend),
+        help=f"Reguleret pris {when} inkl. aktive tillæg × 365 dagsækvivalenter, "
+        f"summeret over de aktive kontrakter: {format_kr(p.annual_spend)}.",
+    )
+    row[2].metric(
+        "Gns. årsudgift pr. sag",
+        _whole_kr(p.average_per_case),
+        help=f"Forventet årsudgift delt med antal aktive kontrakter: "
+        f"{format_kr(p.average_per_case)}."
+        if p.average_per_case is not None
+        else None,
+    )
+    row[3].metric(
+        f"Sager over {threshold_text(shot.large_case_threshold)} om året",
+        format_number(p.large_cases),
+        help="Aktive kontrakter hvis forventede årsudgift er over grænsen for dyre sager "
+        "(Indstillinger).",
+    )
+
+    row = st.columns(4)
+    row[0].metric(
+        f"Faktureret {year} til dato" if current else f"Faktureret {year}",
+        format_mio_kr(shot.invoiced_ytd),
+        help=f"Fakturaer med periodestart i {year} til og med {format_date(data.as_of)}: "
+        f"{format_kr(shot.invoiced_ytd)}.",
+    )
+    row[1].metric(
+        f"Budget {year}",
+        format_mio_kr(shot.budget) if shot.budget is not None else "Intet budget",
+        help="Budgettet pr. paragraf registreres under Indstillinger.",
+    )
+    difference = shot.expected_year_end - shot.budget if shot.budget is not None else None
+    row[2].metric(
+        "Forventet årsresultat" if current else "Årsresultat",
+        format_mio_kr(shot.expected_year_end),
+        delta=f"{_signed_mio(difference)} mod budget" if difference is not None else None,
+        delta_color="inverse",
+        help="Faktureret til dato + forventet udgift resten af året efter de aktive "
+        f"kontrakters regulerede priser ({format_kr(shot.expected_rest)}).",
+    )
+    row[3].metric("Forbrug af budget", _pct(shot.budget_used))
+
+    row = st.columns(4)
+    row[0].metric(
+        "Leverandører",
+        format_number(shot.providers_total),
+        help="Leverandører i registret.",
+    )
+    row[1].metric(
+        "Leverandører i brug",
+        format_number(p.providers_used),
+        help="Leverandører med mindst én aktiv kontrakt.",
+    )
+    row[2].metric(
+        "De 5 største leverandørers andel",
+        _pct(shot.top5_share),
+        help="Andel af det fakturerede de seneste 12 måneder, der går til de fem leverandører "
+        "med størst fakturering.",
+    )
+    row[3].metric(
+        "Egen drift",
+        _pct(p.own_share),
+        help=f"Kommunens egne tilbud: {format_number(p.own_contracts)} aktive kontrakter, "
+        "andel af den forventede årsudgift. Resten købes eksternt.",
+    )
+
+    row = st.columns(4)
+    row[0].metric(
+        "Åbne fakturaafvigelser",
+        format_number(shot.open_deviations),
+        help="Fakturaer over den regulerede kontraktpris, som endnu ikke er løst eller accepteret.",
+    )
+    row[1].metric("Åbne afvigelser, beløb", format_kr(shot.open_deviation_amount))
+    row[2].metric(
+        "Opfølgninger til tiden (12 mdr.)",
+        _pct(shot.on_time_share),
+        help=f"{format_number(shot.followups_on_time)} af {format_number(shot.followups_due)} "
+        "opfølgninger med forfald de seneste 12 måneder blev udført senest på forfaldsdagen.",
+    )
+    row[3].metric("Overskredne opfølgninger", format_number(shot.overdue_followups))
+
+    row = st.columns(4)
+    row[0].metric(
+        "Standardkontrakter",
+        _pct(shot.quality.standard_share),
+        help="Andel af de aktive kontrakter, der bruger kommunens standardkontrakt.",
+    )
+    row[1].metric(
+        "Tjekliste udfyldt",
+        _pct(shot.quality.checklist_completeness),
+        help="Gennemsnitlig andel af standardkontraktens otte tjeklistepunkter, der er "
+        "opfyldt på de aktive kontrakter.",
+    )
+    row[2].metric(
+        f"Sparet ved genforhandling {year}",
+        format_kr(shot.savings_ytd),
+        help="Årlig effekt (gammel − ny pris) af genforhandlinger med virkning i året.",
+    )
+    if p.missing_rate:
+        st.warning(
+            f"{format_number(p.missing_rate)} kontrakt(er) mangler en reguleringssats (indeks) "
+            "og indgår ikke i årsudgiften. Tilføj satsen under Indstillinger.",
+            icon="⚠️",
+        )
+
+
+def _alerts(data: Overview, alerts: AlertOverview) -> None:
+    if alerts.total == 0:
+        st.success(
+            "Ingen varsler: ingen genforhandlinger, frister eller afvigelser kræver handling "
+            "lige nu."
+        )
+    else:
+        st.caption(
+            " · ".join(
+                f"{ALERT_KINDS[kind]}: {format_number(count)}"
+                for kind, count in alerts.counts.items()
+                if count
+            )
+        )
+        top = alerts.rows.iloc[:ALERTS_SHOWN]
+        show_table(
+            top[["Sag", "Leverandør", "Paragraf", "Varsler", "Frist"]],
+            dates=["Frist"],
+            key="overview_alert_table",
+        )
+        if alerts.total > len(top):
+            st.caption(
+                f"De {len(top)} mest presserende af {format_number(alerts.total)} kontrakter "
+                "med varsler. Hent hele listen nedenfor, eller se dem under Kontrakter."
+            )
+        choices = {
+            int(r.contract_id): (int(r.provider_id), f"{r.Sag} – {r.Leverandør}")
+            for r in top.itertuples(index=False)
+        }
+        pick, open_contract, open_provider = st.columns([4, 1.3, 1.3], vertical_alignment="bottom")
+        chosen = pick.selectbox(
+            "Åbn en sag fra listen",
+            list(choices),
+            format_func=lambda cid: choices[cid][1],
+            key="overview_alert_pick",
+        )
+        if open_contract.button("Åbn kontrakten", key="overview_open_contract"):
+            _open_contract(int(chosen))
+        if open_provider.button("Åbn leverandøren", key="overview_open_provider"):
+            _open_provider(choices[int(chosen)][0])
+        st.caption("Hele listen af varsler:")
+        export_buttons(
+            alerts.rows[["Sag", "Leverandør", "Paragraf", "Varsler", "Frist"]],
+            "Varsler",
+            dates=["Frist"],
+            key="overview_alerts_export",
+            deferred=True,
+        )
+    download, _ = st.columns([2, 3])
+    download.download_button(
+        "Hent nøgletal og varsler (Excel)",
+        icon=":material/download:",
+        data=lambda: overview_workbook(data, alerts),
+        file_name=f"overblik_{data.year}_{data.today.isoformat()}.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="overview_workbook",
+        on_click="ignore",
+    )
+
+
+def _spend_chart(data: Overview, spend_data: Spending) -> None:
+    st.subheader("Forbrug og budget")
+    spend = spend_data.by_year
+    if spend.empty:
+        st.info("Der er ingen fakturakontroller endnu, så forbruget kan ikke vises.")
+        return
+    years = sorted(spend["year"].unique())
+    bars = spend.assign(
+        År=spend["year"].astype(str),
+        Mio=spend["Faktureret"].astype(float) / MIO,
+        Beløb=spend["Faktureret"].map(format_kr),
+    )
+    layers = [
+        alt.Chart(bars)
+        .mark_bar()
+        .encode(
+            x=alt.X("År:N", title=None, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("sum(Mio):Q", title="mio. kr.", axis=alt.Axis(format=",.0f")),
+            color=alt.Color(
+                "Paragraf:N", legend=alt.Legend(orient="bottom", title=None, labelLimit=0)
+            ),
+            tooltip=[
+                alt.Tooltip("År:N"),
+                alt.Tooltip("Paragraf:N"),
+                alt.Tooltip("Beløb:N", title="Faktureret"),
+            ],
+        )
+    ]
+    budget = spend_data.budgets[spend_data.budgets["year"].isin(years)]
+    if not budget.empty:
+        totals = budget.groupby("year", as_index=False)["Budget"].sum()
+        totals = totals.assign(
+            År=totals["year"].astype(str),
+            Mio=totals["Budget"].astype(float) / MIO,
+            Beløb=totals["Budget"].map(format_kr),
+        )
+        layers.append(
+            alt.Chart(totals)
+            .mark_tick(color="#1f2933", thickness=3, size=46)
+            .encode(
+                x="År:N",
+                y="Mio:Q",
+                tooltip=[alt.Tooltip("År:N"), alt.Tooltip("Beløb:N", title="Budget")],
+            )
+        )
+    shot = data.snapshot
+    forecast_shown = data.current and shot.expected_rest > 0
+    if forecast_shown:
+        forecast = pd.DataFrame(
+            {
+                "År": [str(data.year)],
+                "Mio": [float(shot.expected_year_end) / MIO],
+                "Beløb": [format_kr(shot.expected_year_end)],
+            }
+        )
+        layers.append(
+            alt.Chart(forecast)
+            .mark_bar(fillOpacity=0, stroke="#1f2933", strokeDash=[5, 3], strokeWidth=1.5)
+            .encode(
+                x="År:N",
+                y="Mio:Q",
+                tooltip=[
+                    alt.Tooltip("År:N"),
+                    alt.Tooltip("Beløb:N", title="Forventet årsresultat"),
+                ],
+            )
+        )
+    _show_chart(alt.layer(*layers).properties(height=320))
+    caption = "Søjler: faktureret pr. paragraf (periodestart i året). Sort streg: budget."
+    if forecast_shown:
+        caption += " Stiplet ramme: forventet årsresultat."
+    if st.session_state.get("overview_kinds"):
+        caption += " Budgettet gælder alle leverandørtyper."
+    st.caption(caption)
+
+
+def _daily_rate_chart(spend_data: Spending) -> None:
+    st.subheader("Gennemsnitlig dagstakst")
+    rates = spend_data.by_year.dropna(subset=["Gns. dagstakst"])
+    if rates.empty:
+        st.info("Der er ingen fakturakontroller endnu.")
+        return
+    rates = rates.assign(
+        År=rates["year"].astype(str),
+        Takst=rates["Gns. dagstakst"].astype(float),
+        Tekst=rates["Gns. dagstakst"].map(format_kr),
+    )
+    chart = (
+        alt.Chart(rates)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("År:N", title=None, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("Takst:Q", title="kr. pr. døgn", axis=alt.Axis(format=",.0f")),
+            color=alt.Color(
+                "Paragraf:N", legend=alt.Legend(orient="bottom", title=None, labelLimit=0)
+            ),
+            tooltip=["År:N", "Paragraf:N", alt.Tooltip("Tekst:N", title="Gns. dagstakst")],
+        )
+        .properties(height=300)
+    )
+    _show_chart(chart)
+    st.caption("Faktureret beløb delt med antal fakturerede døgn pr. år og paragraf.")
+
+
+def _provider_chart(data: Overview) -> None:
+    st.subheader("Forbrug pr. leverandør, seneste 12 måneder")
+    spend = data.snapshot.provider_spend
+    if spend.empty:
+        st.info("Ingen fakturaer de seneste 12 måneder.")
+        return
+    top = top_and_rest(spend, 10)
+    shown_top = min(len(spend), 10)
+    top = top.assign(
+        Mio=top["Faktureret"].astype(float) / MIO,
+        Beløb=top["Faktureret"].map(format_kr),
+        Andel_tekst=top["Andel"].map(lambda v: _pct(v)),
+        Gruppe=["Top 10"] * shown_top + ["Øvrige"] * (len(top) - shown_top),
+    )
+    chart = (
+        alt.Chart(top)
+        .mark_bar()
+        .encode(
+            y=alt.Y("Leverandør:N", sort=None, title=None, axis=alt.Axis(labelLimit=260)),
+            x=alt.X("Mio:Q", title="mio. kr.", axis=alt.Axis(format=",.0f")),
+            color=alt.Color(
+                "Gruppe:N",
+                scale=alt.Scale(domain=["Top 10", "Øvrige"], range=["#4c78a8", "#b8c4d0"]),
+                legend=None,
+            ),
+            tooltip=[
+                "Leverandør:N",
+                alt.Tooltip("Beløb:N", title="Faktureret"),
+                alt.Tooltip("Andel_tekst:N", title="Andel"),
+            ],
+        )
+        .properties(height=28 * len(top) + 40)
+    )
+    _show_chart(chart)
+    st.caption(
+        f"De 5 største leverandører står for {_pct(data.snapshot.top5_share)} af "
+        f"{format_kr(sum(spend['Faktureret']))} faktureret fra {format_number(len(spend))} "
+        "leverandører."
+    )
+    export_buttons(
+        spend.drop(columns="provider_id"),
+        "Leverandører 12 mdr",
+        money=["Faktureret"],
+        pct=["Andel"],
+        key="overview_providers_export",
+        deferred=True,
+    )
+
+
+def _savings_chart(spend_data: Spending) -> None:
+    st.subheader("Besparelser ved genforhandling")
+    savings = spend_data.savings
+    if savings.empty:
+        st.caption("Der er ikke registreret genforhandlinger med ny pris endnu.")
+        return
+    shown = savings.assign(
+        År=savings["År"].astype(str),
+        Beløb=savings["Besparelse pr. år"].astype(float),
+        Tekst=savings["Besparelse pr. år"].map(format_kr),
+    )
+    chart = (
+        alt.Chart(shown)
+        .mark_bar(color="#54a24b")
+        .encode(
+            x=alt.X("År:N", title=None, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("Beløb:Q", title="kr. pr. år", axis=alt.Axis(format=",.0f")),
+            tooltip=[
+                "År:N",
+                alt.Tooltip("Tekst:N", title="Besparelse pr. år"),
+                "Genforhandlinger:Q",
+            ],
+        )
+        .properties(height=260)
+    )
+    _show_chart(chart)
+    st.caption(
+        "Årlig effekt af genforhandlinger: (pris før − ny pris) omregnet til et år, efter "
+        "året prisen trådte i kraft."
+    )
+
+
+def _economy(data: Overview, spend_data: Spending) -> None:
+    _spend_chart(data, spend_data)
+    _daily_rate_chart(spend_data)
+    if not spend_data.by_year.empty:
+        export_buttons(
+            spend_data.table(),
+            "Forbrug pr. år",
+            money=["Faktureret", "Budget", "Gns. dagstakst"],
+            ints=["Dage", "Fakturaer"],
+            key="overview_spend_export",
+            deferred=True,
+        )
+    _provider_chart(data)
+    _savings_chart(spend_data)
+
+
+def _distribution_chart(frame: pd.DataFrame, name: str, measure: str) -> None:
+    if frame.empty:
+        st.caption("Ingen aktive kontrakter.")
+        return
+    shown = frame.assign(
+        Mio=frame["Årsudgift"].astype(float) / MIO,
+        Beløb=frame["Årsudgift"].map(format_kr),
+    )
+    field = "Kontrakter:Q" if measure == "Kontrakter" else "Mio:Q"
+    title = "kontrakter" if measure == "Kontrakter" else "mio. kr. pr. år"
+    chart = (
+        alt.Chart(shown)
+        .mark_bar()
+        .encode(
+            y=alt.Y(f"{name}:N", sort=list(shown[name]), title=None, axis=alt.Axis(labelLimit=200)),
+            x=alt.X(field, title=title, axis=alt.Axis(format=",.0f")),
+            tooltip=[f"{name}:N", "Kontrakter:Q", alt.Tooltip("Beløb:N", title="Årsudgift")],
+        )
+        .properties(height=34 * len(shown) + 40)
+    )
+    _show_chart(chart)
+
+
+def _distribution(data: Overview) -> None:
+    p = data.snapshot.portfolio
+    measure = (
+        st.segmented_control(
+            "Vis",
+            ["Kontrakter", "Årsudgift"],
+            default="Kontrakter",
+            key="overview_distribution_measure",
+        )
+        or "Kontrakter"
+    )
+    parts = [
+        ("Paragraf", p.by_paragraph),
+        ("Leverandørtype", p.by_kind),
+        ("Priskategori", p.by_category),
+    ]
+    for column, (name, frame) in zip(st.columns(3), parts, strict=True):
+        with column:
+            st.markdown(f"**{name}**")
+            _distribution_chart(frame, name, measure)
+    st.caption(
+        "Priskategorien er grundtakstens kategori efter årets priskategorisæt "
+        "(Priskategorier). Egen drift = kommunens egne tilbud."
+    )
+    st.subheader("De 10 dyreste sager")
+    cases = data.snapshot.expensive_cases.drop(columns="contract_id")
+    if cases.empty:
+        st.caption("Ingen aktive kontrakter.")
+        return
+    show_table(cases, money=["Dagstakst", "Årsudgift"], key="overview_expensive_table")
+    export_buttons(
+        cases,
+        "Dyreste sager",
+        money=["Dagstakst", "Årsudgift"],
+        key="overview_expensive_export",
+        deferred=True,
+    )
+
+
+def _control_charts(control_data: Control) -> None:
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Åbne fakturaafvigelser")
+        opened = control_data.open_by_month
+        if opened.empty or not opened["Åbne"].any():
+            st.caption("Ingen åbne afvigelser de seneste 24 måneder.")
+        else:
+            chart = (
+                alt.Chart(opened.assign(Måned=pd.to_datetime(opened["Måned"])))
+                .mark_area(line=True, opacity=0.3)
+                .encode(
+                    x=alt.X("Måned:T", title=None, axis=alt.Axis(format="%m.%Y")),
+                    y=alt.Y("Åbne:Q", title="åbne afvigelser", axis=alt.Axis(format=",.0f")),
+                    tooltip=[
+                        alt.Tooltip("Måned:T", title="Dato", format="%d.%m.%Y"),
+                        alt.Tooltip("Åbne:Q", title="Åbne"),
+                    ],
+                )
+                .properties(height=260)
+            )
+            _show_chart(chart)
+            st.caption("Antal åbne afvigelser ved hver månedsafslutning.")
+            export_buttons(
+                opened,
+                "Åbne afvigelser",
+                dates=["Måned"],
+                ints=["Åbne"],
+                key="overview_open_export",
+                deferred=True,
+            )
+    with right:
+        st.subheader("Opfølgninger udført til tiden")
+        quarters = control_data.on_time_by_quarter
+        if quarters.empty:
+            st.caption("Ingen opfølgninger med forfald de seneste kvartaler.")
+        else:
+            shown = quarters.assign(
+                Andel=quarters["Andel til tiden"].astype(float),
+                Tekst=quarters["Andel til tiden"].map(lambda v: _pct(v)),
+            )
+            chart = (
+                alt.Chart(shown)
+                .mark_bar()
+                .encode(
+                    x=alt.X(
+                        "Kvartal:N",
+                        sort=list(shown["Kvartal"]),
+                        title=None,
+                        axis=alt.Axis(labelAngle=0),
+                    ),
+                    y=alt.Y("Andel:Q", title="% til tiden", scale=alt.Scale(domain=[0, 100])),
+                    tooltip=[
+                        "Kvartal:N",
+                        alt.Tooltip("Tekst:N", title="Til tiden"),
+                        "Forfaldne:Q",
+                        "Til tiden:Q",
+                    ],
+                )
+                .properties(height=260)
+            )
+            _show_chart(chart)
+            st.caption(
+                "Andel af kvartalets forfaldne opfølgninger, der blev udført senest på "
+                "forfaldsdagen."
+            )
+            export_buttons(
+                quarters,
+                "Opfølgninger til tiden",
+                ints=["Forfaldne", "Til tiden"],
+                pct=["Andel til tiden"],
+                key="overview_ontime_export",
+                deferred=True,
+            )
+
+
+# --- Page -----------------------------------------------------------------------------------
 
 st.title("Overblik")
 show_flash()
-st.caption(f"Status pr. {format_date(date.today())}")
 
-with session() as s:
-    counts = register_counts(session=s)
-
-if counts.providers == 0:
-    st.info(
-        "Der er endnu ingen data. Opret leverandører og kontrakter, eller byg demodata med "
-        "`uv run python -m seed --size demo`."
+today = date.today()
+years = _years(db_key(), today)
+filters = st.columns([1, 2, 2])
+year = filters[0].selectbox("År", years, key="overview_year")
+paragraphs = tuple(
+    filters[1].multiselect(
+        "Paragraf",
+        [p.value for p in Paragraph],
+        format_func=label,
+        placeholder="Alle paragraffer",
+        key="overview_paragraphs",
     )
+)
+kinds = tuple(
+    filters[2].multiselect(
+        "Leverandørtype",
+        [k.value for k in ProviderKind],
+        format_func=label,
+        placeholder="Alle typer",
+        key="overview_kinds",
+    )
+)
 
-row1 = st.columns(3)
-row1[0].metric("Leverandører", format_number(counts.providers))
-row1[1].metric("Tilbud", format_number(counts.offers))
-row1[2].metric(
-    "Kontrakter",
-    format_number(counts.contracts),
-    help="Alle kontrakter i registret, også afsluttede.",
+data = _overview(db_key(), int(year), paragraphs, kinds, today)
+
+if data.is_empty:
+    st.info(
+        "Der er endnu ingen data. Opret leverandører og kontrakter under Leverandører og "
+        "Kontrakter – så viser Overblik nøgletal, grafer og varsler her."
+    )
+elif data.current:
+    st.caption(f"Status pr. {format_date(today)}")
+else:
+    st.caption(f"{year}: status pr. {format_date(data.as_of)} (varsler gælder i dag)")
+
+_key_figures(data)
+
+# Each tab reads its own data only when it is open, so the page stays fast.
+tabs = st.tabs(
+    ["Varsler", "Økonomi", "Fordeling", "Kontrol og opfølgning"],
+    key="overview_tab",
+    on_change="rerun",
 )
-row2 = st.columns(3)
-row2[0].metric("Aktive kontrakter", format_number(counts.active_contracts))
-row2[1].metric("Fakturakontroller", format_number(counts.invoice_checks))
-row2[2].metric(
-    "Åbne fakturaafvigelser",
-    format_number(counts.open_deviations),
-    help="Fakturaer over den regulerede kontraktpris, som endnu ikke er løst eller accepteret.",
-)
-st.metric("Overskredne opfølgninger", format_number(counts.overdue_followups))
+with tabs[0]:
+    if tabs[0].open:
+        over_category = tuple(data.snapshot.over_category) if data.current else None
+        _alerts(data, _alerts_of(db_key(), paragraphs, kinds, today, over_category))
+with tabs[1]:
+    if tabs[1].open:
+        _economy(data, _spending(db_key(), data.as_of, paragraphs, kinds))
+with tabs[2]:
+    if tabs[2].open:
+        _distribution(data)
+with tabs[3]:
+    if tabs[3].open:
+        _control_charts(_control(db_key(), data.as_of, paragraphs, kinds))

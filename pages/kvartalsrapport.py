@@ -1,0 +1,287 @@
+"""Kvartalsrapport: the working group's quarterly report on screen, as a workbook and printable."""
+
+from datetime import date
+from typing import Any
+
+import altair as alt
+import streamlit as st
+
+from pages._ui import (
+    READ_TTL,
+    db_key,
+    export_buttons,
+    pager,
+    session,
+    show_flash,
+    show_table,
+)
+from services.formatting import format_date, format_kr, format_number, format_pct
+from services.quarterly_report import (
+    Quarter,
+    QuarterReport,
+    Section,
+    available_quarters,
+    default_quarter,
+    figure_text,
+    quarter_report,
+    report_html,
+    report_workbook,
+    sections,
+)
+
+MIO = 1_000_000
+DANISH = alt.Locale(
+    number=alt.NumberLocale(decimal=",", thousands=".", grouping=[3], currency=["", " kr."])
+)
+DELTA_COLOR = {"up": "normal", "down": "inverse", None: "off"}
+PAGE_SIZE = 25  # rows per table page on screen; the downloads hold every row
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner=False)
+def _quarters(db: str, today: date) -> list[str]:
+    with session() as s:
+        return [q.key for q in available_quarters(session=s, today=today)]
+
+
+@st.cache_data(ttl=READ_TTL, show_spinner="Samler kvartalsrapporten …")
+def _report(db: str, quarter_key: str, today: date) -> QuarterReport:
+    with session() as s:
+        return quarter_report(session=s, quarter=Quarter.parse(quarter_key), today=today)
+
+
+def _show_chart(chart: Any) -> None:
+    st.altair_chart(chart.configure(locale=DANISH), width="stretch")
+
+
+def _table(section: Section, key: str) -> None:
+    """A section's table with Danish display and its own Excel/CSV export."""
+    if section.frame.empty:
+        st.caption("Ingen i perioden.")
+        return
+    limit, offset = pager(len(section.frame), key=f"quarterly_{key}_page", page_size=PAGE_SIZE)
+    show_table(
+        section.frame.iloc[offset : offset + limit],
+        money=section.money,
+        pct=section.pct,
+        ints=section.ints,
+        dates=section.dates,
+        key=f"quarterly_{key}_table",
+    )
+    export_buttons(
+        section.frame,
+        section.sheet,
+        money=section.money,
+        dates=section.dates,
+        pct=section.pct,
+        ints=section.ints,
+        key=f"quarterly_{key}",
+        deferred=True,
+    )
+
+
+def _key_figures(report: QuarterReport) -> None:
+    st.subheader("Nøgletal")
+    st.caption(
+        f"Ved kvartalets udgang ({format_date(report.as_of)}); ændringen er i forhold til "
+        f"forrige kvartals udgang ({format_date(report.previous_as_of)}). Kontrakter tæller "
+        "med, når de var i kraft på dagen."
+    )
+    columns = st.columns(4)
+    for index, figure in enumerate(report.key_figures):
+        change = figure.change
+        change_text = figure_text(change, figure.unit, signed=True, short=True)
+        unchanged = change is None or not change_text.startswith(("+", "-"))
+        before = f"Forrige kvartal: {figure_text(figure.previous, figure.unit)}."
+        columns[index % 4].metric(
+            figure.name,
+            figure_text(figure.value, figure.unit, short=True),
+            delta=change_text if change is not None else None,
+            delta_color="off" if unchanged else DELTA_COLOR[figure.better],  # type: ignore[arg-type]
+            delta_arrow="off" if unchanged else "auto",
+            help=f"{figure.help} {before}" if figure.help else before,
+        )
+
+
+def _deviations(report: QuarterReport, parts: dict[str, Section]) -> None:
+    st.subheader("Fakturaafvigelser")
+    logged, resolved = report.deviations_logged, report.deviations_resolved
+    row = st.columns(4)
+    row[0].metric("Logget i kvartalet", format_number(len(logged)))
+    row[1].metric("Logget, afvigelse i alt", format_kr(sum(logged["Afvigelse"], 0)))
+    row[2].metric("Løst eller accepteret", format_number(len(resolved)))
+    row[3].metric("Løst, afvigelse i alt", format_kr(sum(resolved["Afvigelse"], 0)))
+    tab_logged, tab_resolved = st.tabs(["Logget i kvartalet", "Løst i kvartalet"])
+    with tab_logged:
+        _table(parts["Afvigelser logget"], "logged")
+    with tab_resolved:
+        _table(parts["Afvigelser løst"], "resolved")
+
+
+def _deadlines(report: QuarterReport, parts: dict[str, Section]) -> None:
+    following = report.quarter.next().label
+    st.subheader(f"Frister i {following}")
+    st.markdown(f"**Genforhandlinger ({format_number(len(report.renegotiations))})**")
+    _table(parts["Genforhandlinger"], "renegotiations")
+    st.markdown(f"**Opsigelsesfrister ({format_number(len(report.notice_deadlines))})**")
+    _table(parts["Opsigelsesfrister"], "notice")
+
+
+def _followups(report: QuarterReport, parts: dict[str, Section]) -> None:
+    st.subheader("Overskredne opfølgninger")
+    overdue = report.overdue_followups
+    st.caption(
+        f"{format_number(len(overdue))} opfølgninger var forfaldne og ikke udført pr. "
+        f"{format_date(report.as_of)}."
+    )
+    _table(parts["Overskredne opfølgninger"], "followups")
+
+
+def _expensive(report: QuarterReport, parts: dict[str, Section]) -> None:
+    st.subheader("De 10 dyreste sager")
+    cases = report.expensive_cases
+    if not cases.empty:
+        shown = cases.assign(
+            Mio=cases["Årsudgift"].astype(float) / MIO, Beløb=cases["Årsudgift"].map(format_kr)
+        )
+        chart = (
+            alt.Chart(shown)
+            .mark_bar()
+            .encode(
+                y=alt.Y("Sag:N", sort=None, title=None),
+                x=alt.X(
+                    "Mio:Q", title="mio. kr. pr. år", axis=alt.Axis(format=",.1f", tickCount=6)
+                ),
+                tooltip=["Sag:N", "Leverandør:N", alt.Tooltip("Beløb:N", title="Årsudgift")],
+            )
+            .properties(height=28 * len(shown) + 40)
+        )
+        _show_chart(chart)
+    st.caption(
+        "Sager vises kun med sagsnummer. Årsudgift = reguleret pris inkl. tillæg × 365 "
+        f"dagsækvivalenter pr. {format_date(report.as_of)}."
+    )
+    _table(parts["Dyreste sager"], "expensive")
+
+
+def _concentration(report: QuarterReport, parts: dict[str, Section]) -> None:
+    st.subheader("Leverandørkoncentration")
+    spend = report.concentration
+    row = st.columns(3)
+    row[0].metric("Leverandører med fakturaer", format_number(len(spend)))
+    row[1].metric(
+        "Top 5-andel i kvartalet",
+        format_pct(report.top5_share, 1) if report.top5_share is not None else "–",
+        help="De 5 største leverandørers andel af det fakturerede i kvartalet.",
+    )
+    row[2].metric("Faktureret i alt", format_kr(sum(spend["Faktureret"], 0)))
+    if not spend.empty:
+        top = spend.iloc[:10].assign(
+            Mio=lambda f: f["Faktureret"].astype(float) / MIO,
+            Beløb=lambda f: f["Faktureret"].map(format_kr),
+            Tekst=lambda f: f["Andel"].map(lambda v: format_pct(v, 1)),
+        )
+        chart = (
+            alt.Chart(top)
+            .mark_bar()
+            .encode(
+                y=alt.Y("Leverandør:N", sort=None, title=None, axis=alt.Axis(labelLimit=260)),
+                x=alt.X("Mio:Q", title="mio. kr.", axis=alt.Axis(format=",.0f")),
+                tooltip=[
+                    "Leverandør:N",
+                    alt.Tooltip("Beløb:N", title="Faktureret"),
+                    alt.Tooltip("Tekst:N", title="Andel"),
+                ],
+            )
+            .properties(height=28 * len(top) + 40)
+        )
+        _show_chart(chart)
+    _table(parts["Leverandørkoncentration"], "concentration")
+
+
+def _savings(report: QuarterReport, parts: dict[str, Section]) -> None:
+    st.subheader("Besparelser ved genforhandling")
+    st.metric(
+        "Besparelse pr. år fra kvartalets genforhandlinger",
+        format_kr(report.savings_total),
+        help="Årlig effekt (pris før − ny pris) af genforhandlinger med virkning i kvartalet.",
+    )
+    _table(parts["Besparelser"], "savings")
+
+
+def _has_data(report: QuarterReport) -> bool:
+    figures = [f.value for f in report.key_figures] + [f.previous for f in report.key_figures]
+    return any(v for v in figures) or any(not s.frame.empty for s in sections(report)[1:])
+
+
+# --- Page -----------------------------------------------------------------------------------
+
+st.title("Kvartalsrapport")
+show_flash()
+
+today = date.today()
+keys = _quarters(db_key(), today)
+if st.session_state.get("quarterly_quarter") not in keys:
+    fallback = default_quarter(today).key
+    st.session_state["quarterly_quarter"] = fallback if fallback in keys else keys[0]
+quarter_key = st.selectbox(
+    "Kvartal",
+    keys,
+    format_func=lambda key: Quarter.parse(key).label,
+    key="quarterly_quarter",
+)
+report = _report(db_key(), quarter_key, today)
+
+if not _has_data(report):
+    st.info(
+        "Der er ingen data for kvartalet endnu. Når der er oprettet kontrakter, "
+        "fakturakontroller og opfølgninger, samler rapporten nøgletal, afvigelser, frister og "
+        "leverandørkoncentration for kvartalet her."
+    )
+else:
+    if not report.complete:
+        st.info(
+            f"{report.quarter.label} er ikke slut endnu: tallene er opgjort pr. i dag "
+            f"({format_date(report.as_of)}) og er foreløbige."
+        )
+    stamp = today.isoformat()
+    name = f"kvartalsrapport_{report.quarter.year}_k{report.quarter.number}"
+    left, right, _ = st.columns([1.3, 1.6, 3])
+    left.download_button(
+        "Hent rapporten (Excel)",
+        icon=":material/download:",
+        data=lambda: report_workbook(report),
+        file_name=f"{name}_{stamp}.xlsx",
+        mime=XLSX,
+        key="quarterly_workbook",
+        on_click="ignore",
+    )
+    right.download_button(
+        "Hent udskriftsvenlig side (HTML)",
+        icon=":material/print:",
+        data=lambda: report_html(report, printed=today).encode("utf-8"),
+        file_name=f"{name}_{stamp}.html",
+        mime="text/html",
+        key="quarterly_html",
+        on_click="ignore",
+    )
+    st.caption(
+        "Excel-filen har ét ark pr. afsnit. Den udskriftsvenlige side åbnes i en browser og "
+        "udskrives eller gemmes som PDF derfra."
+    )
+    parts = {section.sheet: section for section in sections(report)}
+    _key_figures(report)
+    # The sections are drawn only when their tab is open (the downloads hold them all).
+    shown = [
+        ("Fakturaafvigelser", _deviations),
+        ("Frister", _deadlines),
+        ("Opfølgninger", _followups),
+        ("Dyreste sager", _expensive),
+        ("Leverandører", _concentration),
+        ("Besparelser", _savings),
+    ]
+    tabs = st.tabs([name for name, _ in shown], key="quarterly_tab", on_change="rerun")
+    for tab, (_, draw) in zip(tabs, shown, strict=True):
+        with tab:
+            if tab.open:
+                draw(report, parts)

@@ -1,0 +1,1384 @@
+"""Key figures for Overblik and the quarterly report (SPEC 4.7), aggregated in SQL.
+
+Counts and sums are computed by the database. The only Python-side work is the price in force of
+each contract in force (SPEC 4.1 needs the pricing rules): a few bulk queries fetch the price
+terms, price changes, add-ons and index rates, and the regulated price is computed per contract.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from models import (
+    CHECKLIST_ITEMS,
+    OPEN_INVOICE_STATUSES,
+    Budget,
+    Contract,
+    ContractAddon,
+    ContractStatus,
+    FollowUp,
+    InvoiceCheck,
+    InvoiceStatus,
+    Paragraph,
+    PriceChange,
+    PriceChangeReason,
+    PriceUnit,
+    Provider,
+    ProviderKind,
+    label,
+)
+from models.types import round_ore
+from services.contract_rules import AlertHorizons, ContractFacts, contract_alerts
+from services.export import Sheet, to_xlsx
+from services.formatting import format_date, format_number
+from services.pricing import (
+    CATEGORY_ORDER,
+    MissingIndexRate,
+    PriceTerms,
+    Regulation,
+    above_visitation,
+    add_months,
+    annual_amount,
+    daily_equivalent,
+    price_category,
+    regulated_price,
+)
+from services.reference import category_thresholds, index_rates
+from services.settings import get_settings
+
+HUNDRED = Decimal(100)
+ZERO = Decimal("0.00")
+CLOSED_INVOICE_STATUSES = (InvoiceStatus.RESOLVED, InvoiceStatus.ACCEPTED)
+LIVE_STATUSES = (ContractStatus.ACTIVE, ContractStatus.TERMINATED)
+# Annual factor of a price per unit: 365 daily equivalents (SPEC 4.4).
+ANNUAL_FACTOR = {PriceUnit.DAY: 365, PriceUnit.MONTH: 12, PriceUnit.YEAR: 1}
+NO_CATEGORY = "ingen"
+NO_CATEGORY_LABEL = "Ingen kategori"
+
+
+# --- Filters and small helpers --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What Overblik is narrowed to; empty means all."""
+
+    paragraphs: tuple[str, ...] = ()
+    provider_kinds: tuple[str, ...] = ()
+
+
+def money(value: Any) -> Decimal:
+    """A database sum as an amount in øre (SQLite may hand back floats; None is 0)."""
+    if value is None:
+        return ZERO
+    return round_ore(Decimal(str(value)))
+
+
+def threshold_text(value: Decimal) -> str:
+    """The large-case threshold in words: `1 mio. kr.`, or `750.000 kr.` when not whole millions."""
+    if value and value % 1_000_000 == 0:
+        return f"{format_number(value / 1_000_000)} mio. kr."
+    return f"{format_number(value)} kr."
+
+
+def share_pct(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
+    """`part` in percent of `whole`, two decimals; None when the whole is 0."""
+    if not whole:
+        return None
+    return round_ore(Decimal(part) * HUNDRED / Decimal(whole))
+
+
+def day_number(session: Session, value: Any) -> ColumnElement[Any]:
+    """A date as a whole day number in SQL, so dates can be subtracted on SQLite and PostgreSQL."""
+    if _dialect(session) == "sqlite":
+        return sa.func.julianday(value)
+    return sa.type_coerce(value - sa.literal(date(1970, 1, 1), sa.Date), sa.Integer)
+
+
+def days_in_period(session: Session, first: Any, last: Any) -> ColumnElement[Any]:
+    """Days from `first` to `last`, both included, as an SQL expression."""
+    return day_number(session, last) - day_number(session, first) + 1
+
+
+def plain_rows(session: Session, query: Any) -> Any:
+    """Run a query of plain columns through Core: no ORM row handling, which costs time."""
+    return session.connection().execute(query)
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _date(value: date) -> ColumnElement[Any]:
+    return sa.literal(value, sa.Date)
+
+
+def year_of(column: Any, session: Session) -> ColumnElement[Any]:
+    """The year of a date column (on SQLite read straight from the ISO text: much cheaper)."""
+    if _dialect(session) == "sqlite":
+        return sa.cast(sa.func.substr(column, 1, 4), sa.Integer)
+    return sa.cast(sa.extract("year", column), sa.Integer)
+
+
+def year_month_of(column: Any, session: Session) -> ColumnElement[Any]:
+    """Year and month of a date column as one number, 2026-11-22 → 202611 (one cheap group key)."""
+    if _dialect(session) == "sqlite":
+        year_text = sa.type_coerce(sa.func.substr(column, 1, 4), sa.String)
+        return sa.cast(year_text + sa.func.substr(column, 6, 2), sa.Integer)
+    # The factor is inlined: a bound parameter would make PostgreSQL see the SELECT and the
+    # GROUP BY expressions as different.
+    hundred = sa.literal_column("100", sa.Integer)
+    return sa.cast(sa.extract("year", column) * hundred + sa.extract("month", column), sa.Integer)
+
+
+def _provider_kind_ids(filters: Filters) -> Any:
+    return select(Provider.id).where(col(Provider.kind).in_(filters.provider_kinds))
+
+
+def _contract_filter(filters: Filters) -> list[ColumnElement[bool]]:
+    """Conditions on Contract for the filters (provider kind through a subquery)."""
+    conditions: list[ColumnElement[bool]] = []
+    if filters.paragraphs:
+        conditions.append(col(Contract.paragraph).in_(filters.paragraphs))
+    if filters.provider_kinds:
+        conditions.append(col(Contract.provider_id).in_(_provider_kind_ids(filters)))
+    return conditions
+
+
+def _contract_ids(filters: Filters) -> Any:
+    return select(Contract.id).where(*_contract_filter(filters))
+
+
+def _invoice_filter(filters: Filters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if filters.paragraphs:
+        conditions.append(col(InvoiceCheck.contract_id).in_(_contract_ids(filters)))
+    elif filters.provider_kinds:
+        conditions.append(col(InvoiceCheck.provider_id).in_(_provider_kind_ids(filters)))
+    return conditions
+
+
+def in_force(on: date, *, historical: bool) -> ColumnElement[bool]:
+    """Contracts counted as active on `on`.
+
+    Today (historical=False) that is the register's status `aktiv`. At an earlier date it is the
+    contracts that had started and not yet ended then (an ended contract without an end date is
+    left out: when it ended is unknown).
+    """
+    if not historical:
+        return col(Contract.status) == ContractStatus.ACTIVE
+    return sa.and_(
+        col(Contract.status) != ContractStatus.DRAFT,
+        col(Contract.start_date) <= on,
+        sa.or_(
+            col(Contract.end_date) >= on,
+            sa.and_(col(Contract.end_date).is_(None), col(Contract.status).in_(LIVE_STATUSES)),
+        ),
+    )
+
+
+def _checked_sum() -> ColumnElement[Any]:
+    """Number of the eight checklist points checked, per contract row."""
+    total: Any = None
+    for key in CHECKLIST_ITEMS:
+        term = sa.case((getattr(Contract, key).is_(True), 1), else_=0)
+        total = term if total is None else total + term
+    return total
+
+
+# --- Price in force of each contract --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ContractCost:
+    """A contract in force with its price on the day asked about."""
+
+    contract_id: int
+    case_ref: str
+    provider_id: int
+    provider_name: str
+    provider_kind: str
+    paragraph: str
+    start_date: date
+    end_date: date | None
+    price: Decimal  # base price in force (regulated), in the contract's unit
+    unit: str
+    daily_rate: Decimal  # daily equivalent of base price + add-ons, unrounded
+    annual: Decimal  # 365 daily equivalents of base price + add-ons
+    category: str | None  # price category of the base price; None: no set for the year
+    visitation_category: str | None
+
+
+@dataclass(frozen=True)
+class ContractCosts:
+    as_of: date
+    costs: list[ContractCost]
+    missing_rate: int  # contracts whose price needs an index rate that is not registered
+
+
+def contract_costs(
+    *, session: Session, as_of: date, filters: Filters = Filters(), historical: bool = False
+) -> ContractCosts:
+    """The regulated price incl. active add-ons of every contract in force on `as_of`."""
+    (costs,) = contract_costs_at(
+        session=session, days=[as_of], filters=filters, historical=historical
+    )
+    return costs
+
+
+def contract_costs_at(
+    *,
+    session: Session,
+    days: Sequence[date],
+    filters: Filters = Filters(),
+    historical: bool = False,
+) -> list[ContractCosts]:
+    """contract_costs for several days at once: the rows are fetched in one pass."""
+    in_force_on = [in_force(day, historical=historical) for day in days]
+    flags = [sa.case((condition, 1), else_=0) for condition in in_force_on]
+    rows = plain_rows(
+        session,
+        sa.select(
+            Contract.id,
+            Contract.case_ref,
+            Contract.provider_id,
+            Provider.name,
+            Provider.kind,
+            Contract.paragraph,
+            Contract.start_date,
+            Contract.end_date,
+            Contract.price,
+            Contract.price_unit,
+            Contract.price_base_date,
+            Contract.regulation_kind,
+            Contract.regulation_pct,
+            Contract.regulation_month,
+            Contract.regulation_day,
+            Contract.visitation_category,
+            *flags,
+        )
+        .join(Provider, col(Provider.id) == Contract.provider_id)
+        .where(sa.or_(*in_force_on), *_contract_filter(filters)),
+    ).all()
+    # Price changes and add-ons are small tables: read the ones up to the last day and keep
+    # those of the contracts fetched (cheaper than repeating the contract conditions).
+    wanted = {row[0] for row in rows}
+    last = max(days)
+    changes: dict[int, list[tuple[date, Decimal]]] = {}
+    for contract_id, effective, new_price in plain_rows(
+        session,
+        sa.select(PriceChange.contract_id, PriceChange.effective_date, PriceChange.new_price).where(
+            PriceChange.effective_date <= last
+        ),
+    ):
+        if contract_id in wanted:
+            changes.setdefault(contract_id, []).append((effective, new_price))
+    addons: dict[int, list[tuple[Decimal, PriceUnit, date, date | None]]] = {}
+    for contract_id, price, unit, valid_from, valid_to in plain_rows(
+        session,
+        sa.select(
+            ContractAddon.contract_id,
+            ContractAddon.price,
+            ContractAddon.unit,
+            ContractAddon.valid_from,
+            ContractAddon.valid_to,
+        ).where(ContractAddon.valid_from <= last),
+    ):
+        if contract_id in wanted:
+            addons.setdefault(contract_id, []).append(
+                (price, PriceUnit(unit), valid_from, valid_to)
+            )
+    rates = index_rates(session=session)
+    thresholds = category_thresholds(session=session)
+    regulations: dict[tuple[Any, ...], Regulation] = {}
+
+    results = []
+    for index, as_of in enumerate(days):
+        costs: list[ContractCost] = []
+        missing = 0
+        for row in rows:
+            if not row[16 + index]:
+                continue
+            (cid, case_ref, provider_id, provider_name, kind, paragraph, start, end, price, unit,
+             base_date, reg_kind, reg_pct, reg_month, reg_day, visitation) = row[:16]  # fmt: skip
+            key = (reg_kind, reg_pct, reg_month, reg_day)
+            regulation = regulations.get(key)
+            if regulation is None:
+                regulation = regulations[key] = Regulation(*key, rates)  # type: ignore[arg-type]
+            unit = PriceUnit(unit)
+            history = tuple(c for c in changes.get(cid, ()) if c[0] <= as_of)
+            try:
+                base = regulated_price(
+                    PriceTerms(price, unit, base_date, regulation, history), as_of
+                )
+                annual = annual_amount(base, unit)
+                for addon_price, addon_unit, valid_from, valid_to in addons.get(cid, ()):
+                    if valid_from <= as_of and (valid_to is None or valid_to >= as_of):
+                        addon_now = regulated_price(
+                            PriceTerms(addon_price, addon_unit, valid_from, regulation), as_of
+                        )
+                        annual += annual_amount(addon_now, addon_unit)
+            except MissingIndexRate:
+                missing += 1
+                continue
+            category = price_category(
+                daily_equivalent(base, unit), thresholds.get((str(paragraph), as_of.year))
+            )
+            costs.append(
+                ContractCost(
+                    contract_id=cid,
+                    case_ref=case_ref,
+                    provider_id=provider_id,
+                    provider_name=provider_name,
+                    provider_kind=str(kind),
+                    paragraph=str(paragraph),
+                    start_date=start,
+                    end_date=end,
+                    price=base,
+                    unit=str(unit),
+                    daily_rate=annual / Decimal(365),
+                    annual=annual,
+                    category=str(category) if category else None,
+                    visitation_category=str(visitation) if visitation else None,
+                )
+            )
+        results.append(ContractCosts(as_of, costs, missing))
+    return results
+
+
+def expected_rest_of_year(costs: Iterable[ContractCost], as_of: date) -> Decimal:
+    """Expected cost from the day after `as_of` to 31 December at today's daily rates."""
+    year_end = date(as_of.year, 12, 31)
+    total = Decimal(0)
+    for cost in costs:
+        first = max(as_of + timedelta(days=1), cost.start_date)
+        last = min(year_end, cost.end_date) if cost.end_date else year_end
+        days = (last - first).days + 1
+        if days > 0:
+            total += cost.daily_rate * days
+    return round_ore(total)
+
+
+# --- The portfolio of contracts in force ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    active_contracts: int
+    annual_spend: Decimal
+    average_per_case: Decimal | None
+    large_cases: int
+    providers_used: int
+    own_contracts: int
+    own_annual: Decimal
+    own_share: Decimal | None  # percent of the annual spend bought from own offers (egen)
+    by_paragraph: pd.DataFrame  # code, Paragraf, Kontrakter, Årsudgift
+    by_kind: pd.DataFrame
+    by_category: pd.DataFrame
+    missing_rate: int
+
+
+def _distribution(
+    costs: Sequence[ContractCost],
+    key: str,
+    order: Sequence[str],
+    name: str,
+    labels: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    counts: dict[str, int] = {}
+    sums: dict[str, Decimal] = {}
+    for cost in costs:
+        code = getattr(cost, key) or NO_CATEGORY
+        counts[code] = counts.get(code, 0) + 1
+        sums[code] = sums.get(code, ZERO) + cost.annual
+    codes = [c for c in order if c in counts] + sorted(c for c in counts if c not in order)
+    labels = labels or {}
+    return pd.DataFrame(
+        {
+            "code": codes,
+            name: [labels.get(c, label(c)) for c in codes],
+            "Kontrakter": [counts[c] for c in codes],
+            "Årsudgift": [sums[c] for c in codes],
+        },
+        columns=["code", name, "Kontrakter", "Årsudgift"],
+    )
+
+
+def portfolio(contract_costs: ContractCosts, large_case_threshold: Decimal) -> Portfolio:
+    """Counts, spend and distributions of the contracts in force (pure: no database)."""
+    costs = contract_costs.costs
+    annual = sum((c.annual for c in costs), ZERO)
+    own = [c for c in costs if c.provider_kind == ProviderKind.OWN]
+    own_annual = sum((c.annual for c in own), ZERO)
+    return Portfolio(
+        active_contracts=len(costs) + contract_costs.missing_rate,
+        annual_spend=annual,
+        average_per_case=round_ore(annual / len(costs)) if costs else None,
+        large_cases=sum(1 for c in costs if c.annual > large_case_threshold),
+        providers_used=len({c.provider_id for c in costs}),
+        own_contracts=len(own),
+        own_annual=own_annual,
+        own_share=share_pct(own_annual, annual),
+        by_paragraph=_distribution(costs, "paragraph", [p.value for p in Paragraph], "Paragraf"),
+        by_kind=_distribution(
+            costs, "provider_kind", [k.value for k in ProviderKind], "Leverandørtype"
+        ),
+        by_category=_distribution(
+            costs,
+            "category",
+            [c.value for c in CATEGORY_ORDER] + [NO_CATEGORY],
+            "Priskategori",
+            {NO_CATEGORY: NO_CATEGORY_LABEL},
+        ),
+        missing_rate=contract_costs.missing_rate,
+    )
+
+
+def expensive_cases(costs: Iterable[ContractCost], limit: int = 10) -> pd.DataFrame:
+    """The most expensive cases by annual cost (case reference only, no personal data)."""
+    top = sorted(costs, key=lambda c: (-c.annual, c.case_ref))[:limit]
+    return pd.DataFrame(
+        {
+            "contract_id": [c.contract_id for c in top],
+            "Sag": [c.case_ref for c in top],
+            "Leverandør": [c.provider_name for c in top],
+            "Paragraf": [label(c.paragraph) for c in top],
+            "Priskategori": [label(c.category) if c.category else NO_CATEGORY_LABEL for c in top],
+            "Dagstakst": [round_ore(c.daily_rate) for c in top],
+            "Årsudgift": [c.annual for c in top],
+        },
+        columns=[
+            "contract_id",
+            "Sag",
+            "Leverandør",
+            "Paragraf",
+            "Priskategori",
+            "Dagstakst",
+            "Årsudgift",
+        ],
+    )
+
+
+# --- Invoices: spend, budget, daily rates, providers ----------------------------------------
+
+
+def invoiced_between(
+    *, session: Session, first: date, last: date, filters: Filters = Filters()
+) -> Decimal:
+    """Sum invoiced for invoice periods starting from `first` to `last` (both included)."""
+    total = session.exec(
+        select(sa.func.sum(InvoiceCheck.invoiced)).where(
+            InvoiceCheck.period_from >= first,
+            InvoiceCheck.period_from <= last,
+            *_invoice_filter(filters),
+        )
+    ).one()
+    return money(total)
+
+
+def spend_by_year(
+    *, session: Session, up_to: date, years: int = 5, filters: Filters = Filters()
+) -> pd.DataFrame:
+    """Invoiced, invoiced days and the average daily rate per year and paragraph.
+
+    The year is the year the invoice period starts; the `years` years up to `up_to`'s year count,
+    and only periods starting by `up_to`. The years are picked by an expression, not a range on
+    the period index: a range covering most rows is slower through the index than a plain scan.
+    Periods later in `up_to`'s year (rare: invoices checked in advance) are taken out after.
+    """
+    year = year_of(InvoiceCheck.period_from, session)
+    days = days_in_period(session, InvoiceCheck.period_from, InvoiceCheck.period_to)
+    sums = (sa.func.sum(InvoiceCheck.invoiced), sa.func.sum(days), sa.func.count())
+    joined = sa.select(Contract.paragraph, *sums).join(
+        Contract, col(Contract.id) == InvoiceCheck.contract_id
+    )
+    totals: dict[tuple[int, str], list[Any]] = {}
+    query = (
+        joined.add_columns(year)
+        .where(year >= up_to.year - years + 1, year <= up_to.year, *_contract_filter(filters))
+        .group_by(year, Contract.paragraph)
+    )
+    for paragraph, invoiced, n_days, count, year_value in plain_rows(session, query):
+        totals[(int(year_value), str(paragraph))] = [money(invoiced), float(n_days or 0), count]
+    later = joined.where(
+        InvoiceCheck.period_from > up_to,
+        InvoiceCheck.period_from <= date(up_to.year, 12, 31),
+        *_contract_filter(filters),
+    ).group_by(Contract.paragraph)
+    for paragraph, invoiced, n_days, count in plain_rows(session, later):
+        entry = totals[(up_to.year, str(paragraph))]
+        entry[0] -= money(invoiced)
+        entry[1] -= float(n_days or 0)
+        entry[2] -= count
+    rows = []
+    for (year_value, paragraph), (invoiced, n_days, count) in sorted(totals.items()):
+        n_days = int(round(n_days))
+        if not count:
+            continue
+        rows.append(
+            {
+                "year": year_value,
+                "paragraph": paragraph,
+                "Paragraf": label(paragraph),
+                "Faktureret": invoiced,
+                "Dage": n_days,
+                "Fakturaer": int(count),
+                "Gns. dagstakst": round_ore(invoiced / n_days) if n_days else None,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "year",
+            "paragraph",
+            "Paragraf",
+            "Faktureret",
+            "Dage",
+            "Fakturaer",
+            "Gns. dagstakst",
+        ],
+    )
+
+
+def budgets(*, session: Session, filters: Filters = Filters()) -> pd.DataFrame:
+    """Budget per year and paragraph."""
+    query = sa.select(Budget.year, Budget.paragraph, Budget.amount)
+    if filters.paragraphs:
+        query = query.where(col(Budget.paragraph).in_(filters.paragraphs))
+    rows = [
+        {"year": int(y), "paragraph": str(p), "Paragraf": label(p), "Budget": money(a)}
+        for y, p, a in plain_rows(session, query.order_by(Budget.year, Budget.paragraph))
+    ]
+    return pd.DataFrame(rows, columns=["year", "paragraph", "Paragraf", "Budget"])
+
+
+def budget_for(*, session: Session, year: int, filters: Filters = Filters()) -> Decimal | None:
+    """The year's budget (summed over the paragraphs shown); None when none is registered."""
+    query = select(sa.func.sum(Budget.amount), sa.func.count()).where(Budget.year == year)
+    if filters.paragraphs:
+        query = query.where(col(Budget.paragraph).in_(filters.paragraphs))
+    total, count = plain_rows(session, query).one()
+    return money(total) if count else None
+
+
+def provider_spend(
+    *, session: Session, first: date, last: date, filters: Filters = Filters()
+) -> pd.DataFrame:
+    """Invoiced per provider for periods starting from `first` to `last`, largest first."""
+    total = sa.func.sum(InvoiceCheck.invoiced)
+    query = (
+        sa.select(Provider.id, Provider.name, Provider.kind, total)
+        .join(Provider, col(Provider.id) == InvoiceCheck.provider_id)
+        .where(
+            InvoiceCheck.period_from >= first,
+            InvoiceCheck.period_from <= last,
+            *_invoice_filter(filters),
+        )
+        .group_by(Provider.id, Provider.name, Provider.kind)
+    )
+    rows = [
+        {
+            "provider_id": pid,
+            "Leverandør": name,
+            "Leverandørtype": label(kind),
+            "Faktureret": money(amount),
+        }
+        for pid, name, kind, amount in plain_rows(session, query)
+    ]
+    frame = pd.DataFrame(
+        rows, columns=["provider_id", "Leverandør", "Leverandørtype", "Faktureret"]
+    )
+    if frame.empty:
+        frame["Andel"] = []
+        return frame
+    frame = frame.sort_values(
+        ["Faktureret", "Leverandør"], ascending=[False, True], ignore_index=True
+    )
+    whole = sum(frame["Faktureret"], ZERO)
+    frame["Andel"] = [share_pct(v, whole) for v in frame["Faktureret"]]
+    return frame
+
+
+def top_share(spend: pd.DataFrame, n: int = 5) -> Decimal | None:
+    """Share (percent) of the `n` largest providers in a provider_spend frame."""
+    if spend.empty:
+        return None
+    whole = sum(spend["Faktureret"], ZERO)
+    return share_pct(sum(spend["Faktureret"].iloc[:n], ZERO), whole)
+
+
+def top_and_rest(spend: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """The `n` largest providers and one row "Øvrige (k leverandører)" for the rest."""
+    head = spend.iloc[:n][["Leverandør", "Faktureret", "Andel"]].copy()
+    rest = spend.iloc[n:]
+    if not rest.empty:
+        whole = sum(spend["Faktureret"], ZERO)
+        amount = sum(rest["Faktureret"], ZERO)
+        providers = "leverandør" if len(rest) == 1 else "leverandører"
+        head.loc[len(head)] = [
+            f"Øvrige ({len(rest)} {providers})",
+            amount,
+            share_pct(amount, whole),
+        ]
+    return head.reset_index(drop=True)
+
+
+# --- Deviations and follow-ups --------------------------------------------------------------
+
+
+def _open_deviation(on: date) -> ColumnElement[bool]:
+    """A flagged invoice that was logged by `on` and not resolved or accepted by then."""
+    return sa.and_(
+        col(InvoiceCheck.flagged).is_(True),
+        col(InvoiceCheck.checked_on) <= on,
+        sa.or_(
+            col(InvoiceCheck.status).in_(OPEN_INVOICE_STATUSES),
+            sa.and_(
+                col(InvoiceCheck.status).in_(CLOSED_INVOICE_STATUSES),
+                col(InvoiceCheck.resolved_on) > on,
+            ),
+        ),
+    )
+
+
+def open_deviations(
+    *, session: Session, on: date, filters: Filters = Filters()
+) -> tuple[int, Decimal]:
+    """Number and sum of the deviations open on `on`."""
+    count, amount = plain_rows(
+        session,
+        select(sa.func.count(), sa.func.sum(InvoiceCheck.deviation)).where(
+            _open_deviation(on), *_invoice_filter(filters)
+        ),
+    ).one()
+    return int(count), money(amount)
+
+
+def _month_end(year: int, month: int) -> date:
+    return add_months(date(year, month, 1), 1) - timedelta(days=1)
+
+
+def open_deviations_by_month(
+    *, session: Session, on: date, months: int = 24, filters: Filters = Filters()
+) -> pd.DataFrame:
+    """Deviations open at each month end over the last `months` months (logged − resolved)."""
+    flagged = [col(InvoiceCheck.flagged).is_(True), *_invoice_filter(filters)]
+    logged_on = InvoiceCheck.checked_on
+    resolved_on = sa.func.coalesce(InvoiceCheck.resolved_on, InvoiceCheck.checked_on)
+    logged = plain_rows(
+        session,
+        select(year_month_of(logged_on, session), sa.func.count())
+        .where(*flagged, logged_on <= on)
+        .group_by(year_month_of(logged_on, session)),
+    ).all()
+    resolved = plain_rows(
+        session,
+        select(year_month_of(resolved_on, session), sa.func.count())
+        .where(*flagged, col(InvoiceCheck.status).in_(CLOSED_INVOICE_STATUSES), resolved_on <= on)
+        .group_by(year_month_of(resolved_on, session)),
+    ).all()
+    deltas: dict[tuple[int, int], int] = {}
+    for key, n in logged:
+        month_key = divmod(int(key), 100)
+        deltas[month_key] = deltas.get(month_key, 0) + int(n)
+    for key, n in resolved:
+        month_key = divmod(int(key), 100)
+        deltas[month_key] = deltas.get(month_key, 0) - int(n)
+    first = add_months(date(on.year, on.month, 1), -(months - 1))
+    running = sum(n for (y, m), n in deltas.items() if date(y, m, 1) < first)
+    rows = []
+    month = first
+    while month <= on:
+        running += deltas.get((month.year, month.month), 0)
+        rows.append({"Måned": min(_month_end(month.year, month.month), on), "Åbne": running})
+        month = add_months(month, 1)
+    return pd.DataFrame(rows, columns=["Måned", "Åbne"])
+
+
+def followups_on_time(
+    *, session: Session, first: date, before: date, filters: Filters = Filters()
+) -> tuple[int, int]:
+    """Follow-ups due from `first` up to (not incl.) `before`: how many, and how many done on
+    time (done on or before the due date)."""
+    on_time = sa.case((col(FollowUp.done_date) <= col(FollowUp.due_date), 1), else_=0)
+    query = select(sa.func.count(), sa.func.sum(on_time)).where(
+        FollowUp.due_date >= first, FollowUp.due_date < before
+    )
+    if filters.paragraphs or filters.provider_kinds:
+        query = query.where(col(FollowUp.contract_id).in_(_contract_ids(filters)))
+    due, done = plain_rows(session, query).one()
+    return int(due or 0), int(done or 0)
+
+
+def followups_on_time_by_quarter(
+    *, session: Session, on: date, quarters: int = 8, filters: Filters = Filters()
+) -> pd.DataFrame:
+    """Share of follow-ups done on time per quarter of their due date (last `quarters`)."""
+    start_month = (on.month - 1) // 3 * 3 + 1
+    first = add_months(date(on.year, start_month, 1), -3 * (quarters - 1))
+    due = FollowUp.due_date
+    on_time = sa.case((col(FollowUp.done_date) <= col(FollowUp.due_date), 1), else_=0)
+    query = (
+        select(year_month_of(due, session), sa.func.count(), sa.func.sum(on_time))
+        .where(due >= first, due < on)
+        .group_by(year_month_of(due, session))
+    )
+    if filters.paragraphs or filters.provider_kinds:
+        query = query.where(col(FollowUp.contract_id).in_(_contract_ids(filters)))
+    totals: dict[tuple[int, int], list[int]] = {}
+    for year_month, n, done in plain_rows(session, query):
+        y, m = divmod(int(year_month), 100)
+        key = (y, (m - 1) // 3 + 1)
+        entry = totals.setdefault(key, [0, 0])
+        entry[0] += int(n)
+        entry[1] += int(done or 0)
+    rows = []
+    for (y, q), (n, done) in sorted(totals.items()):
+        rows.append(
+            {
+                "Kvartal": f"K{q} {y}",
+                "Forfaldne": n,
+                "Til tiden": done,
+                "Andel til tiden": share_pct(done, n),
+            }
+        )
+    return pd.DataFrame(rows, columns=["Kvartal", "Forfaldne", "Til tiden", "Andel til tiden"])
+
+
+def overdue_followups(*, session: Session, on: date, filters: Filters = Filters()) -> int:
+    """Follow-ups due before `on` and not done by then."""
+    query = (
+        select(sa.func.count())
+        .select_from(FollowUp)
+        .where(
+            FollowUp.due_date < on,
+            sa.or_(col(FollowUp.done_date).is_(None), col(FollowUp.done_date) > on),
+        )
+    )
+    if filters.paragraphs or filters.provider_kinds:
+        query = query.where(col(FollowUp.contract_id).in_(_contract_ids(filters)))
+    return int(session.exec(query).one())
+
+
+# --- Contract quality and renegotiations ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContractQuality:
+    contracts: int
+    standard_share: Decimal | None  # percent of contracts in force that use the standard contract
+    checklist_completeness: Decimal | None  # percent of the eight points checked, on average
+
+
+def contract_quality(
+    *, session: Session, on: date, filters: Filters = Filters(), historical: bool = False
+) -> ContractQuality:
+    """Standard-contract share and average checklist completeness of the contracts in force."""
+    standard = sa.case((col(Contract.standard_contract).is_(True), 1), else_=0)
+    count, standard_count, checked = plain_rows(
+        session,
+        select(sa.func.count(), sa.func.sum(standard), sa.func.sum(_checked_sum())).where(
+            in_force(on, historical=historical), *_contract_filter(filters)
+        ),
+    ).one()
+    count = int(count)
+    return ContractQuality(
+        contracts=count,
+        standard_share=share_pct(int(standard_count or 0), count),
+        checklist_completeness=share_pct(int(checked or 0), count * len(CHECKLIST_ITEMS)),
+    )
+
+
+def _renegotiations(filters: Filters) -> list[ColumnElement[bool]]:
+    return [col(PriceChange.reason) == PriceChangeReason.RENEGOTIATION, *_contract_filter(filters)]
+
+
+def savings_by_year(*, session: Session, up_to: date, filters: Filters = Filters()) -> pd.DataFrame:
+    """Realised savings from renegotiations per year of the effective date.
+
+    Each renegotiation counts with its annualised effect, old − new price (the semantics of
+    services.contracts.annual_effect with the sign turned: positive is a saving).
+    """
+    year = year_of(PriceChange.effective_date, session)
+    saved = sa.func.sum(
+        sa.func.coalesce(PriceChange.old_price, PriceChange.new_price) - PriceChange.new_price
+    )
+    query = (
+        sa.select(year, Contract.price_unit, sa.func.count(), saved)
+        .join(Contract, col(Contract.id) == PriceChange.contract_id)
+        .where(*_renegotiations(filters), PriceChange.effective_date <= up_to)
+        .group_by(year, Contract.price_unit)
+    )
+    totals: dict[int, list[Any]] = {}
+    for year_value, unit, count, amount in plain_rows(session, query):
+        entry = totals.setdefault(int(year_value), [0, ZERO])
+        entry[0] += int(count)
+        entry[1] += money(amount) * ANNUAL_FACTOR[PriceUnit(unit)]
+    rows = [
+        {"År": y, "Genforhandlinger": n, "Besparelse pr. år": amount}
+        for y, (n, amount) in sorted(totals.items())
+    ]
+    return pd.DataFrame(rows, columns=["År", "Genforhandlinger", "Besparelse pr. år"])
+
+
+def savings_between(
+    *, session: Session, first: date, last: date, filters: Filters = Filters()
+) -> pd.DataFrame:
+    """Each renegotiation effective from `first` to `last`, with its annualised saving."""
+    query = (
+        sa.select(
+            Contract.case_ref,
+            Provider.name,
+            PriceChange.effective_date,
+            PriceChange.old_price,
+            PriceChange.new_price,
+            Contract.price_unit,
+        )
+        .join(Contract, col(Contract.id) == PriceChange.contract_id)
+        .join(Provider, col(Provider.id) == Contract.provider_id)
+        .where(
+            *_renegotiations(filters),
+            PriceChange.effective_date >= first,
+            PriceChange.effective_date <= last,
+        )
+        .order_by(PriceChange.effective_date, Contract.case_ref)
+    )
+    rows = []
+    for case_ref, provider, effective, old, new, unit in plain_rows(session, query):
+        old = old if old is not None else new
+        rows.append(
+            {
+                "Sag": case_ref,
+                "Leverandør": provider,
+                "Ikrafttræden": effective,
+                "Pris før": old,
+                "Ny pris": new,
+                "Enhed": label(unit),
+                "Besparelse pr. år": annual_amount(old, unit) - annual_amount(new, unit),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "Sag",
+            "Leverandør",
+            "Ikrafttræden",
+            "Pris før",
+            "Ny pris",
+            "Enhed",
+            "Besparelse pr. år",
+        ],
+    )
+
+
+# --- Alerts (SPEC 4.6) ----------------------------------------------------------------------
+
+# Most urgent first; an overdue renegotiation ranks above one that is only near.
+ALERT_RANK = {
+    "genforhandling_overskredet": 0,
+    "opsigelse": 1,
+    "genforhandling": 2,
+    "afvigelse": 3,
+    "opfoelgning": 4,
+    "kategori": 5,
+    "tjekliste": 6,
+}
+ALERT_KINDS = {
+    "genforhandling": "Genforhandling inden for horisonten",
+    "opsigelse": "Opsigelsesfrist inden for horisonten",
+    "opfoelgning": "Overskredne opfølgninger",
+    "afvigelse": "Åbne fakturaafvigelser",
+    "tjekliste": "Ufuldstændig tjekliste",
+    "kategori": "Over visiteret priskategori",
+}
+ALERT_COLUMNS = [
+    "contract_id",
+    "provider_id",
+    "rank",
+    "Sag",
+    "Leverandør",
+    "Paragraf",
+    "Varsler",
+    "Frist",
+]
+
+
+@dataclass(frozen=True)
+class AlertOverview:
+    """Contracts with at least one alert, most urgent first, and how many have each kind."""
+
+    rows: pd.DataFrame
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+
+def contract_alert_list(
+    *,
+    session: Session,
+    today: date,
+    filters: Filters = Filters(),
+    horizons: AlertHorizons | None = None,
+    over_category: Iterable[int] = (),
+) -> AlertOverview:
+    """Every contract with an alert of SPEC 4.6; candidates are found and counted in SQL.
+
+    `over_category` names the contracts whose price category is above the visitation category
+    (that needs the regulated price, so the caller passes what it already computed).
+    """
+    horizons = horizons or get_settings(session=session).horizons
+    over_category = set(over_category)
+    overdue = (
+        select(FollowUp.contract_id, sa.func.count().label("n"))
+        .where(col(FollowUp.done_date).is_(None), FollowUp.due_date < today)
+        .group_by(col(FollowUp.contract_id))
+        .subquery()
+    )
+    deviations = (
+        select(InvoiceCheck.contract_id, sa.func.count().label("n"))
+        .where(
+            col(InvoiceCheck.flagged).is_(True), col(InvoiceCheck.status).in_(OPEN_INVOICE_STATUSES)
+        )
+        .group_by(col(InvoiceCheck.contract_id))
+        .subquery()
+    )
+    checked = _checked_sum()
+    live = col(Contract.status).in_(LIVE_STATUSES)
+    active = col(Contract.status) == ContractStatus.ACTIVE
+    today_number = day_number(session, _date(today))
+    deadline_number = day_number(session, Contract.end_date) - Contract.notice_days
+    n_overdue = sa.func.coalesce(overdue.c.n, 0)
+    n_deviations = sa.func.coalesce(deviations.c.n, 0)
+    query = (
+        sa.select(
+            Contract.id,
+            Contract.provider_id,
+            Contract.case_ref,
+            Provider.name,
+            Contract.paragraph,
+            Contract.status,
+            Contract.renegotiation_date,
+            Contract.end_date,
+            Contract.notice_days,
+            checked,
+            n_overdue,
+            n_deviations,
+        )
+        .join(Provider, col(Provider.id) == Contract.provider_id)
+        .outerjoin(overdue, overdue.c.contract_id == Contract.id)
+        .outerjoin(deviations, deviations.c.contract_id == Contract.id)
+        .where(
+            *_contract_filter(filters),
+            sa.or_(
+                sa.and_(
+                    live,
+                    sa.or_(
+                        col(Contract.renegotiation_date)
+                        <= today + timedelta(days=horizons.renegotiation_days),
+                        n_overdue > 0,
+                    ),
+                ),
+                sa.and_(
+                    active,
+                    sa.or_(
+                        checked < len(CHECKLIST_ITEMS),
+                        sa.and_(
+                            col(Contract.end_date).is_not(None),
+                            deadline_number >= today_number,
+                            deadline_number <= today_number + horizons.notice_days,
+                        ),
+                    ),
+                ),
+                n_deviations > 0,
+                col(Contract.id).in_(over_category) if over_category else sa.false(),
+            ),
+        )
+    )
+    rows = []
+    counts = dict.fromkeys(ALERT_KINDS, 0)
+    for (
+        cid,
+        provider_id,
+        case_ref,
+        provider,
+        paragraph,
+        status,
+        renegotiation,
+        end,
+        notice_days,
+        n_checked,
+        n_late,
+        n_open,
+    ) in plain_rows(session, query):
+        is_live = ContractStatus(status) in LIVE_STATUSES
+        facts = ContractFacts(
+            status=status,
+            renegotiation_date=renegotiation,
+            end_date=end,
+            notice_days=notice_days,
+            checklist_checked=int(n_checked),
+            overdue_followups=int(n_late) if is_live else 0,
+            open_deviations=int(n_open),
+            over_visitation_category=cid in over_category,
+        )
+        alerts = contract_alerts(facts, today, horizons)
+        if not alerts:
+            continue
+        ranks = []
+        for alert in alerts:
+            counts[alert.kind] += 1
+            late = alert.kind == "genforhandling" and alert.due is not None and alert.due < today
+            ranks.append(ALERT_RANK["genforhandling_overskredet" if late else alert.kind])
+        dues = [a.due for a in alerts if a.due is not None]
+        texts = [f"{a.text} ({a.due.strftime('%d.%m.%Y')})" if a.due else a.text for a in alerts]
+        rows.append(
+            {
+                "contract_id": cid,
+                "provider_id": provider_id,
+                "rank": min(ranks),
+                "Sag": case_ref,
+                "Leverandør": provider,
+                "Paragraf": label(paragraph),
+                "Varsler": " · ".join(texts),
+                "Frist": min(dues) if dues else None,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=ALERT_COLUMNS)
+    if not frame.empty:
+        frame["_due"] = frame["Frist"].fillna(date.max)
+        frame = frame.sort_values(["rank", "_due", "Sag"], ignore_index=True).drop(columns="_due")
+    return AlertOverview(frame, counts)
+
+
+# --- Overblik: everything at once -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The key figures of SPEC 4.7 on one day."""
+
+    as_of: date
+    portfolio: Portfolio
+    providers_total: int
+    invoiced_ytd: Decimal
+    budget: Decimal | None
+    expected_rest: Decimal
+    expected_year_end: Decimal
+    spend_from: date  # provider spend covers invoice periods starting from here to as_of
+    provider_spend: pd.DataFrame  # largest first
+    top5_share: Decimal | None
+    open_deviations: int
+    open_deviation_amount: Decimal
+    followups_due: int  # due in the last 12 months
+    followups_on_time: int
+    on_time_share: Decimal | None
+    overdue_followups: int
+    quality: ContractQuality
+    savings_ytd: Decimal  # annualised savings of renegotiations effective this year so far
+    large_case_threshold: Decimal
+    expensive_cases: pd.DataFrame
+    over_category: tuple[int, ...] = ()
+
+    @property
+    def budget_used(self) -> Decimal | None:
+        return share_pct(self.invoiced_ytd, self.budget) if self.budget else None
+
+
+def snapshot(
+    *,
+    session: Session,
+    as_of: date,
+    filters: Filters = Filters(),
+    historical: bool = False,
+    invoiced_ytd: Decimal | None = None,
+    spend_from: date | None = None,
+    spend: pd.DataFrame | None = None,
+    costs: ContractCosts | None = None,
+) -> Snapshot:
+    """Every key figure on `as_of`; `historical` counts contracts in force then (see in_force).
+
+    Provider spend and concentration cover invoice periods starting from `spend_from` (default:
+    the last 12 months) to `as_of`. A caller that has already computed `invoiced_ytd`, that
+    provider `spend` or the contract `costs` passes them in, to save the work.
+    """
+    settings = get_settings(session=session)
+    if costs is None:
+        costs = contract_costs(session=session, as_of=as_of, filters=filters, historical=historical)
+    figures = portfolio(costs, settings.large_case_threshold)
+    year_start = date(as_of.year, 1, 1)
+    invoiced = (
+        invoiced_ytd
+        if invoiced_ytd is not None
+        else invoiced_between(session=session, first=year_start, last=as_of, filters=filters)
+    )
+    rest = expected_rest_of_year(costs.costs, as_of)
+    last_year = add_months(as_of, -12)
+    spend_from = spend_from or last_year + timedelta(days=1)
+    if spend is None:
+        spend = provider_spend(session=session, first=spend_from, last=as_of, filters=filters)
+    n_open, open_amount = open_deviations(session=session, on=as_of, filters=filters)
+    due, on_time = followups_on_time(
+        session=session, first=last_year, before=as_of, filters=filters
+    )
+    provider_count = select(sa.func.count()).select_from(Provider)
+    if filters.provider_kinds:
+        provider_count = provider_count.where(col(Provider.kind).in_(filters.provider_kinds))
+    savings = savings_between(session=session, first=year_start, last=as_of, filters=filters)
+    return Snapshot(
+        as_of=as_of,
+        portfolio=figures,
+        providers_total=int(session.exec(provider_count).one()),
+        invoiced_ytd=invoiced,
+        budget=budget_for(session=session, year=as_of.year, filters=filters),
+        expected_rest=rest,
+        expected_year_end=invoiced + rest,
+        spend_from=spend_from,
+        provider_spend=spend,
+        top5_share=top_share(spend),
+        open_deviations=n_open,
+        open_deviation_amount=open_amount,
+        followups_due=due,
+        followups_on_time=on_time,
+        on_time_share=share_pct(on_time, due),
+        overdue_followups=overdue_followups(session=session, on=as_of, filters=filters),
+        quality=contract_quality(session=session, on=as_of, filters=filters, historical=historical),
+        savings_ytd=sum(savings["Besparelse pr. år"], ZERO),
+        large_case_threshold=settings.large_case_threshold,
+        expensive_cases=expensive_cases(costs.costs),
+        over_category=tuple(
+            c.contract_id
+            for c in costs.costs
+            if above_visitation(c.category, c.visitation_category)
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The key figures Overblik shows for a year (the charts' series are fetched per tab)."""
+
+    year: int
+    as_of: date
+    today: date
+    snapshot: Snapshot
+
+    @property
+    def is_empty(self) -> bool:
+        return self.snapshot.providers_total == 0 and self.snapshot.portfolio.active_contracts == 0
+
+    @property
+    def current(self) -> bool:
+        return self.as_of == self.today
+
+
+def overview_day(year: int, today: date) -> date:
+    """The day Overblik's figures for `year` are taken: today, or 31 December of a past year."""
+    return today if year >= today.year else date(year, 12, 31)
+
+
+def overview(
+    *, session: Session, year: int, filters: Filters = Filters(), today: date | None = None
+) -> Overview:
+    """Overblik's key figures for a year: today's for this year, 31 December for a past one."""
+    today = today or date.today()
+    as_of = overview_day(year, today)
+    shot = snapshot(session=session, as_of=as_of, filters=filters, historical=as_of != today)
+    return Overview(year=year, as_of=as_of, today=today, snapshot=shot)
+
+
+def alert_overview(
+    *,
+    session: Session,
+    today: date | None = None,
+    filters: Filters = Filters(),
+    over_category: Iterable[int] | None = None,
+) -> AlertOverview:
+    """The alert list of today. `over_category` (contracts above their visitation category) is
+    worked out from today's prices unless the caller already has it (Overview.snapshot)."""
+    today = today or date.today()
+    if over_category is None:
+        current = contract_costs(session=session, as_of=today, filters=filters)
+        over_category = [
+            c.contract_id
+            for c in current.costs
+            if above_visitation(c.category, c.visitation_category)
+        ]
+    return contract_alert_list(
+        session=session, today=today, filters=filters, over_category=over_category
+    )
+
+
+@dataclass(frozen=True)
+class Spending:
+    """Spend per year and paragraph with budgets, and savings from renegotiations per year."""
+
+    by_year: pd.DataFrame
+    budgets: pd.DataFrame
+    savings: pd.DataFrame
+
+    def table(self) -> pd.DataFrame:
+        """Invoiced, budget and average daily rate per year and paragraph, for export."""
+        spend = self.by_year.drop(columns="Paragraf")
+        budget = self.budgets.drop(columns="Paragraf")
+        merged = spend.merge(budget, on=["year", "paragraph"], how="left")
+        merged.insert(1, "Paragraf", merged["paragraph"].map(label))
+        return merged.drop(columns="paragraph").rename(columns={"year": "År"})[
+            ["År", "Paragraf", "Faktureret", "Budget", "Dage", "Fakturaer", "Gns. dagstakst"]
+        ]
+
+
+def spending(*, session: Session, as_of: date, filters: Filters = Filters()) -> Spending:
+    """The series behind Overblik's spending charts, up to `as_of`."""
+    return Spending(
+        by_year=spend_by_year(session=session, up_to=as_of, filters=filters),
+        budgets=budgets(session=session, filters=filters),
+        savings=savings_by_year(session=session, up_to=as_of, filters=filters),
+    )
+
+
+@dataclass(frozen=True)
+class Control:
+    """Open deviations at each month end and follow-ups done on time per quarter."""
+
+    open_by_month: pd.DataFrame
+    on_time_by_quarter: pd.DataFrame
+
+
+def control(*, session: Session, as_of: date, filters: Filters = Filters()) -> Control:
+    """The series behind Overblik's control charts, up to `as_of`."""
+    return Control(
+        open_by_month=open_deviations_by_month(session=session, on=as_of, filters=filters),
+        on_time_by_quarter=followups_on_time_by_quarter(session=session, on=as_of, filters=filters),
+    )
+
+
+def data_years(*, session: Session, today: date | None = None) -> list[int]:
+    """Years Overblik can show, newest first: from the first invoice or budget to this year."""
+    today = today or date.today()
+    first_invoice = session.exec(select(sa.func.min(InvoiceCheck.period_from))).one()
+    first_budget = session.exec(select(sa.func.min(Budget.year))).one()
+    first_contract = session.exec(select(sa.func.min(Contract.start_date))).one()
+    candidates = [today.year]
+    if first_invoice:
+        candidates.append(first_invoice.year)
+    if first_budget:
+        candidates.append(int(first_budget))
+    if first_contract:
+        candidates.append(first_contract.year)
+    first = max(min(candidates), today.year - 15)
+    return list(range(today.year, first - 1, -1))
+
+
+# --- Export ---------------------------------------------------------------------------------
+
+
+def overview_key_figures(data: Overview) -> pd.DataFrame:
+    """The key figures of Overblik as a table: one row each, the value in the column of its
+    kind (amount, count or percent), so a workbook can format every column one way."""
+    shot = data.snapshot
+    p = shot.portfolio
+    year = data.year
+    threshold = threshold_text(shot.large_case_threshold)
+    rows: list[tuple[str, Decimal | int | None, str]] = [
+        ("Aktive kontrakter", p.active_contracts, "antal"),
+        ("Forventet årsudgift", p.annual_spend, "kr"),
+        ("Gns. årsudgift pr. sag", p.average_per_case, "kr"),
+        (f"Sager over {threshold} om året", p.large_cases, "antal"),
+        (f"Faktureret {year} til dato", shot.invoiced_ytd, "kr"),
+        (f"Budget {year}", shot.budget, "kr"),
+        ("Forventet udgift resten af året", shot.expected_rest, "kr"),
+        ("Forventet årsresultat", shot.expected_year_end, "kr"),
+        ("Forbrug af budget", shot.budget_used, "pct"),
+        ("Leverandører", shot.providers_total, "antal"),
+        ("Leverandører i brug", p.providers_used, "antal"),
+        ("De 5 største leverandørers andel (12 mdr.)", shot.top5_share, "pct"),
+        ("Egen drift, kontrakter", p.own_contracts, "antal"),
+        ("Egen drift, andel af årsudgift", p.own_share, "pct"),
+        ("Åbne fakturaafvigelser", shot.open_deviations, "antal"),
+        ("Åbne afvigelser, beløb", shot.open_deviation_amount, "kr"),
+        ("Opfølgninger med forfald (12 mdr.)", shot.followups_due, "antal"),
+        ("Opfølgninger udført til tiden (12 mdr.)", shot.followups_on_time, "antal"),
+        ("Opfølgninger til tiden (12 mdr.)", shot.on_time_share, "pct"),
+        ("Overskredne opfølgninger", shot.overdue_followups, "antal"),
+        ("Standardkontrakter", shot.quality.standard_share, "pct"),
+        ("Tjekliste udfyldt", shot.quality.checklist_completeness, "pct"),
+        (f"Sparet ved genforhandling {year}", shot.savings_ytd, "kr"),
+    ]
+    return pd.DataFrame(
+        [
+            {
+                "Nøgletal": name,
+                "Beløb (kr.)": value if kind == "kr" else None,
+                "Antal": value if kind == "antal" else None,
+                "Procent": value if kind == "pct" else None,
+            }
+            for name, value, kind in rows
+        ],
+        columns=["Nøgletal", "Beløb (kr.)", "Antal", "Procent"],
+    )
+
+
+def overview_workbook(data: Overview, alerts: AlertOverview) -> bytes:
+    """Overblik's key figures, provider spend, distributions and alerts as an Excel workbook."""
+    shot = data.snapshot
+    p = shot.portfolio
+    stamp = f"Opgjort pr. {format_date(data.as_of)}"
+    distribution = [
+        ("Paragraf", p.by_paragraph),
+        ("Leverandørtype", p.by_kind),
+        ("Priskategori", p.by_category),
+    ]
+    sheets = [
+        Sheet(
+            "Nøgletal",
+            overview_key_figures(data),
+            money=["Beløb (kr.)"],
+            ints=["Antal"],
+            pct=["Procent"],
+            title=f"Overblik {data.year}",
+            notes=(stamp,),
+        ),
+        Sheet(
+            "Leverandører 12 mdr.",
+            shot.provider_spend.drop(columns="provider_id"),
+            money=["Faktureret"],
+            pct=["Andel"],
+            title="Faktureret pr. leverandør, seneste 12 måneder",
+            notes=(stamp,),
+        ),
+        *[
+            Sheet(
+                f"Fordeling {name.lower()}",
+                frame.drop(columns="code"),
+                money=["Årsudgift"],
+                ints=["Kontrakter"],
+                title=f"Aktive kontrakter fordelt på {name.lower()}",
+                notes=(stamp,),
+            )
+            for name, frame in distribution
+        ],
+        Sheet(
+            "Dyreste sager",
+            shot.expensive_cases.drop(columns="contract_id"),
+            money=["Dagstakst", "Årsudgift"],
+            title="De 10 dyreste aktive sager",
+            notes=(stamp,),
+        ),
+        Sheet(
+            "Varsler",
+            alerts.rows[["Sag", "Leverandør", "Paragraf", "Varsler", "Frist"]],
+            dates=["Frist"],
+            title="Kontrakter med varsler, mest presserende først",
+            notes=(f"Opgjort pr. {format_date(data.today)}",),
+        ),
+    ]
+    return to_xlsx(sheets)
