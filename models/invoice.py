@@ -52,6 +52,15 @@ class InvoiceCheck(Versioned, table=True):
         ),
         sa.Index("ix_invoicecheck_flagged_status", "flagged", "status"),
         sa.Index("ix_invoicecheck_period_from", "period_from"),
+        # Covers the spend sums over a period (Overblik, Kvartalsrapport) without table reads.
+        sa.Index(
+            "ix_invoicecheck_period_cover",
+            "period_from",
+            "period_to",
+            "contract_id",
+            "provider_id",
+            "invoiced",
+        ),
     )
 
 

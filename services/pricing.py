@@ -69,6 +69,8 @@ def add_months(start: date, months: int) -> date:
 
 def regulation_day_in(year: int, month: int, day: int) -> date:
     """The regulation day in a given year; 29 or 31 is clamped to the month's last day."""
+    if day <= 28:  # every month has it: no clamping needed (the common, fast case)
+        return date(year, month, day)
     return date(year, month, min(day, calendar.monthrange(year, month)[1]))
 
 
