@@ -165,7 +165,7 @@ def _log_filters(today: date) -> DeviationFilter:
     quarter = right.selectbox(
         "Kvartal",
         [None, *quarters],
-        format_func=lambda q: "Alle kvartaler" if q is None else q.label,
+        format_func=lambda q: "Alle kvartaler" if q is None else q.abbreviated,
         key=f"{PAGE}_filter_quarter",
         help="Kvartalet, som fakturaperioden begynder i.",
     )

@@ -6,7 +6,7 @@ and only one page of those is fetched at a time.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +24,7 @@ from models import (
 )
 from models.types import round_ore
 from services.invoices import deviation_history
+from services.quarters import Quarter
 
 LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
 STATUS_ORDER: tuple[str, ...] = tuple(s.value for s in InvoiceStatus)
@@ -31,41 +32,6 @@ DEFAULT_STATUSES: tuple[str, ...] = tuple(s.value for s in OPEN_INVOICE_STATUSES
 
 
 # --- Quarters -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, order=True)
-class Quarter:
-    """A calendar quarter, shown as `3. kvt. 2026`."""
-
-    year: int
-    number: int
-
-    @classmethod
-    def of(cls, day: date) -> "Quarter":
-        return cls(day.year, (day.month - 1) // 3 + 1)
-
-    @property
-    def first(self) -> date:
-        return date(self.year, 3 * self.number - 2, 1)
-
-    @property
-    def last(self) -> date:
-        following = self.next().first
-        return following - timedelta(days=1)
-
-    @property
-    def label(self) -> str:
-        return f"{self.number}. kvt. {self.year}"
-
-    def next(self) -> "Quarter":
-        if self.number == 4:
-            return Quarter(self.year + 1, 1)
-        return Quarter(self.year, self.number + 1)
-
-    def previous(self) -> "Quarter":
-        if self.number == 1:
-            return Quarter(self.year - 1, 4)
-        return Quarter(self.year, self.number - 1)
 
 
 def quarter_options(*, session: Session, today: date) -> list[Quarter]:
@@ -140,8 +106,8 @@ def _filtered(query: sa.Select, filters: DeviationFilter) -> sa.Select:
         query = query.where(col(InvoiceCheck.provider_id) == filters.provider_id)
     if filters.quarter is not None:
         query = query.where(
-            col(InvoiceCheck.period_from) >= filters.quarter.first,
-            col(InvoiceCheck.period_from) <= filters.quarter.last,
+            col(InvoiceCheck.period_from) >= filters.quarter.start,
+            col(InvoiceCheck.period_from) <= filters.quarter.end,
         )
     return query
 

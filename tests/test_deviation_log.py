@@ -185,7 +185,7 @@ def test_detail_of_an_unflagged_or_missing_check_is_none(session, log):
     ],
 )
 def test_quarter_label_and_bounds(quarter, label, first, last):
-    assert (label, first, last) == (quarter.label, quarter.first, quarter.last)
+    assert (label, first, last) == (quarter.abbreviated, quarter.start, quarter.end)
     assert quarter == Quarter.of(first) == Quarter.of(last)
     assert quarter == quarter.next().previous()
 
