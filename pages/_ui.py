@@ -307,7 +307,7 @@ def show_table(
 
 
 def export_buttons(
-    frame: pd.DataFrame,
+    frame: pd.DataFrame | Callable[[], pd.DataFrame],
     name: str,
     *,
     money: Sequence[str] = (),
@@ -320,15 +320,20 @@ def export_buttons(
     """Download the table as Excel and as CSV (semicolon, decimal comma).
 
     `deferred=True` builds the files only when a button is clicked (for long tables, where
-    building the workbook on every rerun would slow the page down).
+    building the workbook on every rerun would slow the page down). `frame` may also be a
+    function that builds the table, for exporting every row of a list shown a page at a time;
+    it runs when clicked, outside the script (no `st.` calls, no cached reads).
     """
     stamp = date.today().strftime("%Y-%m-%d")
+    make_frame = frame if callable(frame) else (lambda: frame)
+    deferred = deferred or callable(frame)
 
     def xlsx() -> bytes:
-        return to_xlsx([Sheet(name, frame, money=money, dates=dates, pct=pct, ints=ints)])
+        table = make_frame()
+        return to_xlsx([Sheet(name, table, money=money, dates=dates, pct=pct, ints=ints)])
 
     def csv() -> bytes:
-        return to_csv(frame, money=money)
+        return to_csv(make_frame(), money=money)
 
     left, right, _ = st.columns([1, 1, 6])
     left.download_button(
@@ -358,47 +363,3 @@ def pager(total: int, key: str, page_size: int = 50) -> tuple[int, int]:
         return page_size, 0
     page = st.number_input(f"Side (af {pages})", min_value=1, max_value=pages, step=1, key=key)
     return page_size, (int(page) - 1) * page_size
-
-
-def lazy_export_buttons(
-    make_frame: Callable[[], pd.DataFrame],
-    name: str,
-    *,
-    money: Sequence[str] = (),
-    dates: Sequence[str] = (),
-    pct: Sequence[str] = (),
-    ints: Sequence[str] = (),
-    key: str,
-) -> None:
-    """Like export_buttons, but the table is built only when a button is clicked.
-
-    For long lists shown one page at a time: the export holds every row without slowing
-    each rerun. `make_frame` runs outside the script (no `st.` calls, no cached reads).
-    """
-    stamp = date.today().strftime("%Y-%m-%d")
-    base = f"{name.lower().replace(' ', '_')}_{stamp}"
-
-    def xlsx() -> bytes:
-        frame = make_frame()
-        return to_xlsx([Sheet(name, frame, money=money, dates=dates, pct=pct, ints=ints)])
-
-    def csv() -> bytes:
-        return to_csv(make_frame(), money=money)
-
-    left, right, _ = st.columns([1, 1, 4])
-    left.download_button(
-        "⬇ Excel",
-        data=xlsx,
-        file_name=f"{base}.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"{key}_xlsx",
-        on_click="ignore",
-    )
-    right.download_button(
-        "⬇ CSV",
-        data=csv,
-        file_name=f"{base}.csv",
-        mime="text/csv",
-        key=f"{key}_csv",
-        on_click="ignore",
-    )

@@ -23,7 +23,6 @@ from pages._ui import (
     form_error,
     form_errors,
     get_engine,
-    lazy_export_buttons,
     loaded_version,
     money_input,
     pager,
@@ -214,7 +213,7 @@ def _export_log(
             found = deviation_log(session=s, filters=filters, today=today, limit=EXPORT_LIMIT)
         return _log_frame(found, for_export=True)
 
-    lazy_export_buttons(everything, "Fakturaafvigelser", key=f"{PAGE}_export", **kwargs)
+    export_buttons(everything, "Fakturaafvigelser", key=f"{PAGE}_export", **kwargs)
     if total > EXPORT_LIMIT:
         st.caption(f"Eksporten rummer de nyeste {format_number(EXPORT_LIMIT)} afvigelser.")
 

@@ -13,8 +13,8 @@ from pages._ui import (
     READ_TTL,
     app_settings,
     db_key,
+    export_buttons,
     get_engine,
-    lazy_export_buttons,
     pager,
     session,
     show_flash,
@@ -144,7 +144,7 @@ def _export(filters: LookupFilters, today: date) -> None:
         with Session(engine) as s:
             return export_frame(session=s, filters=filters, today=today)
 
-    lazy_export_buttons(
+    export_buttons(
         make_frame, "Prisopslag", money=RESULT_MONEY, ints=RESULT_INTS, key="prisopslag_export"
     )
 
