@@ -13,8 +13,6 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import FunctionElement
 from sqlmodel import Session, col, select
 
 from models import (
@@ -54,6 +52,7 @@ from services.pricing import (
     regulated_price,
 )
 from services.reference import category_thresholds, index_rates
+from services.sql import day_number
 from services.validation import require
 
 # The alert kinds a user can filter the register by, with their Danish names.
@@ -129,23 +128,6 @@ REGISTER_COLUMNS = [
 
 
 # --- SQL building blocks --------------------------------------------------------------------
-
-
-class day_number(FunctionElement):  # noqa: N801 - reads like the SQL function it renders
-    """Days since 1970-01-01 of a date column, the same on SQLite and PostgreSQL."""
-
-    type = sa.Integer()
-    inherit_cache = True
-
-
-@compiles(day_number)
-def _day_number_default(element: day_number, compiler: Any, **kw: Any) -> str:
-    return f"({compiler.process(element.clauses, **kw)} - DATE '1970-01-01')"
-
-
-@compiles(day_number, "sqlite")
-def _day_number_sqlite(element: day_number, compiler: Any, **kw: Any) -> str:
-    return f"CAST(julianday({compiler.process(element.clauses, **kw)}) - 2440587.5 AS INTEGER)"
 
 
 def _days_since_epoch(day: date) -> int:

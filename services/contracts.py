@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from models import (
     Contract,
@@ -175,27 +175,6 @@ def update_contract(
 
 def get_contract(*, session: Session, contract_id: int) -> Contract:
     return require(session, Contract, contract_id, "Kontrakten")
-
-
-def list_contracts(
-    *,
-    session: Session,
-    statuses: list[str] | None = None,
-    paragraphs: list[str] | None = None,
-    provider_id: int | None = None,
-    limit: int = 200,
-    offset: int = 0,
-) -> list[Contract]:
-    """Contracts filtered by status, paragraph and provider, newest first."""
-    query = select(Contract)
-    if statuses:
-        query = query.where(col(Contract.status).in_(statuses))
-    if paragraphs:
-        query = query.where(col(Contract.paragraph).in_(paragraphs))
-    if provider_id is not None:
-        query = query.where(Contract.provider_id == provider_id)
-    query = query.order_by(col(Contract.start_date).desc(), col(Contract.id).desc())
-    return list(session.exec(query.offset(offset).limit(limit)))
 
 
 def _check_addon(session: Session, valid: ContractAddonCreate) -> None:

@@ -1,7 +1,5 @@
 """The engine, sessions and schema upgrades (Alembic) for SQLite and PostgreSQL alike."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -9,7 +7,6 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session
 
 import models  # noqa: F401  (registers every table on SQLModel.metadata)
 from services.config import ensure_sqlite_dir
@@ -61,10 +58,3 @@ def upgrade_schema(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
-
-
-@contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A short session for one action; the caller commits."""
-    with Session(engine, expire_on_commit=False) as session:
-        yield session

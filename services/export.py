@@ -1,7 +1,7 @@
 """Excel and CSV exports that Excel never runs as formulas, with Danish number formats."""
 
 import io
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -128,7 +128,3 @@ def to_csv(frame: pd.DataFrame, money: Sequence[str] = ()) -> bytes:
         }
     )
     return out.to_csv(sep=";", index=False).encode("utf-8-sig")
-
-
-def frame_from_rows(rows: Sequence[Mapping[str, object]], columns: Sequence[str]) -> pd.DataFrame:
-    return pd.DataFrame(list(rows), columns=list(columns))

@@ -5,10 +5,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from models import (
-    OPEN_INVOICE_STATUSES,
     Contract,
     DeviationEvent,
     DeviationUpdate,
@@ -177,24 +176,3 @@ def deviation_history(*, session: Session, check_id: int) -> list[DeviationEvent
             .order_by(DeviationEvent.at, DeviationEvent.id)
         )
     )
-
-
-def list_deviations(
-    *,
-    session: Session,
-    statuses: list[str] | None = None,
-    provider_id: int | None = None,
-    open_only: bool = False,
-    limit: int = 200,
-    offset: int = 0,
-) -> list[InvoiceCheck]:
-    """Flagged invoice checks, newest period first."""
-    query = select(InvoiceCheck).where(col(InvoiceCheck.flagged).is_(True))
-    if open_only:
-        query = query.where(col(InvoiceCheck.status).in_(OPEN_INVOICE_STATUSES))
-    if statuses:
-        query = query.where(col(InvoiceCheck.status).in_(statuses))
-    if provider_id is not None:
-        query = query.where(InvoiceCheck.provider_id == provider_id)
-    query = query.order_by(col(InvoiceCheck.period_from).desc(), col(InvoiceCheck.id).desc())
-    return list(session.exec(query.offset(offset).limit(limit)))

@@ -52,6 +52,7 @@ from services.pricing import (
 )
 from services.reference import category_thresholds, index_rates
 from services.settings import get_settings
+from services.sql import day_number
 
 HUNDRED = Decimal(100)
 ZERO = Decimal("0.00")
@@ -95,16 +96,9 @@ def share_pct(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
     return round_ore(Decimal(part) * HUNDRED / Decimal(whole))
 
 
-def day_number(session: Session, value: Any) -> ColumnElement[Any]:
-    """A date as a whole day number in SQL, so dates can be subtracted on SQLite and PostgreSQL."""
-    if _dialect(session) == "sqlite":
-        return sa.func.julianday(value)
-    return sa.type_coerce(value - sa.literal(date(1970, 1, 1), sa.Date), sa.Integer)
-
-
-def days_in_period(session: Session, first: Any, last: Any) -> ColumnElement[Any]:
+def days_in_period(first: Any, last: Any) -> ColumnElement[Any]:
     """Days from `first` to `last`, both included, as an SQL expression."""
-    return day_number(session, last) - day_number(session, first) + 1
+    return day_number(last) - day_number(first) + 1
 
 
 def plain_rows(session: Session, query: Any) -> Any:
@@ -494,7 +488,7 @@ def spend_by_year(
     Periods later in `up_to`'s year (rare: invoices checked in advance) are taken out after.
     """
     year = year_of(InvoiceCheck.period_from, session)
-    days = days_in_period(session, InvoiceCheck.period_from, InvoiceCheck.period_to)
+    days = days_in_period(InvoiceCheck.period_from, InvoiceCheck.period_to)
     sums = (sa.func.sum(InvoiceCheck.invoiced), sa.func.sum(days), sa.func.count())
     joined = sa.select(Contract.paragraph, *sums).join(
         Contract, col(Contract.id) == InvoiceCheck.contract_id
@@ -954,8 +948,8 @@ def contract_alert_list(
     checked = _checked_sum()
     live = col(Contract.status).in_(LIVE_STATUSES)
     active = col(Contract.status) == ContractStatus.ACTIVE
-    today_number = day_number(session, _date(today))
-    deadline_number = day_number(session, Contract.end_date) - Contract.notice_days
+    today_number = day_number(_date(today))
+    deadline_number = day_number(Contract.end_date) - Contract.notice_days
     n_overdue = sa.func.coalesce(overdue.c.n, 0)
     n_deviations = sa.func.coalesce(deviations.c.n, 0)
     query = (

@@ -4,7 +4,6 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
 from sqlmodel import Session, col, select
 from stdnum.dk import cvr as stdnum_cvr
 
@@ -69,34 +68,6 @@ def update_provider(
 
 def get_provider(*, session: Session, provider_id: int) -> Provider:
     return require(session, Provider, provider_id, "Leverandøren")
-
-
-def list_providers(
-    *,
-    session: Session,
-    search: str = "",
-    kinds: list[str] | None = None,
-    active: bool | None = True,
-    limit: int = 200,
-    offset: int = 0,
-) -> list[Provider]:
-    """Providers filtered by name/CVR/city text and kind, alphabetically."""
-    query = select(Provider)
-    if search:
-        pattern = f"%{search.strip().lower()}%"
-        query = query.where(
-            sa.or_(
-                sa.func.lower(Provider.name).like(pattern),
-                col(Provider.cvr).like(pattern),
-                sa.func.lower(Provider.city).like(pattern),
-            )
-        )
-    if kinds:
-        query = query.where(col(Provider.kind).in_(kinds))
-    if active is not None:
-        query = query.where(Provider.active == active)
-    query = query.order_by(Provider.name).offset(offset).limit(limit)
-    return list(session.exec(query))
 
 
 def add_provider_note(*, session: Session, data: Mapping[str, Any], user: str) -> ProviderNote:

@@ -42,7 +42,6 @@ from services.key_figures import (
     Snapshot,
     contract_costs_at,
     data_years,
-    day_number,
     invoiced_between,
     plain_rows,
     provider_spend,
@@ -51,6 +50,7 @@ from services.key_figures import (
     threshold_text,
 )
 from services.quarters import Quarter
+from services.sql import day_number
 
 # --- Quarters -------------------------------------------------------------------------------
 
@@ -190,7 +190,7 @@ def _renegotiations_in(session: Session, first: date, last: date) -> pd.DataFram
 
 
 def _notice_deadlines_in(session: Session, first: date, last: date) -> pd.DataFrame:
-    deadline = day_number(session, Contract.end_date) - Contract.notice_days
+    deadline = day_number(Contract.end_date) - Contract.notice_days
     query = (
         sa.select(
             Contract.case_ref,
@@ -203,8 +203,8 @@ def _notice_deadlines_in(session: Session, first: date, last: date) -> pd.DataFr
         .where(
             col(Contract.status) == ContractStatus.ACTIVE,
             col(Contract.end_date).is_not(None),
-            deadline >= day_number(session, sa.literal(first, sa.Date)),
-            deadline <= day_number(session, sa.literal(last, sa.Date)),
+            deadline >= day_number(sa.literal(first, sa.Date)),
+            deadline <= day_number(sa.literal(last, sa.Date)),
         )
     )
     rows = [

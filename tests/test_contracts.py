@@ -7,11 +7,11 @@ import pytest
 from sqlmodel import Session, select
 
 from models import AuditEvent, FollowUp
+from services.contract_register import RegisterFilters, register_page
 from services.contracts import (
     add_addon,
     annual_effect,
     get_contract,
-    list_contracts,
     price_on,
     register_price_change,
     update_contract,
@@ -161,9 +161,14 @@ def test_list_contracts_filters_by_status_and_paragraph(session):
     provider = make_provider(session)
     make_contract(session, provider, case_ref="A", paragraph="SEL107")
     make_contract(session, provider, case_ref="B", status="afsluttet", end_date=date(2025, 1, 1))
-    active = list_contracts(session=session, statuses=["aktiv"])
-    assert ["A"] == [c.case_ref for c in active]
-    assert ["B"] == [c.case_ref for c in list_contracts(session=session, paragraphs=["SEL108"])]
+
+    def case_refs(filters):
+        rows = register_page(session=session, filters=filters, today=date(2026, 11, 22)).rows
+        return list(rows["case_ref"])
+
+    active = case_refs(RegisterFilters(statuses=("aktiv",)))
+    assert ["A"] == active
+    assert ["B"] == case_refs(RegisterFilters(paragraphs=("SEL108",)))
 
 
 def test_date_order_is_reported_together_with_field_errors(session):
@@ -178,3 +183,34 @@ def test_date_order_is_reported_together_with_field_errors(session):
             end_date="01.02.2026",
         )
     assert {"price", "case_ref", "end_date"} <= set(raised.value.fields)
+
+
+def test_ending_an_addon_and_a_stale_edit_conflicts(session):
+    from services.contracts import update_addon
+
+    contract = make_contract(session)
+    addon = add_addon(
+        session=session,
+        user=USER,
+        data={
+            "contract_id": contract.id,
+            "name": "1:1 støtte",
+            "price": "4.500,00",
+            "unit": "maaned",
+            "valid_from": date(2026, 1, 1),
+        },
+    )
+    loaded = addon.model_dump(
+        exclude={"id", "created_at", "created_by", "updated_at", "updated_by"}
+    )
+    ended = update_addon(
+        session=session,
+        addon_id=addon.id,
+        user=USER,
+        data={**loaded, "valid_to": date(2026, 6, 30)},
+    )
+    assert (date(2026, 6, 30), 2) == (ended.valid_to, ended.version)
+    with pytest.raises(ConflictError):
+        update_addon(
+            session=session, addon_id=addon.id, user=USER, data={**loaded, "price": "5.000,00"}
+        )

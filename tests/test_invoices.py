@@ -6,16 +6,17 @@ from decimal import Decimal
 import pytest
 
 from services.contracts import add_addon
+from services.deviation_log import DeviationFilter, deviation_log
 from services.errors import ConflictError, InputError
 from services.invoices import (
     check_invoice,
     deviation_history,
-    list_deviations,
     preview_invoice_check,
     update_deviation,
 )
 from tests.factories import USER, make_contract
 
+TODAY = date(2026, 11, 22)
 MARCH = {"period_from": date(2026, 3, 1), "period_to": date(2026, 3, 31)}
 
 
@@ -62,7 +63,7 @@ def test_invoice_on_expected_amount_is_not_logged(session):
         user=USER,
         data={"contract_id": contract.id, "invoice_no": "F-2", "invoiced": "64504.80", **MARCH},
     )
-    assert [] == list_deviations(session=session)
+    assert [] == deviation_log(session=session, filters=DeviationFilter(statuses=()), today=TODAY)
 
 
 def test_same_invoice_number_and_period_is_refused(session):
@@ -138,7 +139,7 @@ def test_status_changes_are_kept_as_history_and_closing_needs_a_note(session):
     assert [(None, "ny"), ("ny", "undersoeges"), ("undersoeges", "loest")] == [
         (e.old_status, e.new_status) for e in history
     ]
-    assert [] == list_deviations(session=session, open_only=True)
+    assert [] == deviation_log(session=session, filters=DeviationFilter(), today=TODAY)
     with pytest.raises(ConflictError):
         update_deviation(
             session=session,

@@ -7,12 +7,12 @@ from sqlmodel import select
 
 from models import ProviderNote
 from services.errors import ConflictError, InputError
+from services.provider_register import ProviderFilter, provider_register
 from services.providers import (
     add_provider_note,
     create_offer,
     cvr_warning,
     list_provider_notes,
-    list_providers,
     update_provider,
 )
 from tests.factories import USER, make_provider
@@ -74,8 +74,15 @@ def test_provider_conflict_on_outdated_version(session):
 def test_search_matches_name_cvr_and_city(session):
     make_provider(session, name="Egelunden", cvr="10000009", city="Silkeborg")
     make_provider(session, name="Bøgehuset", cvr="20000007", city="Vejle")
-    assert ["Egelunden"] == [p.name for p in list_providers(session=session, search="silke")]
-    assert ["Bøgehuset"] == [p.name for p in list_providers(session=session, search="2000000")]
+
+    def names(text):
+        found = provider_register(
+            session=session, filters=ProviderFilter(search=text), today=date.today()
+        )
+        return list(found["name"])
+
+    assert ["Egelunden"] == names("silke")
+    assert ["Bøgehuset"] == names("2000000")
 
 
 def test_offer_negotiated_rate_needs_date(session):
