@@ -128,10 +128,13 @@ def browser(app_url: str) -> Iterator[object]:
 
 
 def _wait_for_script(page) -> None:  # type: ignore[no-untyped-def]
+    """Until the script has finished and the browser has painted every element (Streamlit
+    shows grey placeholders, stSkeleton, while it lays out what the script sent)."""
     page.wait_for_selector("[data-testid='stApp']", timeout=60_000)
     page.wait_for_function(
         "() => { const app = document.querySelector(\"[data-testid='stApp']\");"
-        " return app && app.getAttribute('data-test-script-state') === 'notRunning'; }",
+        " return app && app.getAttribute('data-test-script-state') === 'notRunning'"
+        " && !document.querySelector(\"[data-testid='stSkeleton']\"); }",
         timeout=60_000,
     )
 
