@@ -8,9 +8,11 @@ from models.contract import (
     ContractAddonCreate,
     ContractAddonUpdate,
     ContractCreate,
+    ContractPricePeriod,
     ContractUpdate,
     PriceChange,
     PriceChangeCreate,
+    PriceTimeline,
 )
 from models.enums import (
     OPEN_INVOICE_STATUSES,
@@ -69,6 +71,7 @@ __all__ = [
     "ContractAddonUpdate",
     "ContractCreate",
     "ContractStatus",
+    "ContractPricePeriod",
     "ContractUpdate",
     "DeviationEvent",
     "DeviationUpdate",
@@ -99,6 +102,7 @@ __all__ = [
     "PriceCategorySetUpdate",
     "PriceChange",
     "PriceChangeCreate",
+    "PriceTimeline",
     "PriceChangeReason",
     "PriceUnit",
     "Progression",

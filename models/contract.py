@@ -99,7 +99,12 @@ class ContractUpdate(ContractCreate):
 
 class Contract(ContractBase, Versioned, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    __table_args__ = (sa.Index("ix_contract_status_paragraph", "status", "paragraph"),)
+    # Covers the contracts in force on a day with what key figures group them by.
+    __table_args__ = (
+        sa.Index(
+            "ix_contract_in_force", "status", "paragraph", "provider_id", "start_date", "end_date"
+        ),
+    )
 
 
 # An agreed extra service with its own price, regulated like the contract.
@@ -151,3 +156,37 @@ class PriceChange(PriceChangeBase, Versioned, table=True):
     __table_args__ = (
         sa.Index("ix_pricechange_contract_effective", "contract_id", "effective_date"),
     )
+
+
+# The price of a contract over a stretch of days (derived: rebuilt from the contract, its price
+# changes and add-ons, the index rates and the category sets; never edited by hand). Key figures
+# sum these in SQL instead of running the pricing rules for every contract on every read.
+# Amounts are whole øre in integers, so sums are exact on SQLite too.
+class ContractPricePeriod(SQLModel, table=True):
+    contract_id: int = Field(foreign_key="contract.id", primary_key=True, ondelete="CASCADE")
+    valid_from: date = Field(primary_key=True)
+    valid_to: date  # last day, included
+    price_ore: int | None = Field(default=None, sa_type=sa.BigInteger)  # base price, own unit
+    annual_ore: int | None = Field(default=None, sa_type=sa.BigInteger)  # base + add-ons, a year
+    category: PriceCategory | None = enum_field(PriceCategory, default=None, length=20)
+    above_visitation: bool = False  # category above the one the case was approved in
+    missing_rate: bool = False  # needs an index rate that is not registered: no price
+    # Finds a contract's period of a day by its last day, and covers what key figures read.
+    __table_args__ = (
+        sa.Index(
+            "ix_contractpriceperiod_lookup",
+            "contract_id",
+            "valid_to",
+            "valid_from",
+            "annual_ore",
+            "category",
+            "above_visitation",
+        ),
+    )
+
+
+# When the price periods were last built in full and how far ahead they reach (one row).
+class PriceTimeline(SQLModel, table=True):
+    id: int = Field(default=1, primary_key=True)
+    built_on: date
+    horizon: date  # periods reach to here; a later day needs a rebuild

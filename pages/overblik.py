@@ -6,13 +6,22 @@ from typing import Any
 import altair as alt
 import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
 from models import Paragraph, ProviderKind, label
-from pages._ui import READ_TTL, db_key, export_buttons, session, show_flash, show_table
+from pages._ui import (
+    READ_TTL,
+    db_key,
+    export_buttons,
+    get_engine,
+    session,
+    show_flash,
+    show_table,
+)
 from services.formatting import (
     format_date,
     format_kr,
-    format_mio_kr,
+    format_large_kr,
     format_number,
     format_pct,
 )
@@ -24,6 +33,7 @@ from services.key_figures import (
     Overview,
     Spending,
     alert_overview,
+    contract_alert_list,
     control,
     data_years,
     overview,
@@ -64,12 +74,9 @@ def _alerts_of(
     paragraphs: tuple[str, ...],
     kinds: tuple[str, ...],
     today: date,
-    over_category: tuple[int, ...] | None,
 ) -> AlertOverview:
     with session() as s:
-        return alert_overview(
-            session=s, today=today, filters=Filters(paragraphs, kinds), over_category=over_category
-        )
+        return alert_overview(session=s, today=today, filters=Filters(paragraphs, kinds))
 
 
 @st.cache_data(ttl=READ_TTL, show_spinner="Henter forbrug …")
@@ -100,7 +107,7 @@ def _whole_kr(value: Any) -> str:
 
 
 def _signed_mio(value: Any) -> str:
-    text = format_mio_kr(value)
+    text = format_large_kr(value)
     return text if value < 0 else f"+{text}"
 
 
@@ -135,7 +142,7 @@ def _key_figures(data: Overview) -> None:
     )
     row[1].metric(
         "Forventet årsudgift",
-        format_mio_kr(p.annual_spend),
+        format_large_kr(p.annual_spend),
         help=f"Reguleret pris {when} inkl. aktive tillæg × 365 dagsækvivalenter, "
         f"summeret over de aktive kontrakter: {format_kr(p.annual_spend)}.",
     )
@@ -157,19 +164,19 @@ def _key_figures(data: Overview) -> None:
     row = st.columns(4)
     row[0].metric(
         f"Faktureret {year} til dato" if current else f"Faktureret {year}",
-        format_mio_kr(shot.invoiced_ytd),
+        format_large_kr(shot.invoiced_ytd),
         help=f"Fakturaer med periodestart i {year} til og med {format_date(data.as_of)}: "
         f"{format_kr(shot.invoiced_ytd)}.",
     )
     row[1].metric(
         f"Budget {year}",
-        format_mio_kr(shot.budget) if shot.budget is not None else "Intet budget",
+        format_large_kr(shot.budget) if shot.budget is not None else "Intet budget",
         help="Budgettet pr. paragraf registreres under Indstillinger.",
     )
     difference = shot.expected_year_end - shot.budget if shot.budget is not None else None
     row[2].metric(
         "Forventet årsresultat" if current else "Årsresultat",
-        format_mio_kr(shot.expected_year_end),
+        format_large_kr(shot.expected_year_end),
         delta=f"{_signed_mio(difference)} mod budget" if difference is not None else None,
         delta_color="inverse",
         help="Faktureret til dato + forventet udgift resten af året efter de aktive "
@@ -230,8 +237,9 @@ def _key_figures(data: Overview) -> None:
     )
     row[2].metric(
         f"Sparet ved genforhandling {year}",
-        format_kr(shot.savings_ytd),
-        help="Årlig effekt (gammel − ny pris) af genforhandlinger med virkning i året.",
+        format_large_kr(shot.savings_ytd),
+        help="Årlig effekt (gammel − ny pris) af genforhandlinger med virkning i året: "
+        f"{format_kr(shot.savings_ytd)}.",
     )
     if p.missing_rate:
         st.warning(
@@ -241,7 +249,13 @@ def _key_figures(data: Overview) -> None:
         )
 
 
-def _alerts(data: Overview, alerts: AlertOverview) -> None:
+def _alerts(data: Overview, alerts: AlertOverview, filters: Filters) -> None:
+    engine = get_engine()
+
+    def every_alert() -> pd.DataFrame:  # runs when a download is clicked: no st. calls
+        with Session(engine) as s:
+            return contract_alert_list(session=s, today=data.today, filters=filters).rows
+
     if alerts.total == 0:
         st.success(
             "Ingen varsler: ingen genforhandlinger, frister eller afvigelser kræver handling "
@@ -283,7 +297,7 @@ def _alerts(data: Overview, alerts: AlertOverview) -> None:
             _open_provider(choices[int(chosen)][0])
         st.caption("Hele listen af varsler:")
         export_buttons(
-            alerts.rows[["Sag", "Leverandør", "Paragraf", "Varsler", "Frist"]],
+            lambda: every_alert()[["Sag", "Leverandør", "Paragraf", "Varsler", "Frist"]],
             "Varsler",
             dates=["Frist"],
             key="overview_alerts_export",
@@ -293,7 +307,7 @@ def _alerts(data: Overview, alerts: AlertOverview) -> None:
     download.download_button(
         "Hent nøgletal og varsler (Excel)",
         icon=":material/download:",
-        data=lambda: overview_workbook(data, alerts),
+        data=lambda: overview_workbook(data, every_alert()),
         file_name=f"overblik_{data.year}_{data.today.isoformat()}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="overview_workbook",
@@ -690,8 +704,7 @@ tabs = st.tabs(
 )
 with tabs[0]:
     if tabs[0].open:
-        over_category = tuple(data.snapshot.over_category) if data.current else None
-        _alerts(data, _alerts_of(db_key(), paragraphs, kinds, today, over_category))
+        _alerts(data, _alerts_of(db_key(), paragraphs, kinds, today), Filters(paragraphs, kinds))
 with tabs[1]:
     if tabs[1].open:
         _economy(data, _spending(db_key(), data.as_of, paragraphs, kinds))

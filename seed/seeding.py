@@ -12,6 +12,7 @@ from sqlmodel import Session
 from models import Setting
 from seed.generator import SEED_USER, SIZES, Generator
 from seed.writer import BulkWriter, existing_data, reset_sequences, table_counts
+from services.price_timeline import rebuild_price_timeline
 from services.settings import AppSettings, ensure_default_settings, setting_text
 
 DATASET_KEY = "dataset"
@@ -49,6 +50,8 @@ def seed_database(
         _write_settings(connection, writer, dataset=size, today=today)
         writer.flush()
         reset_sequences(connection)
+        report("Beregner kontrakternes priser over tid …")
+        rebuild_price_timeline(connection, today=today)
         with Session(bind=connection) as session:
             ensure_default_settings(session=session, user=SEED_USER)
     report(f"Færdig på {timer.perf_counter() - started:.1f} s")

@@ -15,7 +15,7 @@ __all__ = [
     "format_amount",
     "format_date",
     "format_kr",
-    "format_mio_kr",
+    "format_large_kr",
     "format_number",
     "format_pct",
     "parse_amount",
@@ -75,8 +75,12 @@ def parse_amount(text: str | None) -> Decimal | None:
     return None if number is None else round_ore(number)
 
 
-def format_mio_kr(value: Decimal | int | float | None, decimals: int = 1) -> str:
-    """A large amount in millions for key figures: 97.943.762,87 → `97,9 mio. kr.`"""
+def format_large_kr(value: Decimal | int | float | None, decimals: int = 1) -> str:
+    """A large amount short enough for a key figure: in millions, 97.943.762,87 → `97,9 mio.
+    kr.`; from a billion in billions with two decimals, 2.733.061.512 → `2,73 mia. kr.`"""
     if value is None:
         return ""
-    return f"{format_number(Decimal(str(value)) / 1_000_000, decimals)} mio. kr."
+    amount = Decimal(str(value))
+    if abs(amount) >= 1_000_000_000:
+        return f"{format_number(amount / 1_000_000_000, 2)} mia. kr."
+    return f"{format_number(amount / 1_000_000, decimals)} mio. kr."

@@ -1,8 +1,8 @@
 """Key figures for Overblik and the quarterly report (SPEC 4.7), aggregated in SQL.
 
-Counts and sums are computed by the database. The only Python-side work is the price in force of
-each contract in force (SPEC 4.1 needs the pricing rules): a few bulk queries fetch the price
-terms, price changes, add-ons and index rates, and the regulated price is computed per contract.
+Counts and sums are computed by the database, prices too: every contract's regulated price over
+time is stored as price periods (services.price_timeline), so the spend of the contracts in force
+on a day is a join and a sum, not the pricing rules run per contract on every read.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -21,7 +21,7 @@ from models import (
     OPEN_INVOICE_STATUSES,
     Budget,
     Contract,
-    ContractAddon,
+    ContractPricePeriod,
     ContractStatus,
     FollowUp,
     InvoiceCheck,
@@ -38,19 +38,13 @@ from models.types import round_ore
 from services.contract_rules import AlertHorizons, ContractFacts, contract_alerts
 from services.export import Sheet, to_xlsx
 from services.formatting import format_date, format_number
+from services.price_timeline import ensure_price_timeline
 from services.pricing import (
     CATEGORY_ORDER,
-    MissingIndexRate,
-    PriceTerms,
-    Regulation,
-    above_visitation,
+    DAYS_PER_YEAR,
     add_months,
     annual_amount,
-    daily_equivalent,
-    price_category,
-    regulated_price,
 )
-from services.reference import category_thresholds, index_rates
 from services.settings import get_settings
 from services.sql import day_number
 
@@ -169,7 +163,8 @@ def in_force(on: date, *, historical: bool) -> ColumnElement[bool]:
     if not historical:
         return col(Contract.status) == ContractStatus.ACTIVE
     return sa.and_(
-        col(Contract.status) != ContractStatus.DRAFT,
+        # IN rather than != DRAFT: SQLite can then seek the in-force index by status.
+        col(Contract.status).in_([s for s in ContractStatus if s != ContractStatus.DRAFT]),
         col(Contract.start_date) <= on,
         sa.or_(
             col(Contract.end_date) >= on,
@@ -187,180 +182,59 @@ def _checked_sum() -> ColumnElement[Any]:
     return total
 
 
-# --- Price in force of each contract --------------------------------------------------------
+# --- The contracts in force and their prices (stored periods: services.price_timeline) ------
+
+PERIOD = ContractPricePeriod
+EPOCH = date(1970, 1, 1)
+NO_DUE = 10**9  # a day number after every real deadline: no deadline sorts last
 
 
-@dataclass(frozen=True, slots=True)
-class ContractCost:
-    """A contract in force with its price on the day asked about."""
+def _ore_to_kr(value: Any) -> Decimal:
+    """A sum of whole øre from the database as kroner (None is 0)."""
+    return Decimal(int(value or 0)) / HUNDRED
 
-    contract_id: int
-    case_ref: str
-    provider_id: int
-    provider_name: str
-    provider_kind: str
-    paragraph: str
-    start_date: date
-    end_date: date | None
-    price: Decimal  # base price in force (regulated), in the contract's unit
-    unit: str
-    daily_rate: Decimal  # daily equivalent of base price + add-ons, unrounded
-    annual: Decimal  # 365 daily equivalents of base price + add-ons
-    category: str | None  # price category of the base price; None: no set for the year
-    visitation_category: str | None
+
+def _priced(
+    *columns: Any, session: Session, as_of: date, filters: Filters, historical: bool
+) -> Any:
+    """SELECT `columns` over the contracts in force on `as_of`, each with its price period of
+    that day. Makes sure the stored periods hold that day first."""
+    ensure_price_timeline(session=session, day=as_of, historical=historical)
+    return (
+        sa.select(*columns)
+        .select_from(Contract)
+        .join(Provider, col(Provider.id) == Contract.provider_id)
+        .join(
+            PERIOD,
+            sa.and_(
+                col(PERIOD.contract_id) == Contract.id,
+                col(PERIOD.valid_from) <= as_of,
+                col(PERIOD.valid_to) >= as_of,
+            ),
+        )
+        .where(in_force(as_of, historical=historical), *_contract_filter(filters))
+    )
+
+
+def _rest_of_year_ore_days(as_of: date) -> ColumnElement[Any]:
+    """Annual amount (øre) × days left of the year after `as_of` within the contract, per row;
+    divided by 365 this is the expected cost for the rest of the year."""
+    tomorrow = (as_of - EPOCH).days + 1
+    year_end = (date(as_of.year, 12, 31) - EPOCH).days
+    start = day_number(Contract.start_date)
+    end = day_number(Contract.end_date)
+    first = sa.case((start > tomorrow, start), else_=tomorrow)
+    ends_first = sa.and_(col(Contract.end_date).is_not(None), end < year_end)
+    last = sa.case((ends_first, end), else_=year_end)
+    days = last - first + 1
+    return sa.case((days > 0, col(PERIOD.annual_ore) * days), else_=0)
 
 
 @dataclass(frozen=True)
-class ContractCosts:
-    as_of: date
-    costs: list[ContractCost]
-    missing_rate: int  # contracts whose price needs an index rate that is not registered
-
-
-def contract_costs(
-    *, session: Session, as_of: date, filters: Filters = Filters(), historical: bool = False
-) -> ContractCosts:
-    """The regulated price incl. active add-ons of every contract in force on `as_of`."""
-    (costs,) = contract_costs_at(
-        session=session, days=[as_of], filters=filters, historical=historical
-    )
-    return costs
-
-
-def contract_costs_at(
-    *,
-    session: Session,
-    days: Sequence[date],
-    filters: Filters = Filters(),
-    historical: bool = False,
-) -> list[ContractCosts]:
-    """contract_costs for several days at once: the rows are fetched in one pass."""
-    in_force_on = [in_force(day, historical=historical) for day in days]
-    flags = [sa.case((condition, 1), else_=0) for condition in in_force_on]
-    rows = plain_rows(
-        session,
-        sa.select(
-            Contract.id,
-            Contract.case_ref,
-            Contract.provider_id,
-            Provider.name,
-            Provider.kind,
-            Contract.paragraph,
-            Contract.start_date,
-            Contract.end_date,
-            Contract.price,
-            Contract.price_unit,
-            Contract.price_base_date,
-            Contract.regulation_kind,
-            Contract.regulation_pct,
-            Contract.regulation_month,
-            Contract.regulation_day,
-            Contract.visitation_category,
-            *flags,
-        )
-        .join(Provider, col(Provider.id) == Contract.provider_id)
-        .where(sa.or_(*in_force_on), *_contract_filter(filters)),
-    ).all()
-    # Price changes and add-ons are small tables: read the ones up to the last day and keep
-    # those of the contracts fetched (cheaper than repeating the contract conditions).
-    wanted = {row[0] for row in rows}
-    last = max(days)
-    changes: dict[int, list[tuple[date, Decimal]]] = {}
-    for contract_id, effective, new_price in plain_rows(
-        session,
-        sa.select(PriceChange.contract_id, PriceChange.effective_date, PriceChange.new_price).where(
-            PriceChange.effective_date <= last
-        ),
-    ):
-        if contract_id in wanted:
-            changes.setdefault(contract_id, []).append((effective, new_price))
-    addons: dict[int, list[tuple[Decimal, PriceUnit, date, date | None]]] = {}
-    for contract_id, price, unit, valid_from, valid_to in plain_rows(
-        session,
-        sa.select(
-            ContractAddon.contract_id,
-            ContractAddon.price,
-            ContractAddon.unit,
-            ContractAddon.valid_from,
-            ContractAddon.valid_to,
-        ).where(ContractAddon.valid_from <= last),
-    ):
-        if contract_id in wanted:
-            addons.setdefault(contract_id, []).append(
-                (price, PriceUnit(unit), valid_from, valid_to)
-            )
-    rates = index_rates(session=session)
-    thresholds = category_thresholds(session=session)
-    regulations: dict[tuple[Any, ...], Regulation] = {}
-
-    results = []
-    for index, as_of in enumerate(days):
-        costs: list[ContractCost] = []
-        missing = 0
-        for row in rows:
-            if not row[16 + index]:
-                continue
-            (cid, case_ref, provider_id, provider_name, kind, paragraph, start, end, price, unit,
-             base_date, reg_kind, reg_pct, reg_month, reg_day, visitation) = row[:16]  # fmt: skip
-            key = (reg_kind, reg_pct, reg_month, reg_day)
-            regulation = regulations.get(key)
-            if regulation is None:
-                regulation = regulations[key] = Regulation(*key, rates)  # type: ignore[arg-type]
-            unit = PriceUnit(unit)
-            history = tuple(c for c in changes.get(cid, ()) if c[0] <= as_of)
-            try:
-                base = regulated_price(
-                    PriceTerms(price, unit, base_date, regulation, history), as_of
-                )
-                annual = annual_amount(base, unit)
-                for addon_price, addon_unit, valid_from, valid_to in addons.get(cid, ()):
-                    if valid_from <= as_of and (valid_to is None or valid_to >= as_of):
-                        addon_now = regulated_price(
-                            PriceTerms(addon_price, addon_unit, valid_from, regulation), as_of
-                        )
-                        annual += annual_amount(addon_now, addon_unit)
-            except MissingIndexRate:
-                missing += 1
-                continue
-            category = price_category(
-                daily_equivalent(base, unit), thresholds.get((str(paragraph), as_of.year))
-            )
-            costs.append(
-                ContractCost(
-                    contract_id=cid,
-                    case_ref=case_ref,
-                    provider_id=provider_id,
-                    provider_name=provider_name,
-                    provider_kind=str(kind),
-                    paragraph=str(paragraph),
-                    start_date=start,
-                    end_date=end,
-                    price=base,
-                    unit=str(unit),
-                    daily_rate=annual / Decimal(365),
-                    annual=annual,
-                    category=str(category) if category else None,
-                    visitation_category=str(visitation) if visitation else None,
-                )
-            )
-        results.append(ContractCosts(as_of, costs, missing))
-    return results
-
-
-def expected_rest_of_year(costs: Iterable[ContractCost], as_of: date) -> Decimal:
-    """Expected cost from the day after `as_of` to 31 December at today's daily rates."""
-    year_end = date(as_of.year, 12, 31)
-    total = Decimal(0)
-    for cost in costs:
-        first = max(as_of + timedelta(days=1), cost.start_date)
-        last = min(year_end, cost.end_date) if cost.end_date else year_end
-        days = (last - first).days + 1
-        if days > 0:
-            total += cost.daily_rate * days
-    return round_ore(total)
-
-
-# --- The portfolio of contracts in force ----------------------------------------------------
+class ContractQuality:
+    contracts: int
+    standard_share: Decimal | None  # percent of contracts in force that use the standard contract
+    checklist_completeness: Decimal | None  # percent of the eight points checked, on average
 
 
 @dataclass(frozen=True)
@@ -376,22 +250,24 @@ class Portfolio:
     by_paragraph: pd.DataFrame  # code, Paragraf, Kontrakter, Årsudgift
     by_kind: pd.DataFrame
     by_category: pd.DataFrame
-    missing_rate: int
+    expected_rest: Decimal  # from the day after to 31 December at the day's prices
+    quality: ContractQuality  # standard contracts and checklist of the contracts in force
+    missing_rate: int  # contracts whose price needs an index rate that is not registered
 
 
 def _distribution(
-    costs: Sequence[ContractCost],
-    key: str,
+    groups: Sequence[tuple[str, int, int]],
     order: Sequence[str],
     name: str,
     labels: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
+    """Contracts and annual spend per code from (code, contracts, annual øre) groups."""
     counts: dict[str, int] = {}
-    sums: dict[str, Decimal] = {}
-    for cost in costs:
-        code = getattr(cost, key) or NO_CATEGORY
-        counts[code] = counts.get(code, 0) + 1
-        sums[code] = sums.get(code, ZERO) + cost.annual
+    sums: dict[str, int] = {}
+    for code, count, annual in groups:
+        if count:
+            counts[code] = counts.get(code, 0) + count
+            sums[code] = sums.get(code, 0) + annual
     codes = [c for c in order if c in counts] + sorted(c for c in counts if c not in order)
     labels = labels or {}
     return pd.DataFrame(
@@ -399,55 +275,144 @@ def _distribution(
             "code": codes,
             name: [labels.get(c, label(c)) for c in codes],
             "Kontrakter": [counts[c] for c in codes],
-            "Årsudgift": [sums[c] for c in codes],
+            "Årsudgift": [_ore_to_kr(sums[c]) for c in codes],
         },
         columns=["code", name, "Kontrakter", "Årsudgift"],
     )
 
 
-def portfolio(contract_costs: ContractCosts, large_case_threshold: Decimal) -> Portfolio:
-    """Counts, spend and distributions of the contracts in force (pure: no database)."""
-    costs = contract_costs.costs
-    annual = sum((c.annual for c in costs), ZERO)
-    own = [c for c in costs if c.provider_kind == ProviderKind.OWN]
-    own_annual = sum((c.annual for c in own), ZERO)
+def portfolio(
+    *,
+    session: Session,
+    as_of: date,
+    large_case_threshold: Decimal,
+    filters: Filters = Filters(),
+    historical: bool = False,
+) -> Portfolio:
+    """Counts, spend, distributions and the expected rest of the year of the contracts in force
+    on `as_of` at their regulated prices incl. active add-ons (SPEC 4.1, 4.4 and 4.7)."""
+    annual = col(PERIOD.annual_ore)
+    large = sa.case((annual > int(large_case_threshold * HUNDRED), 1), else_=0)
+    # The codes as plain text: converting thousands of grouped rows to enums costs time.
+    keys = (
+        sa.type_coerce(Contract.paragraph, sa.String),
+        sa.type_coerce(Provider.kind, sa.String),
+        sa.type_coerce(PERIOD.category, sa.String),
+        Contract.provider_id,
+    )
+    # Grouped by provider too, so one pass also tells which providers are in use.
+    groups = plain_rows(
+        session,
+        _priced(
+            *keys,
+            sa.func.count(),
+            sa.func.count(annual),
+            sa.func.sum(annual),
+            sa.func.sum(large),
+            sa.func.sum(_rest_of_year_ore_days(as_of)),
+            sa.func.sum(sa.case((col(Contract.standard_contract).is_(True), 1), else_=0)),
+            sa.func.sum(_checked_sum()),
+            session=session,
+            as_of=as_of,
+            filters=filters,
+            historical=historical,
+        ).group_by(*keys),
+    ).all()
+    # (paragraph, kind, category, in force, priced, annual øre, large, rest øre-days)
+    rows = [
+        (str(p), str(k), str(c) if c else NO_CATEGORY, n, priced, int(a or 0), int(big or 0), rest)
+        for p, k, c, _, n, priced, a, big, rest, _, _ in groups
+    ]
+    in_force_count = sum(r[3] for r in rows)
+    quality = ContractQuality(
+        contracts=in_force_count,
+        standard_share=share_pct(sum(int(g[9] or 0) for g in groups), in_force_count),
+        checklist_completeness=share_pct(
+            sum(int(g[10] or 0) for g in groups), in_force_count * len(CHECKLIST_ITEMS)
+        ),
+    )
+    providers_used = len({g[3] for g in groups if g[5]})
+    priced = sum(r[4] for r in rows)
+    spend = _ore_to_kr(sum(r[5] for r in rows))
+    own = [r for r in rows if r[1] == ProviderKind.OWN]
+    own_annual = _ore_to_kr(sum(r[5] for r in own))
+    rest = Decimal(sum(int(r[7] or 0) for r in rows)) / HUNDRED / DAYS_PER_YEAR
     return Portfolio(
-        active_contracts=len(costs) + contract_costs.missing_rate,
-        annual_spend=annual,
-        average_per_case=round_ore(annual / len(costs)) if costs else None,
-        large_cases=sum(1 for c in costs if c.annual > large_case_threshold),
-        providers_used=len({c.provider_id for c in costs}),
-        own_contracts=len(own),
+        active_contracts=in_force_count,
+        annual_spend=spend,
+        average_per_case=round_ore(spend / priced) if priced else None,
+        large_cases=sum(r[6] for r in rows),
+        providers_used=providers_used,
+        own_contracts=sum(r[4] for r in own),
         own_annual=own_annual,
-        own_share=share_pct(own_annual, annual),
-        by_paragraph=_distribution(costs, "paragraph", [p.value for p in Paragraph], "Paragraf"),
+        own_share=share_pct(own_annual, spend),
+        by_paragraph=_distribution(
+            [(r[0], r[4], r[5]) for r in rows], [p.value for p in Paragraph], "Paragraf"
+        ),
         by_kind=_distribution(
-            costs, "provider_kind", [k.value for k in ProviderKind], "Leverandørtype"
+            [(r[1], r[4], r[5]) for r in rows], [k.value for k in ProviderKind], "Leverandørtype"
         ),
         by_category=_distribution(
-            costs,
-            "category",
+            [(r[2], r[4], r[5]) for r in rows],
             [c.value for c in CATEGORY_ORDER] + [NO_CATEGORY],
             "Priskategori",
             {NO_CATEGORY: NO_CATEGORY_LABEL},
         ),
-        missing_rate=contract_costs.missing_rate,
+        expected_rest=round_ore(rest),
+        quality=quality,
+        missing_rate=sum(r[3] - r[4] for r in rows),
     )
 
 
-def expensive_cases(costs: Iterable[ContractCost], limit: int = 10) -> pd.DataFrame:
-    """The most expensive cases by annual cost (case reference only, no personal data)."""
-    top = sorted(costs, key=lambda c: (-c.annual, c.case_ref))[:limit]
+def expensive_cases(
+    *,
+    session: Session,
+    as_of: date,
+    filters: Filters = Filters(),
+    historical: bool = False,
+    limit: int = 10,
+) -> pd.DataFrame:
+    """The most expensive cases in force by annual cost (case reference only, no personal
+    data)."""
+    annual = col(PERIOD.annual_ore)
+    query = (
+        _priced(
+            Contract.id,
+            Contract.case_ref,
+            Provider.name,
+            Contract.paragraph,
+            PERIOD.category,
+            annual,
+            session=session,
+            as_of=as_of,
+            filters=filters,
+            historical=historical,
+        )
+        .where(annual.is_not(None))
+        .order_by(annual.desc(), Contract.case_ref)
+        .limit(limit)
+    )
+    return expensive_cases_frame(plain_rows(session, query))
+
+
+def expensive_cases_frame(rows: Iterable[Sequence[Any]]) -> pd.DataFrame:
+    """The table of expensive cases from (id, case, provider, paragraph, category, annual øre)."""
+    records = []
+    for contract_id, case_ref, provider, paragraph, category, annual_ore in rows:
+        amount = _ore_to_kr(annual_ore)
+        records.append(
+            {
+                "contract_id": contract_id,
+                "Sag": case_ref,
+                "Leverandør": provider,
+                "Paragraf": label(paragraph),
+                "Priskategori": label(category) if category else NO_CATEGORY_LABEL,
+                "Dagstakst": round_ore(amount / DAYS_PER_YEAR),
+                "Årsudgift": amount,
+            }
+        )
     return pd.DataFrame(
-        {
-            "contract_id": [c.contract_id for c in top],
-            "Sag": [c.case_ref for c in top],
-            "Leverandør": [c.provider_name for c in top],
-            "Paragraf": [label(c.paragraph) for c in top],
-            "Priskategori": [label(c.category) if c.category else NO_CATEGORY_LABEL for c in top],
-            "Dagstakst": [round_ore(c.daily_rate) for c in top],
-            "Årsudgift": [c.annual for c in top],
-        },
+        records,
         columns=[
             "contract_id",
             "Sag",
@@ -566,16 +531,19 @@ def provider_spend(
     *, session: Session, first: date, last: date, filters: Filters = Filters()
 ) -> pd.DataFrame:
     """Invoiced per provider for periods starting from `first` to `last`, largest first."""
-    total = sa.func.sum(InvoiceCheck.invoiced)
-    query = (
-        sa.select(Provider.id, Provider.name, Provider.kind, total)
-        .join(Provider, col(Provider.id) == InvoiceCheck.provider_id)
+    # Sum per provider first, then join the few providers: joining every invoice costs more.
+    per_provider = (
+        sa.select(InvoiceCheck.provider_id, sa.func.sum(InvoiceCheck.invoiced).label("total"))
         .where(
             InvoiceCheck.period_from >= first,
             InvoiceCheck.period_from <= last,
             *_invoice_filter(filters),
         )
-        .group_by(Provider.id, Provider.name, Provider.kind)
+        .group_by(InvoiceCheck.provider_id)
+        .subquery()
+    )
+    query = sa.select(Provider.id, Provider.name, Provider.kind, per_provider.c.total).join(
+        per_provider, per_provider.c.provider_id == Provider.id
     )
     rows = [
         {
@@ -746,48 +714,24 @@ def followups_on_time_by_quarter(
     return pd.DataFrame(rows, columns=["Kvartal", "Forfaldne", "Til tiden", "Andel til tiden"])
 
 
+def done_after(on: date) -> ColumnElement[bool]:
+    """Follow-ups done after `on`. Written as a closed range so SQLite (without statistics)
+    walks the done-date index from `on`, not every earlier due date."""
+    return col(FollowUp.done_date).between(on + timedelta(days=1), date.max)
+
+
 def overdue_followups(*, session: Session, on: date, filters: Filters = Filters()) -> int:
-    """Follow-ups due before `on` and not done by then."""
-    query = (
-        select(sa.func.count())
-        .select_from(FollowUp)
-        .where(
-            FollowUp.due_date < on,
-            sa.or_(col(FollowUp.done_date).is_(None), col(FollowUp.done_date) > on),
-        )
-    )
-    if filters.paragraphs or filters.provider_kinds:
-        query = query.where(col(FollowUp.contract_id).in_(_contract_ids(filters)))
-    return int(session.exec(query).one())
+    """Follow-ups due before `on` and not done by then (not done, or done later)."""
+    count = 0
+    for done in (col(FollowUp.done_date).is_(None), done_after(on)):
+        query = select(sa.func.count()).select_from(FollowUp).where(done, FollowUp.due_date < on)
+        if filters.paragraphs or filters.provider_kinds:
+            query = query.where(col(FollowUp.contract_id).in_(_contract_ids(filters)))
+        count += int(session.exec(query).one())
+    return count
 
 
-# --- Contract quality and renegotiations ----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ContractQuality:
-    contracts: int
-    standard_share: Decimal | None  # percent of contracts in force that use the standard contract
-    checklist_completeness: Decimal | None  # percent of the eight points checked, on average
-
-
-def contract_quality(
-    *, session: Session, on: date, filters: Filters = Filters(), historical: bool = False
-) -> ContractQuality:
-    """Standard-contract share and average checklist completeness of the contracts in force."""
-    standard = sa.case((col(Contract.standard_contract).is_(True), 1), else_=0)
-    count, standard_count, checked = plain_rows(
-        session,
-        select(sa.func.count(), sa.func.sum(standard), sa.func.sum(_checked_sum())).where(
-            in_force(on, historical=historical), *_contract_filter(filters)
-        ),
-    ).one()
-    count = int(count)
-    return ContractQuality(
-        contracts=count,
-        standard_share=share_pct(int(standard_count or 0), count),
-        checklist_completeness=share_pct(int(checked or 0), count * len(CHECKLIST_ITEMS)),
-    )
+# --- Renegotiations ----------------------------------------------------------------------
 
 
 def _renegotiations(filters: Filters) -> list[ColumnElement[bool]]:
@@ -906,31 +850,28 @@ ALERT_COLUMNS = [
 
 @dataclass(frozen=True)
 class AlertOverview:
-    """Contracts with at least one alert, most urgent first, and how many have each kind."""
+    """How many contracts have an alert, how many have each kind, and the most urgent ones
+    (`rows`: all of them from contract_alert_list, the first `limit` from alert_overview)."""
 
     rows: pd.DataFrame
     counts: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return len(self.rows)
+    total: int = 0
 
 
-def contract_alert_list(
-    *,
-    session: Session,
-    today: date,
-    filters: Filters = Filters(),
-    horizons: AlertHorizons | None = None,
-    over_category: Iterable[int] = (),
-) -> AlertOverview:
-    """Every contract with an alert of SPEC 4.6; candidates are found and counted in SQL.
+@dataclass(frozen=True)
+class _AlertQuery:
+    """The contracts with their alert facts, the SQL condition of each alert kind (the rules of
+    services.contract_rules.contract_alerts), and the urgency rank and first deadline."""
 
-    `over_category` names the contracts whose price category is above the visitation category
-    (that needs the regulated price, so the caller passes what it already computed).
-    """
-    horizons = horizons or get_settings(session=session).horizons
-    over_category = set(over_category)
+    joins: Any
+    facts: tuple[Any, ...]
+    flags: dict[str, ColumnElement[bool]]
+    where: list[ColumnElement[bool]]
+    rank: ColumnElement[Any]
+    due: ColumnElement[Any]
+
+
+def _alert_query(today: date, horizons: AlertHorizons, filters: Filters) -> _AlertQuery:
     overdue = (
         select(FollowUp.contract_id, sa.func.count().label("n"))
         .where(col(FollowUp.done_date).is_(None), FollowUp.due_date < today)
@@ -945,60 +886,87 @@ def contract_alert_list(
         .group_by(col(InvoiceCheck.contract_id))
         .subquery()
     )
-    checked = _checked_sum()
-    live = col(Contract.status).in_(LIVE_STATUSES)
-    active = col(Contract.status) == ContractStatus.ACTIVE
-    today_number = day_number(_date(today))
-    deadline_number = day_number(Contract.end_date) - Contract.notice_days
-    n_overdue = sa.func.coalesce(overdue.c.n, 0)
-    n_deviations = sa.func.coalesce(deviations.c.n, 0)
-    query = (
-        sa.select(
-            Contract.id,
-            Contract.provider_id,
-            Contract.case_ref,
-            Provider.name,
-            Contract.paragraph,
-            Contract.status,
-            Contract.renegotiation_date,
-            Contract.end_date,
-            Contract.notice_days,
-            checked,
-            n_overdue,
-            n_deviations,
-        )
-        .join(Provider, col(Provider.id) == Contract.provider_id)
+    joins = (
+        sa.join(Contract, Provider, col(Provider.id) == Contract.provider_id)
         .outerjoin(overdue, overdue.c.contract_id == Contract.id)
         .outerjoin(deviations, deviations.c.contract_id == Contract.id)
-        .where(
-            *_contract_filter(filters),
-            sa.or_(
-                sa.and_(
-                    live,
-                    sa.or_(
-                        col(Contract.renegotiation_date)
-                        <= today + timedelta(days=horizons.renegotiation_days),
-                        n_overdue > 0,
-                    ),
-                ),
-                sa.and_(
-                    active,
-                    sa.or_(
-                        checked < len(CHECKLIST_ITEMS),
-                        sa.and_(
-                            col(Contract.end_date).is_not(None),
-                            deadline_number >= today_number,
-                            deadline_number <= today_number + horizons.notice_days,
-                        ),
-                    ),
-                ),
-                n_deviations > 0,
-                col(Contract.id).in_(over_category) if over_category else sa.false(),
+        .outerjoin(
+            PERIOD,
+            sa.and_(
+                col(PERIOD.contract_id) == Contract.id,
+                col(PERIOD.valid_from) <= today,
+                col(PERIOD.valid_to) >= today,
             ),
         )
     )
-    rows = []
-    counts = dict.fromkeys(ALERT_KINDS, 0)
+    checked = _checked_sum()
+    live = col(Contract.status).in_(LIVE_STATUSES)
+    active = col(Contract.status) == ContractStatus.ACTIVE
+    today_number = (today - EPOCH).days
+    renegotiation_number = day_number(Contract.renegotiation_date)
+    deadline_number = day_number(Contract.end_date) - Contract.notice_days
+    n_overdue = sa.func.coalesce(overdue.c.n, 0)
+    n_deviations = sa.func.coalesce(deviations.c.n, 0)
+    above = sa.and_(active, col(PERIOD.above_visitation).is_(True))
+    flags: dict[str, ColumnElement[bool]] = {
+        "genforhandling": sa.and_(
+            live,
+            col(Contract.renegotiation_date).is_not(None),
+            col(Contract.renegotiation_date) <= today + timedelta(days=horizons.renegotiation_days),
+        ),
+        "opsigelse": sa.and_(
+            active,
+            col(Contract.end_date).is_not(None),
+            deadline_number >= today_number,
+            deadline_number <= today_number + horizons.notice_days,
+        ),
+        "opfoelgning": sa.and_(live, n_overdue > 0),
+        "tjekliste": sa.and_(active, checked < len(CHECKLIST_ITEMS)),
+        "afvigelse": n_deviations > 0,
+        "kategori": above,
+    }
+    rank = sa.case(
+        (
+            sa.and_(flags["genforhandling"], col(Contract.renegotiation_date) < today),
+            ALERT_RANK["genforhandling_overskredet"],
+        ),
+        *((flags[kind], ALERT_RANK[kind]) for kind in ALERT_RANK if kind in flags),
+    )
+    renegotiation_due = sa.case((flags["genforhandling"], renegotiation_number))
+    notice_due = sa.case((flags["opsigelse"], deadline_number))
+    # The first deadline of the two that have one (a day number); none sorts last.
+    due = sa.case(
+        (renegotiation_due.is_(None), sa.func.coalesce(notice_due, NO_DUE)),
+        (notice_due.is_(None), renegotiation_due),
+        (notice_due < renegotiation_due, notice_due),
+        else_=renegotiation_due,
+    )
+    facts = (
+        Contract.id,
+        Contract.provider_id,
+        Contract.case_ref,
+        Provider.name,
+        Contract.paragraph,
+        Contract.status,
+        Contract.renegotiation_date,
+        Contract.end_date,
+        Contract.notice_days,
+        checked,
+        n_overdue,
+        n_deviations,
+        sa.case((above, 1), else_=0),
+    )
+    return _AlertQuery(
+        joins, facts, flags, [sa.or_(*flags.values()), *_contract_filter(filters)], rank, due
+    )
+
+
+def _alert_rows(
+    rows: Iterable[Sequence[Any]], today: date, horizons: AlertHorizons
+) -> list[tuple[dict[str, Any], list[str]]]:
+    """Each contract's alerts by the rules: a row of the alert list and the alert kinds (in the
+    given order; contracts without an alert are left out)."""
+    result = []
     for (
         cid,
         provider_id,
@@ -1012,7 +980,8 @@ def contract_alert_list(
         n_checked,
         n_late,
         n_open,
-    ) in plain_rows(session, query):
+        above,
+    ) in rows:
         is_live = ContractStatus(status) in LIVE_STATUSES
         facts = ContractFacts(
             status=status,
@@ -1022,35 +991,80 @@ def contract_alert_list(
             checklist_checked=int(n_checked),
             overdue_followups=int(n_late) if is_live else 0,
             open_deviations=int(n_open),
-            over_visitation_category=cid in over_category,
+            over_visitation_category=bool(above),
         )
         alerts = contract_alerts(facts, today, horizons)
         if not alerts:
             continue
         ranks = []
         for alert in alerts:
-            counts[alert.kind] += 1
             late = alert.kind == "genforhandling" and alert.due is not None and alert.due < today
             ranks.append(ALERT_RANK["genforhandling_overskredet" if late else alert.kind])
         dues = [a.due for a in alerts if a.due is not None]
         texts = [f"{a.text} ({a.due.strftime('%d.%m.%Y')})" if a.due else a.text for a in alerts]
-        rows.append(
-            {
-                "contract_id": cid,
-                "provider_id": provider_id,
-                "rank": min(ranks),
-                "Sag": case_ref,
-                "Leverandør": provider,
-                "Paragraf": label(paragraph),
-                "Varsler": " · ".join(texts),
-                "Frist": min(dues) if dues else None,
-            }
-        )
-    frame = pd.DataFrame(rows, columns=ALERT_COLUMNS)
+        row = {
+            "contract_id": cid,
+            "provider_id": provider_id,
+            "rank": min(ranks),
+            "Sag": case_ref,
+            "Leverandør": provider,
+            "Paragraf": label(paragraph),
+            "Varsler": " · ".join(texts),
+            "Frist": min(dues) if dues else None,
+        }
+        result.append((row, [alert.kind for alert in alerts]))
+    return result
+
+
+def contract_alert_list(
+    *,
+    session: Session,
+    today: date,
+    filters: Filters = Filters(),
+    horizons: AlertHorizons | None = None,
+) -> AlertOverview:
+    """Every contract with an alert of SPEC 4.6, most urgent first, with the rules' texts; the
+    price category against the visitation category comes from today's stored price periods."""
+    horizons = horizons or get_settings(session=session).horizons
+    ensure_price_timeline(session=session, day=today)
+    parts = _alert_query(today, horizons, filters)
+    query = sa.select(*parts.facts).select_from(parts.joins).where(*parts.where)
+    rows = _alert_rows(plain_rows(session, query), today, horizons)
+    counts = dict.fromkeys(ALERT_KINDS, 0)
+    for _, kinds in rows:
+        for kind in kinds:
+            counts[kind] += 1
+    frame = pd.DataFrame([row for row, _ in rows], columns=ALERT_COLUMNS)
     if not frame.empty:
         frame["_due"] = frame["Frist"].fillna(date.max)
         frame = frame.sort_values(["rank", "_due", "Sag"], ignore_index=True).drop(columns="_due")
-    return AlertOverview(frame, counts)
+    return AlertOverview(frame, counts, len(frame))
+
+
+def alert_overview(
+    *, session: Session, today: date | None = None, filters: Filters = Filters(), limit: int = 10
+) -> AlertOverview:
+    """Today's alerts for Overblik: counted per kind in SQL, and the `limit` most urgent with
+    the rules' texts (contract_alert_list gives them all, for the download)."""
+    today = today or date.today()
+    horizons = get_settings(session=session).horizons
+    ensure_price_timeline(session=session, day=today)
+    parts = _alert_query(today, horizons, filters)
+    flagged = [sa.func.sum(sa.case((flag, 1), else_=0)) for flag in parts.flags.values()]
+    total, *per_kind = plain_rows(
+        session, sa.select(sa.func.count(), *flagged).select_from(parts.joins).where(*parts.where)
+    ).one()
+    by_kind = {kind: int(n or 0) for kind, n in zip(parts.flags, per_kind, strict=True)}
+    top = (
+        sa.select(*parts.facts)
+        .select_from(parts.joins)
+        .where(*parts.where)
+        .order_by(parts.rank, parts.due, Contract.case_ref)
+        .limit(limit)
+    )
+    rows = [row for row, _ in _alert_rows(plain_rows(session, top), today, horizons)]
+    frame = pd.DataFrame(rows, columns=ALERT_COLUMNS)
+    return AlertOverview(frame, {kind: by_kind[kind] for kind in ALERT_KINDS}, int(total))
 
 
 # --- Overblik: everything at once -----------------------------------------------------------
@@ -1080,7 +1094,6 @@ class Snapshot:
     savings_ytd: Decimal  # annualised savings of renegotiations effective this year so far
     large_case_threshold: Decimal
     expensive_cases: pd.DataFrame
-    over_category: tuple[int, ...] = ()
 
     @property
     def budget_used(self) -> Decimal | None:
@@ -1096,25 +1109,29 @@ def snapshot(
     invoiced_ytd: Decimal | None = None,
     spend_from: date | None = None,
     spend: pd.DataFrame | None = None,
-    costs: ContractCosts | None = None,
+    cases: bool = True,
 ) -> Snapshot:
     """Every key figure on `as_of`; `historical` counts contracts in force then (see in_force).
 
     Provider spend and concentration cover invoice periods starting from `spend_from` (default:
-    the last 12 months) to `as_of`. A caller that has already computed `invoiced_ytd`, that
-    provider `spend` or the contract `costs` passes them in, to save the work.
+    the last 12 months) to `as_of`. A caller that has already computed `invoiced_ytd` or that
+    provider `spend` passes them in, to save the work; one that does not show the most
+    expensive cases passes `cases=False`.
     """
     settings = get_settings(session=session)
-    if costs is None:
-        costs = contract_costs(session=session, as_of=as_of, filters=filters, historical=historical)
-    figures = portfolio(costs, settings.large_case_threshold)
+    figures = portfolio(
+        session=session,
+        as_of=as_of,
+        large_case_threshold=settings.large_case_threshold,
+        filters=filters,
+        historical=historical,
+    )
     year_start = date(as_of.year, 1, 1)
     invoiced = (
         invoiced_ytd
         if invoiced_ytd is not None
         else invoiced_between(session=session, first=year_start, last=as_of, filters=filters)
     )
-    rest = expected_rest_of_year(costs.costs, as_of)
     last_year = add_months(as_of, -12)
     spend_from = spend_from or last_year + timedelta(days=1)
     if spend is None:
@@ -1133,8 +1150,8 @@ def snapshot(
         providers_total=int(session.exec(provider_count).one()),
         invoiced_ytd=invoiced,
         budget=budget_for(session=session, year=as_of.year, filters=filters),
-        expected_rest=rest,
-        expected_year_end=invoiced + rest,
+        expected_rest=figures.expected_rest,
+        expected_year_end=invoiced + figures.expected_rest,
         spend_from=spend_from,
         provider_spend=spend,
         top5_share=top_share(spend),
@@ -1144,15 +1161,14 @@ def snapshot(
         followups_on_time=on_time,
         on_time_share=share_pct(on_time, due),
         overdue_followups=overdue_followups(session=session, on=as_of, filters=filters),
-        quality=contract_quality(session=session, on=as_of, filters=filters, historical=historical),
+        quality=figures.quality,
         savings_ytd=sum(savings["Besparelse pr. år"], ZERO),
         large_case_threshold=settings.large_case_threshold,
-        expensive_cases=expensive_cases(costs.costs),
-        over_category=tuple(
-            c.contract_id
-            for c in costs.costs
-            if above_visitation(c.category, c.visitation_category)
-        ),
+        expensive_cases=expensive_cases(
+            session=session, as_of=as_of, filters=filters, historical=historical
+        )
+        if cases
+        else expensive_cases_frame([]),
     )
 
 
@@ -1187,28 +1203,6 @@ def overview(
     as_of = overview_day(year, today)
     shot = snapshot(session=session, as_of=as_of, filters=filters, historical=as_of != today)
     return Overview(year=year, as_of=as_of, today=today, snapshot=shot)
-
-
-def alert_overview(
-    *,
-    session: Session,
-    today: date | None = None,
-    filters: Filters = Filters(),
-    over_category: Iterable[int] | None = None,
-) -> AlertOverview:
-    """The alert list of today. `over_category` (contracts above their visitation category) is
-    worked out from today's prices unless the caller already has it (Overview.snapshot)."""
-    today = today or date.today()
-    if over_category is None:
-        current = contract_costs(session=session, as_of=today, filters=filters)
-        over_category = [
-            c.contract_id
-            for c in current.costs
-            if above_visitation(c.category, c.visitation_category)
-        ]
-    return contract_alert_list(
-        session=session, today=today, filters=filters, over_category=over_category
-    )
 
 
 @dataclass(frozen=True)
@@ -1321,8 +1315,9 @@ def overview_key_figures(data: Overview) -> pd.DataFrame:
     )
 
 
-def overview_workbook(data: Overview, alerts: AlertOverview) -> bytes:
-    """Overblik's key figures, provider spend, distributions and alerts as an Excel workbook."""
+def overview_workbook(data: Overview, alerts: pd.DataFrame) -> bytes:
+    """Overblik's key figures, provider spend, distributions and the alert list
+    (contract_alert_list's rows) as an Excel workbook."""
     shot = data.snapshot
     p = shot.portfolio
     stamp = f"Opgjort pr. {format_date(data.as_of)}"
@@ -1369,7 +1364,7 @@ def overview_workbook(data: Overview, alerts: AlertOverview) -> bytes:
         ),
         Sheet(
             "Varsler",
-            alerts.rows[["Sag", "Leverandør", "Paragraf", "Varsler", "Frist"]],
+            alerts[["Sag", "Leverandør", "Paragraf", "Varsler", "Frist"]],
             dates=["Frist"],
             title="Kontrakter med varsler, mest presserende først",
             notes=(f"Opgjort pr. {format_date(data.today)}",),

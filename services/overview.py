@@ -20,6 +20,7 @@ from models import (
     RegulationRate,
     Setting,
 )
+from services.price_timeline import mark_stale
 
 DEMO_AUTHOR = "demo"
 
@@ -94,6 +95,7 @@ def remove_demo_data(*, session: Session, user: str) -> int:
     # Index rates carry no demo flag; the seeder signs every row it writes as "demo".
     session.execute(sa.delete(RegulationRate).where(RegulationRate.created_by == DEMO_AUTHOR))
     session.execute(sa.delete(Setting).where(Setting.key == "dataset"))
+    mark_stale(session.connection())  # index rates and category sets went by Core
     session.add(
         AuditEvent(
             who=user,

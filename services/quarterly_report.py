@@ -31,7 +31,7 @@ from services.formatting import (
     format_amount,
     format_date,
     format_kr,
-    format_mio_kr,
+    format_large_kr,
     format_number,
     format_pct,
 )
@@ -40,8 +40,8 @@ from services.key_figures import (
     LIVE_STATUSES,
     ZERO,
     Snapshot,
-    contract_costs_at,
     data_years,
+    done_after,
     invoiced_between,
     plain_rows,
     provider_spend,
@@ -243,12 +243,11 @@ def _overdue_followups_at(session: Session, on: date) -> pd.DataFrame:
     # Two queries, so each can use the (done_date, due_date) index: a combined OR makes the
     # planner walk every earlier due date instead.
     not_done = base.where(col(FollowUp.done_date).is_(None), FollowUp.due_date < on)
-    done_later = base.where(col(FollowUp.done_date) > on)
+    done_later = base.where(done_after(on), FollowUp.due_date < on)
     rows = [
         [case_ref, provider, label(paragraph), label(kind), due, (on - due).days]
         for query in (not_done, done_later)
         for case_ref, provider, paragraph, kind, due, _done in plain_rows(session, query)
-        if due < on
     ]
     frame = pd.DataFrame(
         rows, columns=["Sag", "Leverandør", "Paragraf", "Type", "Forfaldsdato", "Dage over"]
@@ -379,9 +378,6 @@ def quarter_report(
             session=session, first=date(quarter.year, 1, 1), last=previous_as_of
         )
         ytd_now = ytd_before + invoiced_now
-    costs_now, costs_before = contract_costs_at(
-        session=session, days=[as_of, previous_as_of], historical=True
-    )
     now_shot = snapshot(
         session=session,
         as_of=as_of,
@@ -389,7 +385,6 @@ def quarter_report(
         invoiced_ytd=ytd_now,
         spend_from=quarter.start,
         spend=spend_now,
-        costs=costs_now,
     )
     before_shot = snapshot(
         session=session,
@@ -398,7 +393,7 @@ def quarter_report(
         invoiced_ytd=ytd_before,
         spend_from=before.start,
         spend=spend_before,
-        costs=costs_before,
+        cases=False,
     )
     savings = savings_between(session=session, first=quarter.start, last=as_of)
     saved_before = sum(
@@ -646,7 +641,7 @@ def figure_text(
     sign = "+" if signed and value > 0 else ""
     if unit == MONEY:
         if short and abs(value) >= 1_000_000:
-            return sign + format_mio_kr(value)
+            return sign + format_large_kr(value)
         return sign + format_kr(value)
     if unit == PCT:
         text = format_pct(value, 1)

@@ -10,6 +10,7 @@ from services.formatting import (
     format_amount,
     format_date,
     format_kr,
+    format_large_kr,
     format_pct,
     parse_amount,
     parse_date,
@@ -76,6 +77,20 @@ def test_format_date(value, expected):
 )
 def test_format_pct(value, decimals, expected):
     assert expected == format_pct(value, decimals)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal("97943762.87"), "97,9 mio. kr."),
+        (Decimal("999949999.99"), "999,9 mio. kr."),
+        (Decimal("2733061512.40"), "2,73 mia. kr."),  # too long in millions for a key figure
+        (Decimal("-177400000"), "-177,4 mio. kr."),
+        (None, ""),
+    ],
+)
+def test_format_large_kr(value, expected):
+    assert expected == format_large_kr(value)
 
 
 @pytest.mark.parametrize(

@@ -276,18 +276,21 @@ def test_days_in_period_and_year_are_computed_in_sql_on_both_backends(session):
     assert 2024 == int(year)
 
 
+def _annual_by_case(session: Session, as_of: date, historical: bool = False) -> dict:
+    cases = kf.expensive_cases(session=session, as_of=as_of, historical=historical)
+    return dict(zip(cases["Sag"], cases["Årsudgift"], strict=True))
+
+
 def test_portfolio_of_active_contracts(session, world):
-    costs = kf.contract_costs(session=session, as_of=TODAY)
-    annual = {c.case_ref: c.annual for c in costs.costs}
     # c1: 2.040,00 × 365 = 744.600,00 + add-on 1.000,00 × 12 = 12.000,00
     # c2: 55.000,00 × 12 (renegotiated 01.04.2026); c3: 1.095.000,00 a year
     assert {
         "SAG-1": Decimal("756600.00"),
         "SAG-2": Decimal("660000.00"),
         "SAG-3": Decimal("1095000.00"),
-    } == annual
+    } == _annual_by_case(session, TODAY)
 
-    p = kf.portfolio(costs, Decimal("1000000.00"))
+    p = kf.portfolio(session=session, as_of=TODAY, large_case_threshold=Decimal("1000000.00"))
     assert 3 == p.active_contracts  # c4 has ended
     assert Decimal("2511600.00") == p.annual_spend  # 756.600 + 660.000 + 1.095.000
     assert Decimal("837200.00") == p.average_per_case  # 2.511.600 / 3
@@ -313,8 +316,7 @@ def test_portfolio_of_active_contracts(session, world):
 
 
 def test_contracts_in_force_at_an_earlier_date(session, world):
-    costs = kf.contract_costs(session=session, as_of=date(2025, 12, 31), historical=True)
-    annual = {c.case_ref: c.annual for c in costs.costs}
+    annual = _annual_by_case(session, date(2025, 12, 31), historical=True)
     # c1 2.000,00 × 365 (regulated 01.01.2026, add-on from 2026); c4 1.450,00 × 365 (latest
     # price change on or before the day). c2 and c3 had not started.
     assert {"SAG-1": Decimal("730000.00"), "SAG-4": Decimal("529250.00")} == annual
@@ -403,7 +405,9 @@ def test_followups_on_time_and_overdue(session, world):
 
 
 def test_standard_contracts_and_checklist_completeness(session, world):
-    quality = kf.contract_quality(session=session, on=TODAY)
+    quality = kf.portfolio(
+        session=session, as_of=TODAY, large_case_threshold=Decimal("1000000.00")
+    ).quality
     assert 3 == quality.contracts
     assert Decimal("33.33") == quality.standard_share  # c1 of 3
     assert Decimal("50.00") == quality.checklist_completeness  # (8 + 4 + 0) / 24
@@ -420,9 +424,7 @@ def test_realised_savings_from_renegotiations(session, world):
 
 
 def test_alert_list_most_urgent_first(session, world):
-    costs = kf.contract_costs(session=session, as_of=TODAY)
-    over = [c.contract_id for c in costs.costs if c.category == "ekstraordinaer"]
-    alerts = kf.contract_alert_list(session=session, today=TODAY, over_category=over)
+    alerts = kf.contract_alert_list(session=session, today=TODAY)
     # c2: notice deadline 31.12.2026 − 120 days = 02.09.2026 (within 90 days), checklist 4/8
     # c1: renegotiation 15.08.2026 (within 60 days), one open deviation
     # c3: overdue follow-up, checklist 0/8, category ekstraordinær above visitation høj
@@ -446,8 +448,6 @@ def test_overview_for_the_current_and_a_past_year(session, world):
     assert TODAY == now.as_of
     assert now.current
     assert Decimal("426860.00") == now.snapshot.invoiced_ytd
-    # c3 (ekstraordinær, visited as høj) is the one above its visitation category
-    assert (world.contracts["c3"],) == now.snapshot.over_category
     past = kf.overview(session=session, year=2025, today=TODAY)
     assert date(2025, 12, 31) == past.as_of
     assert not past.current
@@ -456,12 +456,59 @@ def test_overview_for_the_current_and_a_past_year(session, world):
     assert Decimal("0.00") == past.snapshot.expected_rest
 
 
-def test_alert_overview_works_out_the_category_alerts_itself(session, world):
+def test_category_alert_follows_the_price_category_of_today(session, world):
+    # c3 (ekstraordinær, visited as høj) is the one above its visitation category
     alerts = kf.alert_overview(session=session, today=TODAY)
     assert 3 == alerts.total
     assert 1 == alerts.counts["kategori"]
-    given = kf.alert_overview(session=session, today=TODAY, over_category=())
-    assert 0 == given.counts["kategori"]
+    assert ["SAG-3"] == list(
+        alerts.rows.loc[alerts.rows["Varsler"].str.contains("kategori"), "Sag"]
+    )
+    # A new price category set for §105 with higher thresholds puts c3 in høj: no alert.
+    create_price_category_set(
+        session=session,
+        data={
+            "paragraph": "ABL105",
+            "year": 2027,
+            "middel_from": Decimal(1000),
+            "hoej_from": Decimal(2000),
+            "ekstraordinaer_from": Decimal(5000),
+        },
+        user=USER,
+    )
+    assert 1 == kf.alert_overview(session=session, today=TODAY).counts["kategori"]
+    later = kf.alert_overview(session=session, today=date(2027, 1, 4))
+    assert 0 == later.counts["kategori"]
+
+
+def _summary_matches_the_rules(session: Session, today: date, filters=kf.Filters()) -> None:
+    """Overblik's SQL counts and top rows equal the full list worked out by the rules."""
+    full = kf.contract_alert_list(session=session, today=today, filters=filters)
+    summary = kf.alert_overview(session=session, today=today, filters=filters, limit=10)
+    assert full.total == summary.total
+    assert full.counts == summary.counts
+    head = full.rows.head(10)
+    assert list(head["rank"]) == list(summary.rows["rank"])
+    assert list(head["Frist"].fillna(date.max)) == list(summary.rows["Frist"].fillna(date.max))
+    assert set(summary.rows["contract_id"]) <= set(full.rows["contract_id"])
+
+
+def test_alert_counts_and_ranking_in_sql_follow_the_rules(session, world):
+    _summary_matches_the_rules(session, TODAY)
+    _summary_matches_the_rules(session, TODAY, kf.Filters(paragraphs=("SEL108",)))
+    summary = kf.alert_overview(session=session, today=TODAY, limit=2)
+    assert 3 == summary.total  # counted in full, though only two rows are listed
+    assert ["SAG-2", "SAG-1"] == list(summary.rows["Sag"])
+
+
+def test_alert_summary_matches_the_rules_on_the_demo_data(demo_db):
+    from services.db import get_engine
+
+    engine = get_engine(demo_db)
+    with Session(engine) as s:
+        for today in (date.today(), date(2026, 1, 5)):
+            _summary_matches_the_rules(s, today)
+    engine.dispose()
 
 
 def test_spending_and_control_series(session, world):
@@ -490,7 +537,7 @@ def test_empty_database_gives_zeros_not_errors(session):
     assert 0 == alerts.total
     assert kf.spending(session=session, as_of=TODAY).by_year.empty
     assert kf.control(session=session, as_of=TODAY).on_time_by_quarter.empty
-    kf.overview_workbook(data, alerts)  # builds without error
+    kf.overview_workbook(data, alerts.rows)  # builds without error
 
 
 def test_quarterly_report_figures(session, world):

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from models import Contract, ContractStatus
 from services.db import get_engine
-from services.formatting import format_kr, format_mio_kr, format_number
+from services.formatting import format_kr, format_large_kr, format_number
 from services.key_figures import alert_overview, overview
 from services.overview import register_counts
 from tests.pagetest import metric as _metric
@@ -50,7 +50,9 @@ def test_demo_key_figures_match_the_database(demo_db, monkeypatch):
     assert format_number(counts.active_contracts) == _metric(at, "Aktive kontrakter")
     assert format_number(counts.open_deviations) == _metric(at, "Åbne fakturaafvigelser")
     assert format_number(counts.overdue_followups) == _metric(at, "Overskredne opfølgninger")
-    assert format_mio_kr(data.snapshot.portfolio.annual_spend) == _metric(at, "Forventet årsudgift")
+    assert format_large_kr(data.snapshot.portfolio.annual_spend) == _metric(
+        at, "Forventet årsudgift"
+    )
     assert format_kr(data.snapshot.open_deviation_amount) == _metric(at, "Åbne afvigelser, beløb")
     assert not _charts(at)  # the default tab is the alert list; charts load with their tab
     assert any(d.value.shape[0] == 10 for d in at.dataframe)  # the ten most urgent alerts
@@ -153,7 +155,7 @@ def test_workbook_opens_and_its_figures_equal_the_screen(demo_db, monkeypatch, d
         for r in range(header + 1, sheet.max_row + 1)
     }
     assert _metric(at, "Aktive kontrakter") == format_number(figures["Aktive kontrakter"])
-    assert _metric(at, "Forventet årsudgift") == format_mio_kr(
+    assert _metric(at, "Forventet årsudgift") == format_large_kr(
         Decimal(str(figures["Forventet årsudgift"]))
     )
     assert _metric(at, "Åbne afvigelser, beløb") == format_kr(

@@ -1,0 +1,385 @@
+"""Every contract's price over time, stored as periods so key figures can be summed in SQL.
+
+The pricing rules (services.pricing) stay the one definition of a price. A contract's price can
+only change on a regulation day, a price change's effective date, the first or the day after the
+last day of an add-on, or 1 January (the price category sets are per year). The builder evaluates
+the rules on each of those days and stores one ContractPricePeriod per stretch of equal prices.
+
+The periods are kept current without anyone having to remember it: an ORM flush that writes a
+contract, a price change or an add-on rebuilds that contract's periods in the same transaction;
+a change to the index rates or the price category sets marks them all stale, and the next read
+(ensure_price_timeline) rebuilds them in full. Code that writes those tables through Core (the
+seed, removing demo data) calls `mark_stale`.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from itertools import chain
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session
+
+from models import (
+    Contract,
+    ContractAddon,
+    ContractPricePeriod,
+    PriceCategory,
+    PriceCategorySet,
+    PriceChange,
+    PriceTimeline,
+    PriceUnit,
+    RegulationKind,
+    RegulationRate,
+)
+from services.pricing import (
+    AddonTerms,
+    CategoryThresholds,
+    MissingIndexRate,
+    PriceTerms,
+    Regulation,
+    above_visitation,
+    annual_amount,
+    daily_equivalent,
+    price_category,
+    regulated_price,
+    regulation_day_in,
+)
+
+PERIODS = ContractPricePeriod.__table__  # type: ignore[attr-defined]
+TIMELINE = PriceTimeline.__table__  # type: ignore[attr-defined]
+INSERT_BATCH = 5_000
+
+
+def _ore(amount: Decimal) -> int:
+    """An amount already rounded to øre as whole øre."""
+    return int(amount * 100)
+
+
+# --- The periods of one contract (pure) -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PricePeriod:
+    valid_from: date
+    valid_to: date
+    price_ore: int | None
+    annual_ore: int | None
+    category: PriceCategory | None
+    above_visitation: bool
+    missing_rate: bool
+
+    def same_price(self, other: "PricePeriod") -> bool:
+        return (
+            self.price_ore,
+            self.annual_ore,
+            self.category,
+            self.above_visitation,
+            self.missing_rate,
+        ) == (
+            other.price_ore,
+            other.annual_ore,
+            other.category,
+            other.above_visitation,
+            other.missing_rate,
+        )
+
+
+def price_change_days(
+    terms: PriceTerms, addons: Sequence[AddonTerms], first: date, last: date
+) -> list[date]:
+    """The days from `first` to `last` on which the price (or its category) may change, with
+    `first` itself: regulation days, price changes, add-on starts and ends, and 1 January."""
+    years = range(first.year, last.year + 1)
+    days = {first, *(date(year, 1, 1) for year in years)}
+    regulation = terms.regulation
+    if regulation.kind != RegulationKind.NONE:
+        days.update(regulation_day_in(year, regulation.month, regulation.day) for year in years)
+    days.update(effective for effective, _ in terms.changes)
+    for addon in addons:
+        days.add(addon.valid_from)
+        if addon.valid_to is not None:
+            days.add(addon.valid_to + timedelta(days=1))
+    return sorted(day for day in days if first <= day <= last)
+
+
+def contract_price_periods(
+    *,
+    terms: PriceTerms,
+    addons: Sequence[AddonTerms],
+    paragraph: str,
+    visitation_category: str | None,
+    thresholds: Mapping[tuple[str, int], CategoryThresholds],
+    first: date,
+    last: date,
+) -> list[PricePeriod]:
+    """The contract's price from `first` to `last` as periods of equal price, by the rules of
+    services.pricing: base price and add-ons in force, annual amount and price category."""
+    periods: list[PricePeriod] = []
+    days = price_change_days(terms, addons, first, last)
+    for day, next_day in zip(days, [*days[1:], last + timedelta(days=1)], strict=True):
+        try:
+            base = regulated_price(terms, day)
+            annual = annual_amount(base, terms.unit)
+            for addon in addons:
+                if addon.valid_from <= day and (addon.valid_to is None or day <= addon.valid_to):
+                    addon_terms = PriceTerms(
+                        addon.price, addon.unit, addon.valid_from, terms.regulation
+                    )
+                    annual += annual_amount(regulated_price(addon_terms, day), addon.unit)
+        except MissingIndexRate:
+            period = PricePeriod(day, next_day - timedelta(days=1), None, None, None, False, True)
+        else:
+            category = price_category(
+                daily_equivalent(base, terms.unit), thresholds.get((paragraph, day.year))
+            )
+            period = PricePeriod(
+                valid_from=day,
+                valid_to=next_day - timedelta(days=1),
+                price_ore=_ore(base),
+                annual_ore=_ore(annual),
+                category=category,
+                above_visitation=above_visitation(category, visitation_category),
+                missing_rate=False,
+            )
+        if periods and periods[-1].same_price(period):
+            previous = periods[-1]
+            periods[-1] = PricePeriod(
+                previous.valid_from,
+                period.valid_to,
+                previous.price_ore,
+                previous.annual_ore,
+                previous.category,
+                previous.above_visitation,
+                previous.missing_rate,
+            )
+        else:
+            periods.append(period)
+    return periods
+
+
+# --- Building and keeping them in the database ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The days the periods cover: each contract's from the earliest of its start, its price base
+    date and 1 January of the year built, to 31 December of the year after."""
+
+    built_on: date
+    horizon: date
+
+    @classmethod
+    def of(cls, day: date) -> "Reach":
+        return cls(built_on=day, horizon=date(day.year + 1, 12, 31))
+
+    @property
+    def floor(self) -> date:
+        return date(self.built_on.year, 1, 1)
+
+    def covers(self, day: date, *, historical: bool) -> bool:
+        """Whether the periods hold the price on `day` of every contract counted on it (a
+        historical day counts only contracts started by then, which are always covered)."""
+        return day <= self.horizon and (historical or day >= self.floor)
+
+
+def _reach(connection: sa.Connection) -> Reach | None:
+    row = connection.execute(sa.select(TIMELINE.c.built_on, TIMELINE.c.horizon)).first()
+    return Reach(row[0], row[1]) if row else None
+
+
+def _reference_data(
+    connection: sa.Connection,
+) -> tuple[dict[int, Decimal], dict[tuple[str, int], CategoryThresholds]]:
+    rates = {
+        int(year): Decimal(percent)
+        for year, percent in connection.execute(
+            sa.select(RegulationRate.year, RegulationRate.percent)
+        )
+    }
+    thresholds = {
+        (str(paragraph), int(year)): CategoryThresholds(middel, hoej, ekstra)
+        for paragraph, year, middel, hoej, ekstra in connection.execute(
+            sa.select(
+                PriceCategorySet.paragraph,
+                PriceCategorySet.year,
+                PriceCategorySet.middel_from,
+                PriceCategorySet.hoej_from,
+                PriceCategorySet.ekstraordinaer_from,
+            )
+        )
+    }
+    return rates, thresholds
+
+
+def _build_rows(
+    connection: sa.Connection, reach: Reach, contract_ids: Iterable[int] | None
+) -> list[dict[str, Any]]:
+    """The period rows of the given contracts (None: every contract)."""
+    ids = None if contract_ids is None else sorted(set(contract_ids))
+    if ids == []:
+        return []
+
+    def only(column: Any) -> list[Any]:
+        return [] if ids is None else [column.in_(ids)]
+
+    rates, thresholds = _reference_data(connection)
+    changes: dict[int, list[tuple[date, Decimal]]] = {}
+    for contract_id, effective, new_price in connection.execute(
+        sa.select(PriceChange.contract_id, PriceChange.effective_date, PriceChange.new_price)
+        .where(*only(PriceChange.contract_id))
+        .order_by(PriceChange.contract_id, PriceChange.effective_date, PriceChange.id)
+    ):
+        changes.setdefault(contract_id, []).append((effective, new_price))
+    addons: dict[int, list[AddonTerms]] = {}
+    for contract_id, price, unit, valid_from, valid_to in connection.execute(
+        sa.select(
+            ContractAddon.contract_id,
+            ContractAddon.price,
+            ContractAddon.unit,
+            ContractAddon.valid_from,
+            ContractAddon.valid_to,
+        ).where(*only(ContractAddon.contract_id))
+    ):
+        addons.setdefault(contract_id, []).append(
+            AddonTerms(price, PriceUnit(unit), valid_from, valid_to)
+        )
+    regulations: dict[tuple[Any, ...], Regulation] = {}
+    rows: list[dict[str, Any]] = []
+    for (
+        contract_id,
+        paragraph,
+        start,
+        price,
+        unit,
+        base_date,
+        *regulation_key,
+        visitation,
+    ) in connection.execute(
+        sa.select(
+            Contract.id,
+            Contract.paragraph,
+            Contract.start_date,
+            Contract.price,
+            Contract.price_unit,
+            Contract.price_base_date,
+            Contract.regulation_kind,
+            Contract.regulation_pct,
+            Contract.regulation_month,
+            Contract.regulation_day,
+            Contract.visitation_category,
+        ).where(*only(Contract.id))
+    ):
+        key = tuple(regulation_key)
+        regulation = regulations.get(key)
+        if regulation is None:
+            regulation = regulations[key] = Regulation(*key, rates)  # type: ignore[arg-type]
+        terms = PriceTerms(
+            price, PriceUnit(unit), base_date, regulation, tuple(changes.get(contract_id, ()))
+        )
+        periods = contract_price_periods(
+            terms=terms,
+            addons=addons.get(contract_id, ()),
+            paragraph=str(paragraph),
+            visitation_category=str(visitation) if visitation else None,
+            thresholds=thresholds,
+            first=min(start, base_date, reach.floor),
+            last=reach.horizon,
+        )
+        rows.extend(
+            {
+                "contract_id": contract_id,
+                "valid_from": p.valid_from,
+                "valid_to": p.valid_to,
+                "price_ore": p.price_ore,
+                "annual_ore": p.annual_ore,
+                "category": p.category,
+                "above_visitation": p.above_visitation,
+                "missing_rate": p.missing_rate,
+            }
+            for p in periods
+        )
+    return rows
+
+
+def _insert(connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), INSERT_BATCH):
+        connection.execute(sa.insert(PERIODS), rows[start : start + INSERT_BATCH])
+
+
+def rebuild_price_timeline(connection: sa.Connection, *, today: date) -> Reach:
+    """Build every contract's price periods anew, reaching from `today`'s year to the next."""
+    reach = Reach.of(today)
+    rows = _build_rows(connection, reach, None)
+    connection.execute(sa.delete(PERIODS))
+    connection.execute(sa.delete(TIMELINE))
+    _insert(connection, rows)
+    connection.execute(
+        sa.insert(TIMELINE).values(id=1, built_on=reach.built_on, horizon=reach.horizon)
+    )
+    return reach
+
+
+def refresh_contract_prices(connection: sa.Connection, contract_ids: Iterable[int]) -> None:
+    """Rebuild the price periods of some contracts (no-op while a full rebuild is pending)."""
+    reach = _reach(connection)
+    ids = sorted(set(contract_ids))
+    if reach is None or not ids:
+        return
+    connection.execute(sa.delete(PERIODS).where(PERIODS.c.contract_id.in_(ids)))
+    _insert(connection, _build_rows(connection, reach, ids))
+
+
+def mark_stale(connection: sa.Connection) -> None:
+    """Every contract's periods need a rebuild (an index rate or category set changed)."""
+    connection.execute(sa.delete(TIMELINE))
+
+
+def ensure_price_timeline(*, session: Session, day: date, historical: bool = False) -> None:
+    """Make sure the stored periods are current and hold the prices on `day`; rebuilds and
+    commits when they do not (first use, after a reference change, or a new year)."""
+    reach = _reach(session.connection())
+    if reach is not None and reach.covers(day, historical=historical):
+        return
+    # A day in the past counts only contracts started by then: build from today's year. Today's
+    # figures need every active contract, also one starting later: build from that day's year.
+    reference = max(day, date.today()) if historical else day
+    try:
+        rebuild_price_timeline(session.connection(), today=reference)
+        session.commit()
+    except IntegrityError:
+        # Another session rebuilt them at the same moment; its periods are as good.
+        session.rollback()
+
+
+# --- Keeping them current on every ORM write ------------------------------------------------
+
+CONTRACT_PARTS = (PriceChange, ContractAddon)
+REFERENCE = (RegulationRate, PriceCategorySet)
+
+
+def keep_prices_current() -> None:
+    """Refresh the periods on every ORM flush from now on (idempotent; get_engine calls it)."""
+    if not event.contains(OrmSession, "after_flush", _refresh_after_flush):
+        event.listen(OrmSession, "after_flush", _refresh_after_flush)
+
+
+def _refresh_after_flush(session: OrmSession, _context: Any) -> None:
+    contract_ids: set[int] = set()
+    everything = False
+    for row in chain(session.new, session.dirty, session.deleted):
+        if isinstance(row, Contract) and row.id is not None:
+            contract_ids.add(row.id)
+        elif isinstance(row, CONTRACT_PARTS):
+            contract_ids.add(row.contract_id)
+        elif isinstance(row, REFERENCE):
+            everything = True
+    if everything:
+        mark_stale(session.connection())
+    elif contract_ids:
+        refresh_contract_prices(session.connection(), contract_ids)

@@ -1,0 +1,259 @@
+"""The stored price periods: built by the pricing rules, and kept current by every write."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from models import Contract, ContractPricePeriod, PriceTimeline, PriceUnit, RegulationKind
+from services.contracts import (
+    add_addon,
+    price_on,
+    register_price_change,
+    update_addon,
+    update_contract,
+)
+from services.overview import remove_demo_data
+from services.price_timeline import (
+    PricePeriod,
+    contract_price_periods,
+    ensure_price_timeline,
+    rebuild_price_timeline,
+)
+from services.pricing import (
+    AddonTerms,
+    CategoryThresholds,
+    MissingIndexRate,
+    PriceTerms,
+    Regulation,
+)
+from services.reference import create_price_category_set, save_regulation_rate
+from tests.factories import USER, make_contract
+
+TODAY = date(2026, 6, 30)
+THRESHOLDS = {
+    ("SEL108", 2025): CategoryThresholds(Decimal(1500), Decimal(2500), Decimal(4000)),
+    ("SEL108", 2026): CategoryThresholds(Decimal(1500), Decimal(2000), Decimal(4000)),
+}
+
+
+def test_periods_split_where_the_price_or_its_category_changes():
+    # 2.000,00 kr./dag from 01.01.2025, 2 % on 1 July; renegotiated to 1.900,00 from 01.03.2026;
+    # an add-on of 300,00 kr./måned from 01.02.2026 to 31.05.2026.
+    terms = PriceTerms(
+        Decimal("2000.00"),
+        PriceUnit.DAY,
+        date(2025, 1, 1),
+        Regulation(RegulationKind.FIXED_PCT, Decimal("2.00"), 7, 1),
+        ((date(2026, 3, 1), Decimal("1900.00")),),
+    )
+    addon = AddonTerms(Decimal("300.00"), PriceUnit.MONTH, date(2026, 2, 1), date(2026, 5, 31))
+    periods = contract_price_periods(
+        terms=terms,
+        addons=[addon],
+        paragraph="SEL108",
+        visitation_category="middel",
+        thresholds=THRESHOLDS,
+        first=date(2025, 1, 1),
+        last=date(2026, 12, 31),
+    )
+    assert [
+        # 2.000 × 365 = 730.000; middel (1.500–2.500) in 2025
+        PricePeriod(date(2025, 1, 1), date(2025, 6, 30), 200000, 73000000, "middel", False, False),
+        # 2 % on 01.07.2025: 2.040 × 365 = 744.600
+        PricePeriod(date(2025, 7, 1), date(2025, 12, 31), 204000, 74460000, "middel", False, False),
+        # 2026's set puts 2.040 in høj (from 2.000): above the visitation category
+        PricePeriod(date(2026, 1, 1), date(2026, 1, 31), 204000, 74460000, "hoej", True, False),
+        # + add-on 300 × 12 = 3.600
+        PricePeriod(date(2026, 2, 1), date(2026, 2, 28), 204000, 74820000, "hoej", True, False),
+        # renegotiated 1.900 × 365 = 693.500 + 3.600: middel again
+        PricePeriod(date(2026, 3, 1), date(2026, 5, 31), 190000, 69710000, "middel", False, False),
+        PricePeriod(date(2026, 6, 1), date(2026, 6, 30), 190000, 69350000, "middel", False, False),
+        # 2 % from the renegotiated base: 1.938 × 365 = 707.370
+        PricePeriod(date(2026, 7, 1), date(2026, 12, 31), 193800, 70737000, "middel", False, False),
+    ] == periods
+
+
+def test_a_missing_index_rate_gives_a_period_without_price():
+    terms = PriceTerms(
+        Decimal("1000.00"),
+        PriceUnit.DAY,
+        date(2025, 1, 1),
+        Regulation(RegulationKind.INDEX, index_rates={2025: Decimal("3.0")}),
+    )
+    periods = contract_price_periods(
+        terms=terms,
+        addons=[],
+        paragraph="SEL107",
+        visitation_category=None,
+        thresholds={},
+        first=date(2025, 1, 1),
+        last=date(2026, 12, 31),
+    )
+    # 1 January is the base date itself: no regulation in 2025; 2026 needs the 2026 rate.
+    assert [(date(2025, 1, 1), 100000), (date(2026, 1, 1), None)] == [
+        (p.valid_from, p.price_ore) for p in periods
+    ]
+    assert periods[-1].missing_rate
+    with pytest.raises(MissingIndexRate):
+        from services.pricing import regulated_price
+
+        regulated_price(terms, date(2026, 1, 1))
+
+
+def _stored(session: Session) -> list[tuple]:
+    return [
+        tuple(row)
+        for row in session.connection().execute(
+            sa.select(ContractPricePeriod.__table__).order_by(  # type: ignore[attr-defined]
+                "contract_id", "valid_from"
+            )
+        )
+    ]
+
+
+def _rebuilt(session: Session) -> list[tuple]:
+    """What a full rebuild gives, without keeping it."""
+    with Session(session.get_bind()) as fresh:
+        reach = fresh.exec(select(PriceTimeline)).one()
+        rebuild_price_timeline(fresh.connection(), today=reach.built_on)
+        rows = _stored(fresh)
+        fresh.rollback()
+    return rows
+
+
+def test_every_kind_of_write_keeps_the_stored_periods_current(session):
+    contract = make_contract(session, start_date=date(2025, 1, 1), price_base_date=date(2025, 1, 1))
+    ensure_price_timeline(session=session, day=TODAY)
+    assert _rebuilt(session) == _stored(session) != []
+
+    data = {c: getattr(contract, c) for c in Contract.model_fields if c not in ("id", "created_at")}
+    data.update(price=Decimal("2100.00"), version=contract.version)
+    update_contract(session=session, contract_id=contract.id, data=data, user=USER)
+    assert _rebuilt(session) == _stored(session)
+
+    register_price_change(
+        session=session,
+        contract_id=contract.id,
+        user=USER,
+        data={"effective_date": date(2026, 3, 1), "new_price": Decimal("1950.00")},
+    )
+    assert _rebuilt(session) == _stored(session)
+
+    addon = add_addon(
+        session=session,
+        data={
+            "contract_id": contract.id,
+            "name": "Ledsagelse",
+            "price": Decimal("500.00"),
+            "unit": "maaned",
+            "valid_from": date(2026, 2, 1),
+        },
+        user=USER,
+    )
+    assert _rebuilt(session) == _stored(session)
+    update_addon(
+        session=session,
+        addon_id=addon.id,
+        data={
+            "contract_id": contract.id,
+            "name": "Ledsagelse",
+            "price": Decimal("650.00"),
+            "unit": "maaned",
+            "valid_from": date(2026, 2, 1),
+            "version": addon.version,
+        },
+        user=USER,
+    )
+    assert _rebuilt(session) == _stored(session)
+    assert (
+        1950 * 100
+        == session.connection()
+        .execute(
+            sa.select(ContractPricePeriod.price_ore).where(
+                ContractPricePeriod.contract_id == contract.id,
+                ContractPricePeriod.valid_from <= TODAY,
+                ContractPricePeriod.valid_to >= TODAY,
+            )
+        )
+        .scalar_one()
+    )
+
+
+@pytest.mark.parametrize("change", ["index_rate", "category_set"])
+def test_a_reference_change_marks_every_period_stale_until_the_next_read(session, change):
+    make_contract(session, regulation_kind="indeks")
+    ensure_price_timeline(session=session, day=TODAY)
+    if change == "index_rate":
+        save_regulation_rate(session=session, data={"year": 2026, "percent": "3,1"}, user=USER)
+    else:
+        create_price_category_set(
+            session=session,
+            data={
+                "paragraph": "SEL108",
+                "year": 2026,
+                "middel_from": Decimal(1000),
+                "hoej_from": Decimal(2000),
+                "ekstraordinaer_from": Decimal(3000),
+            },
+            user=USER,
+        )
+    assert session.exec(select(PriceTimeline)).first() is None  # stale
+    ensure_price_timeline(session=session, day=TODAY)
+    assert session.exec(select(PriceTimeline)).first() is not None
+    assert _rebuilt(session) == _stored(session)
+
+
+def test_a_day_past_the_horizon_rebuilds(session):
+    make_contract(session)
+    ensure_price_timeline(session=session, day=TODAY)
+    first = session.exec(select(PriceTimeline)).one().horizon
+    ensure_price_timeline(session=session, day=first.replace(year=first.year + 1))
+    assert first < session.exec(select(PriceTimeline)).one().horizon
+
+
+def test_stored_prices_equal_the_rules_for_every_demo_contract(demo_db):
+    from services.db import get_engine
+
+    engine = get_engine(demo_db)
+    today = date.today()
+    with Session(engine) as s:
+        ensure_price_timeline(session=s, day=today)
+        query = sa.select(ContractPricePeriod.contract_id, ContractPricePeriod.price_ore).where(
+            ContractPricePeriod.valid_from <= today, ContractPricePeriod.valid_to >= today
+        )
+        stored = {cid: price for cid, price in s.connection().execute(query)}
+        contracts = s.exec(select(Contract)).all()
+        assert len(contracts) == len(stored)
+        for contract in contracts:
+            assert price_on(session=s, contract=contract, on=today) * 100 == stored[contract.id]
+    engine.dispose()
+
+
+def test_removing_the_demo_data_leaves_no_periods_behind(tmp_path):
+    from seed import seed_database
+    from services.db import get_engine, upgrade_schema
+
+    engine = get_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    upgrade_schema(engine)
+    seed_database(engine=engine, size="demo", today=TODAY)
+    with Session(engine) as s:
+        assert _stored(s)
+        remove_demo_data(session=s, user=USER)
+        assert [] == _stored(s)
+        assert s.exec(select(PriceTimeline)).first() is None
+    engine.dispose()
+
+
+def test_an_upgraded_database_gets_its_periods_on_the_first_read(session):
+    """Migration 0003 leaves the periods empty; contracts saved before then count anyway."""
+    from services.key_figures import portfolio
+
+    make_contract(session, start_date=date(2025, 1, 1), price_base_date=date(2025, 1, 1))
+    assert [] == _stored(session)  # nothing built yet, as right after the upgrade
+    figures = portfolio(session=session, as_of=TODAY, large_case_threshold=Decimal(1_000_000))
+    assert 1 == figures.active_contracts
+    assert Decimal("744600.00") == figures.annual_spend  # 2.040,00 × 365 after 2 % in 2026
+    assert _stored(session)
