@@ -52,6 +52,9 @@ def seed_database(
         reset_sequences(connection)
         report("Beregner kontrakternes priser over tid …")
         rebuild_price_timeline(connection, today=today)
+        if connection.dialect.name == "postgresql":
+            # Fresh statistics after a bulk load, or the planner guesses (autovacuum comes later).
+            connection.execute(sa.text("ANALYZE"))
         with Session(bind=connection) as session:
             ensure_default_settings(session=session, user=SEED_USER)
     report(f"Færdig på {timer.perf_counter() - started:.1f} s")
