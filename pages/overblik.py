@@ -237,7 +237,9 @@ def _key_figures(data: Overview) -> None:
     )
     row[2].metric(
         f"Sparet ved genforhandling {year}",
-        format_large_kr(shot.savings_ytd),
+        format_large_kr(shot.savings_ytd)
+        if abs(shot.savings_ytd) >= 1_000_000
+        else _whole_kr(shot.savings_ytd),
         help="Årlig effekt (gammel − ny pris) af genforhandlinger med virkning i året: "
         f"{format_kr(shot.savings_ytd)}.",
     )
