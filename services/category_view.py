@@ -1,15 +1,14 @@
 """Priskategorier (SPEC 4.4, 5.4): the sets as a table, copying a year forward, and how the
 active contracts fall into the bands.
 
-The band distribution loads only what it needs of the active contracts of one paragraph
-(price, unit, base date, regulation, price changes and add-ons: a few bulk queries) and
-computes each contract's regulated price today in Python.
+The band distribution counts the active contracts of one paragraph per band in SQL, from
+each contract's stored price today (services.price_timeline).
 """
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -17,33 +16,26 @@ from sqlmodel import Session, col, select
 
 from models import (
     Contract,
-    ContractAddon,
+    ContractPricePeriod,
     ContractStatus,
     PriceCategory,
     PriceCategorySet,
-    PriceChange,
     PriceUnit,
     label,
 )
 from models.types import parse_decimal, round_ore
 from services.errors import InputError
 from services.formatting import format_amount, format_kr
+from services.price_timeline import ensure_price_timeline, period_on
 from services.pricing import (
     CATEGORY_ORDER,
-    AddonTerms,
     CategoryThresholds,
-    MissingIndexRate,
-    PriceTerms,
-    Regulation,
-    above_visitation,
-    annual_amount,
-    daily_equivalent,
-    price_category,
-    regulated_price,
 )
-from services.reference import copy_price_category_year, index_rates, list_price_category_sets
+from services.reference import copy_price_category_year, list_price_category_sets
 
 NO_CATEGORY_LABEL = "Ingen kategori"
+NO_CATEGORY = "ingen"
+MISSING = "mangler"  # the price needs an index rate that is not registered
 # Copying a year forward accepts a rate within the same range as the regulation setting.
 RATE_RANGE = (Decimal(-10), Decimal(20))
 
@@ -257,98 +249,86 @@ def _active_of_paragraph(paragraph: str) -> tuple:
     return (Contract.status == ContractStatus.ACTIVE, Contract.paragraph == paragraph)
 
 
+def _band_of(daily_x365: Any, thresholds: CategoryThresholds | None) -> Any:
+    """SQL: the band code of a daily equivalent given as øre × 365 (so the comparisons with
+    the thresholds are exact in integers; the rule of services.pricing.price_category)."""
+    if thresholds is None:
+        return sa.literal(NO_CATEGORY)
+    bands = [
+        (thresholds.ekstraordinaer_from, PriceCategory.EXTRAORDINARY),
+        (thresholds.hoej_from, PriceCategory.HIGH),
+        (thresholds.middel_from, PriceCategory.MEDIUM),
+    ]
+    return sa.case(
+        *((daily_x365 >= int(t * 100) * 365, c.value) for t, c in bands),
+        else_=PriceCategory.LOW.value,
+    )
+
+
+def _category_rank(category: Any) -> Any:
+    """SQL: a category's place in CATEGORY_ORDER (None for none)."""
+    return sa.case(*((category == c.value, i) for i, c in enumerate(CATEGORY_ORDER)))
+
+
 def band_distribution(
     *, session: Session, paragraph: str, year: int, today: date
 ) -> BandDistribution:
     """Count, annual spend and "over visiteret priskategori" per band (SPEC 4.4, 4.7).
 
-    The price is each active contract's regulated price today; its daily equivalent is put
-    in a band of the chosen year's set. Annual spend includes add-ons in force today.
+    The price is each active contract's regulated price today (its stored price period); its
+    daily equivalent is put in a band of the chosen year's set. Annual spend includes add-ons
+    in force today. Counted in SQL.
     """
     thresholds = _thresholds(session, paragraph, year)
-    active = _active_of_paragraph(paragraph)
-    connection = session.connection()
-    contracts = connection.execute(
+    ensure_price_timeline(session=session, day=today)
+    unit = col(Contract.price_unit)
+    price = col(ContractPricePeriod.price_ore)
+    daily_x365 = sa.case(
+        (unit == PriceUnit.DAY, price * 365), (unit == PriceUnit.MONTH, price * 12), else_=price
+    )
+    band = _band_of(daily_x365, thresholds)
+    visitation = sa.type_coerce(Contract.visitation_category, sa.String)
+    over = sa.case((_category_rank(band) > _category_rank(visitation), 1), else_=0)
+    priced = col(ContractPricePeriod.missing_rate).is_(False)
+    # Banded per contract in a subquery and grouped outside: PostgreSQL would not take the
+    # band expression (with its bound thresholds) in GROUP BY as the one in SELECT.
+    banded = (
         sa.select(
-            col(Contract.id),
-            col(Contract.price),
-            col(Contract.price_unit),
-            col(Contract.price_base_date),
-            col(Contract.regulation_kind),
-            col(Contract.regulation_pct),
-            col(Contract.regulation_month),
-            col(Contract.regulation_day),
-            col(Contract.visitation_category),
-        ).where(*active)
-    ).all()
-    changes: dict[int, list[tuple[date, Decimal]]] = defaultdict(list)
-    for contract_id, effective, new_price in connection.execute(
-        sa.select(
-            col(PriceChange.contract_id),
-            col(PriceChange.effective_date),
-            col(PriceChange.new_price),
+            sa.case((priced, band), else_=MISSING).label("band"),
+            col(ContractPricePeriod.annual_ore).label("annual_ore"),
+            over.label("over"),
         )
-        .join(Contract, col(Contract.id) == col(PriceChange.contract_id))
-        .where(*active)
-    ):
-        changes[contract_id].append((effective, new_price))
-    addons: dict[int, list[AddonTerms]] = defaultdict(list)
-    for contract_id, price, unit, valid_from, valid_to in connection.execute(
-        sa.select(
-            col(ContractAddon.contract_id),
-            col(ContractAddon.price),
-            col(ContractAddon.unit),
-            col(ContractAddon.valid_from),
-            col(ContractAddon.valid_to),
-        )
-        .join(Contract, col(Contract.id) == col(ContractAddon.contract_id))
-        .where(*active, col(ContractAddon.valid_from) <= today)
-        .where(sa.or_(col(ContractAddon.valid_to).is_(None), col(ContractAddon.valid_to) >= today))
-    ):
-        addons[contract_id].append(AddonTerms(price, PriceUnit(unit), valid_from, valid_to))
-    rates = index_rates(session=session)
-
-    counts: dict[str, int] = defaultdict(int)
-    spend: dict[str, Decimal] = defaultdict(Decimal)
-    over: dict[str, int] = defaultdict(int)
+        .select_from(Contract)
+        .join(ContractPricePeriod, period_on(today))
+        .where(*_active_of_paragraph(paragraph))
+        .subquery()
+    )
+    query = sa.select(
+        banded.c.band,
+        sa.func.count(),
+        sa.func.sum(banded.c.annual_ore),
+        sa.func.sum(banded.c.over),
+    ).group_by(banded.c.band)
+    names = {c.value: label(c) for c in CATEGORY_ORDER} | {NO_CATEGORY: NO_CATEGORY_LABEL}
+    counts: dict[str, int] = {}
+    spend: dict[str, Decimal] = {}
+    over_count: dict[str, int] = {}
     missing = 0
-    for row in contracts:
-        regulation = Regulation(
-            kind=row.regulation_kind,
-            pct=row.regulation_pct,
-            month=row.regulation_month,
-            day=row.regulation_day,
-            index_rates=rates,
-        )
-        terms = PriceTerms(
-            price=row.price,
-            unit=PriceUnit(row.price_unit),
-            base_date=row.price_base_date,
-            regulation=regulation,
-            changes=tuple(changes.get(row.id, ())),
-        )
-        try:
-            price = regulated_price(terms, today)
-            annual = annual_amount(price, terms.unit)
-            for addon in addons.get(row.id, ()):
-                addon_terms = PriceTerms(addon.price, addon.unit, addon.valid_from, regulation)
-                annual += annual_amount(regulated_price(addon_terms, today), addon.unit)
-        except MissingIndexRate:
-            missing += 1
+    for code, count, annual_ore, n_over in session.connection().execute(query):
+        if code == MISSING:
+            missing = int(count)
             continue
-        category = price_category(daily_equivalent(price, terms.unit), thresholds)
-        band = NO_CATEGORY_LABEL if category is None else label(category)
-        counts[band] += 1
-        spend[band] += annual
-        if above_visitation(category, row.visitation_category):
-            over[band] += 1
+        band_name = names[code]
+        counts[band_name] = int(count)
+        spend[band_name] = Decimal(int(annual_ore or 0)) / 100
+        over_count[band_name] = int(n_over or 0) if code != NO_CATEGORY else 0
     frame = pd.DataFrame(
         [
             {
                 "Priskategori": band,
                 "Kontrakter": counts.get(band, 0),
                 "Årlig udgift": spend.get(band, Decimal("0.00")),
-                "Over visiteret priskategori": over.get(band, 0),
+                "Over visiteret priskategori": over_count.get(band, 0),
             }
             for band in band_labels()
         ],
@@ -360,7 +340,7 @@ def band_distribution(
         thresholds=thresholds,
         frame=frame,
         total=sum(counts.values()),
-        over_visitation=sum(over.values()),
+        over_visitation=sum(over_count.values()),
         missing_index=missing,
     )
 

@@ -38,7 +38,7 @@ from models.types import round_ore
 from services.contract_rules import AlertHorizons, ContractFacts, contract_alerts
 from services.export import Sheet, to_xlsx
 from services.formatting import format_date, format_number
-from services.price_timeline import ensure_price_timeline
+from services.price_timeline import ensure_price_timeline, period_on
 from services.pricing import (
     CATEGORY_ORDER,
     DAYS_PER_YEAR,
@@ -204,14 +204,7 @@ def _priced(
         sa.select(*columns)
         .select_from(Contract)
         .join(Provider, col(Provider.id) == Contract.provider_id)
-        .join(
-            PERIOD,
-            sa.and_(
-                col(PERIOD.contract_id) == Contract.id,
-                col(PERIOD.valid_from) <= as_of,
-                col(PERIOD.valid_to) >= as_of,
-            ),
-        )
+        .join(PERIOD, period_on(as_of))
         .where(in_force(as_of, historical=historical), *_contract_filter(filters))
     )
 
@@ -890,14 +883,7 @@ def _alert_query(today: date, horizons: AlertHorizons, filters: Filters) -> _Ale
         sa.join(Contract, Provider, col(Provider.id) == Contract.provider_id)
         .outerjoin(overdue, overdue.c.contract_id == Contract.id)
         .outerjoin(deviations, deviations.c.contract_id == Contract.id)
-        .outerjoin(
-            PERIOD,
-            sa.and_(
-                col(PERIOD.contract_id) == Contract.id,
-                col(PERIOD.valid_from) <= today,
-                col(PERIOD.valid_to) >= today,
-            ),
-        )
+        .outerjoin(PERIOD, period_on(today))
     )
     checked = _checked_sum()
     live = col(Contract.status).in_(LIVE_STATUSES)

@@ -340,6 +340,15 @@ def mark_stale(connection: sa.Connection) -> None:
     connection.execute(sa.delete(TIMELINE))
 
 
+def period_on(day: date) -> sa.ColumnElement[bool]:
+    """Join condition from Contract: the contract's stored price period that holds `day`."""
+    return sa.and_(
+        PERIODS.c.contract_id == Contract.id,
+        PERIODS.c.valid_from <= day,
+        PERIODS.c.valid_to >= day,
+    )
+
+
 def ensure_price_timeline(*, session: Session, day: date, historical: bool = False) -> None:
     """Make sure the stored periods are current and hold the prices on `day`; rebuilds and
     commits when they do not (first use, after a reference change, or a new year)."""
