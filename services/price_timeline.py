@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
@@ -54,6 +54,7 @@ from services.pricing import (
 PERIODS = ContractPricePeriod.__table__  # type: ignore[attr-defined]
 TIMELINE = PriceTimeline.__table__  # type: ignore[attr-defined]
 INSERT_BATCH = 5_000
+TIMELINE_LOCK = 0x7461_6B73  # PostgreSQL advisory lock key for writing the periods ("taks")
 
 
 def _ore(amount: Decimal) -> int:
@@ -312,13 +313,22 @@ def _insert(connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
         connection.execute(sa.insert(PERIODS), rows[start : start + INSERT_BATCH])
 
 
+def _lock(connection: sa.Connection) -> None:
+    """Serialise writers of the periods on PostgreSQL (until the transaction ends), so a full
+    rebuild and a contract's refresh cannot overwrite each other with older prices. SQLite
+    has one writer at a time anyway."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(TIMELINE_LOCK)))
+
+
 def rebuild_price_timeline(connection: sa.Connection, *, today: date) -> Reach:
     """Build every contract's price periods anew, reaching from `today`'s year to the next."""
     reach = Reach.of(today)
-    rows = _build_rows(connection, reach, None)
+    _lock(connection)
+    # Delete first: on SQLite that takes the write lock before the prices are read.
     connection.execute(sa.delete(PERIODS))
     connection.execute(sa.delete(TIMELINE))
-    _insert(connection, rows)
+    _insert(connection, _build_rows(connection, reach, None))
     connection.execute(
         sa.insert(TIMELINE).values(id=1, built_on=reach.built_on, horizon=reach.horizon)
     )
@@ -331,6 +341,7 @@ def refresh_contract_prices(connection: sa.Connection, contract_ids: Iterable[in
     ids = sorted(set(contract_ids))
     if reach is None or not ids:
         return
+    _lock(connection)
     connection.execute(sa.delete(PERIODS).where(PERIODS.c.contract_id.in_(ids)))
     _insert(connection, _build_rows(connection, reach, ids))
 
@@ -352,17 +363,22 @@ def period_on(day: date) -> sa.ColumnElement[bool]:
 def ensure_price_timeline(*, session: Session, day: date, historical: bool = False) -> None:
     """Make sure the stored periods are current and hold the prices on `day`; rebuilds and
     commits when they do not (first use, after a reference change, or a new year)."""
-    reach = _reach(session.connection())
+    connection = session.connection()
+    reach = _reach(connection)
     if reach is not None and reach.covers(day, historical=historical):
         return
     # A day in the past counts only contracts started by then: build from today's year. Today's
     # figures need every active contract, also one starting later: build from that day's year.
     reference = max(day, date.today()) if historical else day
     try:
-        rebuild_price_timeline(session.connection(), today=reference)
+        _lock(connection)
+        reach = _reach(connection)  # another session may have rebuilt while this one waited
+        if reach is None or not reach.covers(day, historical=historical):
+            rebuild_price_timeline(connection, today=reference)
         session.commit()
-    except IntegrityError:
-        # Another session rebuilt them at the same moment; its periods are as good.
+    except (IntegrityError, OperationalError):
+        # Another session was rebuilding them at the same moment (SQLite: it held the write
+        # lock); read on with what is committed, the next read tries again.
         session.rollback()
 
 

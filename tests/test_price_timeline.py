@@ -257,3 +257,35 @@ def test_an_upgraded_database_gets_its_periods_on_the_first_read(session):
     assert 1 == figures.active_contracts
     assert Decimal("744600.00") == figures.annual_spend  # 2.040,00 × 365 after 2 % in 2026
     assert _stored(session)
+
+
+def test_two_sessions_rebuilding_at_once_both_read_on(engine):
+    """Two users open Overblik right after an index rate changed: one rebuilds, the other
+    waits or reads on; neither sees an error, and the periods end up complete."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from services.key_figures import portfolio
+
+    with Session(engine) as s:
+        for n in range(30):
+            make_contract(s, case_ref=f"SAG-{n}", start_date=date(2025, 1, 1))
+        ensure_price_timeline(session=s, day=TODAY)
+        save_regulation_rate(session=s, data={"year": 2026, "percent": "3"}, user=USER)
+
+    def overview_figures(_: int) -> int:
+        with Session(engine) as s:
+            figures = portfolio(session=s, as_of=TODAY, large_case_threshold=Decimal(10**6))
+            return figures.active_contracts
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        counts = list(pool.map(overview_figures, range(4)))
+    assert [30, 30, 30, 30] == counts
+    with Session(engine) as s:
+        ensure_price_timeline(session=s, day=TODAY)
+        assert (
+            30
+            == portfolio(
+                session=s, as_of=TODAY, large_case_threshold=Decimal(10**6)
+            ).active_contracts
+        )
+        assert _rebuilt(s) == _stored(s)
