@@ -348,6 +348,7 @@ def refresh_contract_prices(connection: sa.Connection, contract_ids: Iterable[in
 
 def mark_stale(connection: sa.Connection) -> None:
     """Every contract's periods need a rebuild (an index rate or category set changed)."""
+    _lock(connection)  # not while a rebuild from the old rates is about to be committed
     connection.execute(sa.delete(TIMELINE))
 
 
