@@ -181,6 +181,22 @@ def reset_form(form: str, keys: Sequence[str] = ()) -> None:
             del st.session_state[key]
 
 
+RELOAD_HELP = "Kasserer dine ændringer og viser det, der er gemt nu."
+
+
+def reload_button(
+    form: str, label: str = "Indlæs igen", *, always: bool = False, container: Any = st
+) -> None:
+    """After a conflict (or at any time, `always`): forget what was typed and show the saved
+    version. Cached reads are cleared too, or the form would load the outdated copy again."""
+    if not (always or "_form" in form_errors(form)):
+        return
+    if container.button(label, key=f"{form}__reload", help=RELOAD_HELP):
+        reset_form(form)
+        clear_caches()
+        st.rerun()
+
+
 def loaded_version(form: str, record_id: object, version: int) -> int:
     """The version of the record when the user opened it (kept across reruns)."""
     key = f"{form}__version_{record_id}"

@@ -15,17 +15,16 @@ from sqlmodel import Session
 from models import InvoiceStatus, label
 from pages._ui import (
     READ_TTL,
-    clear_caches,
     date_input,
     db_key,
     export_buttons,
     field_error,
     form_error,
-    form_errors,
     get_engine,
     loaded_version,
     money_input,
     pager,
+    reload_button,
     reset_form,
     run_save,
     select_code,
@@ -311,7 +310,6 @@ def _status_form(detail: DeviationDetail) -> None:
     )
     field_error(form, "note")
     form_error(form)
-    errors = form_errors(form)
     save_col, reload_col, _ = st.columns([1, 1, 3])
     if save_col.button("Gem ændring", type="primary", key=f"{form}_save"):
         data = {"status": status, "assignee": assignee, "note": note, "version": version}
@@ -321,14 +319,7 @@ def _status_form(detail: DeviationDetail) -> None:
             success=f"Afvigelsen på faktura {row.invoice_no} er opdateret.",
             on_success=lambda _: reset_form(form),
         )
-    if "_form" in errors and reload_col.button(
-        "Indlæs igen",
-        key=f"{form}_reload",
-        help="Kasserer dine ændringer og viser det, der er gemt nu.",
-    ):
-        reset_form(form)
-        clear_caches()
-        st.rerun()
+    reload_button(form, container=reload_col)
 
 
 def _update(check_id: int, data: dict[str, Any]) -> Any:

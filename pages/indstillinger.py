@@ -17,9 +17,9 @@ from pages._ui import (
     field_error,
     flash,
     form_error,
-    form_errors,
     loaded_version,
     money_input,
+    reload_button,
     reset_form,
     run_save,
     select_code,
@@ -194,20 +194,13 @@ def _pinned_versions(form: str, keys: list[str]) -> dict[str, int]:
     )
 
 
-def _reload_button(form: str) -> None:
-    if "_form" in form_errors(form) and st.button("Indlæs igen", key=f"{form}__reload"):
-        reset_form(form)
-        clear_caches()
-        st.rerun()
-
-
 def _settings_section(section: str, current: AppSettings) -> None:
     title, fields = SECTIONS[section]
     form = f"settings_{section}"
     keys = [f.key for f in fields]
     versions = _pinned_versions(form, keys)
     form_error(form)
-    _reload_button(form)
+    reload_button(form)
     # Plain widgets, no st.form: what is typed in one section survives a save in another.
     columns = st.columns(2)
     for number, field in enumerate(fields):
@@ -249,7 +242,7 @@ def _themes_section(current: AppSettings) -> None:
         "i stedet. Eksisterende mål beholder deres tema."
     )
     form_error(form)
-    _reload_button(form)
+    reload_button(form)
     if widget_key not in st.session_state:
         st.session_state[widget_key] = "\n".join(current.vum_themes)
     st.text_area("VUM-temaer (ét pr. linje)", key=widget_key, height=220)
@@ -378,7 +371,7 @@ def _budgets_section() -> None:
 
     st.subheader("Sæt et budget")
     form_error(form)
-    _reload_button(form)
+    reload_button(form)
     cols = st.columns(3)
     with cols[0]:
         year_key = f"{form}_year"

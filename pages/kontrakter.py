@@ -23,7 +23,6 @@ from models import (
 from pages._ui import (
     READ_TTL,
     app_settings,
-    clear_caches,
     date_input,
     db_key,
     export_buttons,
@@ -33,6 +32,7 @@ from pages._ui import (
     loaded_version,
     money_input,
     pager,
+    reload_button,
     reset_form,
     run_save,
     select_code,
@@ -1113,10 +1113,7 @@ def _show_edit(detail: ContractDetail, contract_id: int, settings: AppSettings) 
     errors = form_errors(EDIT_FORM)
     if "_form" in errors:
         form_error(EDIT_FORM)
-        if st.button("Indlæs igen", key="contracts_edit_reload"):
-            reset_form(EDIT_FORM)
-            clear_caches()
-            st.rerun()
+        reload_button(EDIT_FORM)
     data = _contract_form(EDIT_FORM, c, settings)
     if errors and set(errors) != {"_form"}:
         st.error("Ændringerne er ikke gemt. Ret de markerede felter.", icon="⚠️")

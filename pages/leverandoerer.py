@@ -18,6 +18,7 @@ from pages._ui import (
     loaded_version,
     money_input,
     pager,
+    reload_button,
     reset_form,
     run_save,
     select_code,
@@ -424,9 +425,7 @@ def _offers_tab(provider_id: int) -> None:
                         )
 
                 run_save(form, save_edit, "Tilbuddet er gemt.", lambda _: reset_form(form))
-            if st.button("Indlæs tilbuddet igen", key=f"{form}_reload"):
-                reset_form(form)
-                st.rerun()
+            reload_button(form, "Indlæs tilbuddet igen", always=True)
 
 
 def _notes_tab(provider_id: int) -> None:
@@ -662,13 +661,7 @@ def _detail_view(provider_id: int) -> None:
                     )
 
             run_save(form, save, "Leverandøren er gemt.", lambda _: reset_form(form))
-        if st.button(
-            "Indlæs seneste udgave",
-            key=f"{form}_reload",
-            help="Kasserer dine ændringer og viser det, der er gemt nu.",
-        ):
-            reset_form(form)
-            st.rerun()
+        reload_button(form, "Indlæs seneste udgave", always=True)
 
 
 st.title("Leverandører")

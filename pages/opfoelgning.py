@@ -21,7 +21,6 @@ from models import (
 from pages._ui import (
     READ_TTL,
     app_settings,
-    clear_caches,
     date_input,
     db_key,
     export_buttons,
@@ -30,6 +29,7 @@ from pages._ui import (
     form_errors,
     loaded_version,
     pager,
+    reload_button,
     reset_form,
     run_save,
     select_code,
@@ -197,14 +197,6 @@ def _close() -> None:
     """Leave the record form; row selections in the lists are cleared too."""
     _select(None)
     st.session_state[TABLE_GENERATION] = st.session_state.get(TABLE_GENERATION, 0) + 1
-
-
-def _reload_button(form: str) -> None:
-    """After a conflict or a stale form: forget what was typed and load the saved version."""
-    if form_errors(form).get("_form") and st.button("Indlæs igen", key=f"{form}__reload"):
-        reset_form(form)
-        clear_caches()
-        st.rerun()
 
 
 def _followup_caption(f: OpenFollowup) -> str:
@@ -427,7 +419,7 @@ def _goal_status_list(contract_id: int, settings: AppSettings) -> int:
             clicked = button_col.button("Gem", key=f"{form}_save")
             for message in form_errors(form).values():
                 st.error(message, icon="⚠️")
-            _reload_button(form)
+            reload_button(form)
         if clicked:
             data = {k: goal[k] for k in ("theme", "goal_type", "text", "measure", "deadline")} | {
                 "status": status,
@@ -544,7 +536,7 @@ def _record_form(followup: OpenFollowup, settings: AppSettings) -> None:
 
         active = _goal_status_list(followup.contract_id, settings)
         version = loaded_version(RECORD, followup.followup_id, followup.version)
-        _reload_button(RECORD)
+        reload_button(RECORD)
 
         with st.form(RECORD, border=False):
             st.markdown("**Udfald**")

@@ -16,9 +16,9 @@ from pages._ui import (
     export_buttons,
     field_error,
     form_error,
-    form_errors,
     loaded_version,
     money_input,
+    reload_button,
     reset_form,
     run_save,
     select_code,
@@ -292,14 +292,7 @@ def _edit_section() -> None:
     form = f"{EDIT_PREFIX}_{set_id}"
     version = loaded_version(form, set_id, choice.version)
     form_error(form)
-    if "_form" in form_errors(form) and st.button(
-        "Indlæs igen",
-        key=f"{form}_reload",
-        help="Kasserer dine ændringer og viser det, der er gemt nu.",
-    ):
-        _choices.clear()  # the cached copy is the outdated one
-        reset_form(form)
-        st.rerun()
+    reload_button(form)
     with st.form(f"{form}_form", border=False):
         typed = _threshold_inputs(form, choice)
         submitted = st.form_submit_button("Gem ændringer", type="primary")

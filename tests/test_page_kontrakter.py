@@ -241,7 +241,7 @@ def test_conflicting_edit_says_what_to_do_and_reload_shows_the_new_version(small
     assert not at.exception
     assert any("En anden har gemt kontrakten" in e for e in _errors(at))
     assert "Min ændring" == at.text_area(key="contracts_edit_notes").value
-    at.button(key="contracts_edit_reload").click().run()
+    at.button(key="contracts_edit__reload").click().run()
     assert "Kollegas ændring" == at.text_area(key="contracts_edit_notes").value
     at.text_area(key="contracts_edit_notes").input("Min ændring igen")
     at.button(key="contracts_edit_save").click().run()
