@@ -60,7 +60,7 @@ def _dataset_of(url: str) -> tuple[str | None, int]:
     from sqlmodel import Session
 
     from services.db import get_engine
-    from services.overview import dataset_kind, register_counts
+    from services.queries.home import dataset_kind, register_counts
 
     engine = get_engine(url)
     try:
@@ -77,7 +77,7 @@ def _sizes(url: str) -> dict[str, int]:
     from sqlmodel import Session
 
     from services.db import get_engine
-    from services.overview import register_counts
+    from services.queries.home import register_counts
 
     engine = get_engine(url)
     try:

@@ -17,9 +17,9 @@ from sqlmodel import Session
 
 from models import label
 from services.errors import ConflictError, InputError, UserError
-from services.export import Sheet, to_csv, to_xlsx
+from services.exports.tables import Sheet, to_csv, to_xlsx
 from services.formatting import format_amount, format_date, format_number, format_pct
-from services.overview import dataset_kind
+from services.queries.home import dataset_kind
 from services.settings import AppSettings, get_settings
 from services.users import current_user
 

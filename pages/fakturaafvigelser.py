@@ -33,7 +33,7 @@ from pages._ui import (
     show_table,
     user_name,
 )
-from services.deviation_log import (
+from services.queries.deviations import (
     DEFAULT_STATUSES,
     STATUS_ORDER,
     ContractMatches,

@@ -29,7 +29,7 @@ from pages._ui import (
     user_name,
 )
 from services.formatting import format_amount, format_kr, format_number, format_pct
-from services.overview import dataset_kind, remove_demo_data
+from services.queries.home import dataset_kind, remove_demo_data
 from services.reference import index_rates, list_budgets, save_budget, save_regulation_rate
 from services.settings import (
     DEFAULT_VUM_THEMES,

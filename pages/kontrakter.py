@@ -41,7 +41,7 @@ from pages._ui import (
     show_table,
     user_name,
 )
-from services.contract_register import (
+from services.queries.register import (
     ALERT_KINDS,
     EXPORT_CAP,
     SORT_ORDERS,
@@ -56,7 +56,7 @@ from services.contract_register import (
     register_export,
     register_rows,
 )
-from services.contract_rules import AlertHorizons
+from services.rules.alerts import AlertHorizons
 from services.contracts import (
     add_addon,
     annual_effect,

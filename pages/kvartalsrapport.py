@@ -16,7 +16,7 @@ from pages._ui import (
     show_table,
 )
 from services.formatting import format_date, format_kr, format_number, format_pct
-from services.quarterly_report import (
+from services.queries.report import (
     Quarter,
     QuarterReport,
     Section,

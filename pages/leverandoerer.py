@@ -28,7 +28,7 @@ from pages._ui import (
     user_name,
 )
 from services.formatting import format_kr, format_number
-from services.provider_register import (
+from services.queries.providers import (
     ProviderFilter,
     count_provider_contracts,
     count_providers,

@@ -39,7 +39,7 @@ from pages._ui import (
     user_name,
 )
 from services.errors import InputError
-from services.followup_plan import (
+from services.queries.followups import (
     DUE_SOON,
     OVERDUE,
     FollowupCounts,

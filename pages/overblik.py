@@ -25,7 +25,7 @@ from services.formatting import (
     format_number,
     format_pct,
 )
-from services.key_figures import (
+from services.queries.overview import (
     ALERT_KINDS,
     AlertOverview,
     Control,

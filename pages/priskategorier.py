@@ -27,7 +27,7 @@ from pages._ui import (
     show_table,
     user_name,
 )
-from services.category_view import (
+from services.queries.categories import (
     COPY_COLUMNS,
     SET_MONEY,
     BandDistribution,

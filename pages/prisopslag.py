@@ -21,7 +21,7 @@ from pages._ui import (
     show_table,
 )
 from services.formatting import format_amount, format_date, format_kr, format_number, format_pct
-from services.price_lookup import (
+from services.queries.lookup import (
     CATEGORY_FILTER_OPTIONS,
     PAGE_SIZE,
     RESULT_INTS,

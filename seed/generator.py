@@ -39,9 +39,9 @@ from models.enums import (
 from models.types import round_ore
 from seed import vocabulary as vocab
 from seed.writer import BulkWriter
-from services.cadence import first_followup_due, next_followup_due
+from services.rules.cadence import first_followup_due, next_followup_due
 from services.formatting import format_kr, format_pct
-from services.pricing import (
+from services.rules.pricing import (
     AddonTerms,
     CategoryThresholds,
     PriceTerms,

@@ -24,9 +24,9 @@ from models import (
     Provider,
 )
 from models.types import lenient_date
-from services.cadence import first_followup_due
+from services.rules.cadence import first_followup_due
 from services.errors import InputError
-from services.pricing import (
+from services.rules.pricing import (
     AddonTerms,
     CategoryThresholds,
     PriceTerms,

@@ -20,7 +20,7 @@ from models import (
     SupportNeedChange,
 )
 from models.types import lenient_date
-from services.cadence import next_followup_due
+from services.rules.cadence import next_followup_due
 from services.contracts import current_category
 from services.errors import InputError
 from services.settings import get_settings

@@ -17,7 +17,7 @@ from models import (
 )
 from services.contracts import load_terms
 from services.errors import InputError
-from services.pricing import Deviation, ExpectedAmount, expected_amount, invoice_deviation
+from services.rules.pricing import Deviation, ExpectedAmount, expected_amount, invoice_deviation
 from services.settings import get_settings
 from services.validation import insert_row, require, update_row, validate
 

@@ -1,6 +1,6 @@
 """Every contract's price over time, stored as periods so key figures can be summed in SQL.
 
-The pricing rules (services.pricing) stay the one definition of a price. A contract's price can
+The pricing rules (services.rules.pricing) stay the one definition of a price. A contract's price can
 only change on a regulation day, a price change's effective date, the first or the day after the
 last day of an add-on, or 1 January (the price category sets are per year). The builder evaluates
 the rules on each of those days and stores one ContractPricePeriod per stretch of equal prices.
@@ -37,7 +37,7 @@ from models import (
     RegulationKind,
     RegulationRate,
 )
-from services.pricing import (
+from services.rules.pricing import (
     AddonTerms,
     CategoryThresholds,
     MissingIndexRate,
@@ -120,7 +120,7 @@ def contract_price_periods(
     last: date,
 ) -> list[PricePeriod]:
     """The contract's price from `first` to `last` as periods of equal price, by the rules of
-    services.pricing: base price and add-ons in force, annual amount and price category."""
+    services.rules.pricing: base price and add-ons in force, annual amount and price category."""
     periods: list[PricePeriod] = []
     days = price_change_days(terms, addons, first, last)
     for day, next_day in zip(days, [*days[1:], last + timedelta(days=1)], strict=True):

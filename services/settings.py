@@ -7,8 +7,8 @@ from sqlmodel import Session, select
 
 from models import Setting
 from models.types import parse_decimal
-from services.cadence import Cadence
-from services.contract_rules import AlertHorizons
+from services.rules.cadence import Cadence
+from services.rules.alerts import AlertHorizons
 from services.errors import ConflictError, InputError
 from services.formatting import format_number
 

@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from models.enums import Paragraph, PriceCategory
-from services.cadence import (
+from services.rules.cadence import (
     Cadence,
     done_on_time,
     first_followup_due,

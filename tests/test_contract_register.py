@@ -15,7 +15,7 @@ from models import (
     PriceCategorySet,
     RegulationRate,
 )
-from services.contract_register import (
+from services.queries.register import (
     ALERT_KINDS,
     SORT_ORDERS,
     RegisterFilters,
@@ -28,7 +28,7 @@ from services.contract_register import (
     register_page,
     register_rows,
 )
-from services.contract_rules import AlertHorizons
+from services.rules.alerts import AlertHorizons
 from services.contracts import add_addon, register_price_change
 from services.providers import create_offer
 from tests.factories import USER, make_contract, make_provider

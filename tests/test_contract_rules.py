@@ -8,7 +8,7 @@ import pytest
 
 from models.contract import CHECKLIST_ITEMS
 from models.enums import ContractStatus
-from services.contract_rules import (
+from services.rules.alerts import (
     AlertHorizons,
     ContractFacts,
     checklist_completeness,

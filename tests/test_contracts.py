@@ -7,7 +7,7 @@ import pytest
 from sqlmodel import Session, select
 
 from models import AuditEvent, FollowUp
-from services.contract_register import RegisterFilters, register_page
+from services.queries.register import RegisterFilters, register_page
 from services.contracts import (
     add_addon,
     annual_effect,

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.deviation_log import (
+from services.queries.deviations import (
     DeviationFilter,
     Quarter,
     deviation_detail,

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from services.export import Sheet, neutralise, to_csv, to_xlsx
+from services.exports.tables import Sheet, neutralise, to_csv, to_xlsx
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+45 1234", "-2", "@SUM(A1)", "\tx", "\rx"])

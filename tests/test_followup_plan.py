@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import delete
 
 from models import FollowUp, Goal
-from services.followup_plan import (
+from services.queries.followups import (
     DUE_SOON,
     OVERDUE,
     PLAN_COLUMNS,

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from services.contracts import add_addon
-from services.deviation_log import DeviationFilter, deviation_log
+from services.queries.deviations import DeviationFilter, deviation_log
 from services.errors import ConflictError, InputError
 from services.invoices import (
     check_invoice,

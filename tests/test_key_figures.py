@@ -28,11 +28,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models import FollowUp, InvoiceCheck
-from services import key_figures as kf
+from services.queries import overview as kf
 from services.contracts import add_addon, register_price_change
 from services.followups import record_followup
 from services.invoices import check_invoice, update_deviation
-from services.quarterly_report import Quarter, quarter_report
+from services.queries.report import Quarter, quarter_report
 from services.reference import create_price_category_set, save_budget
 from tests.factories import USER, make_contract, make_provider
 

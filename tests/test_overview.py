@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from seed import seed_database
-from services.overview import dataset_kind, register_counts, remove_demo_data
+from services.queries.home import dataset_kind, register_counts, remove_demo_data
 from services.settings import AppSettings
 from tests.factories import USER, make_contract
 

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from models import Contract, PriceChange
 from services.contracts import update_contract
 from services.db import get_engine, upgrade_schema
-from services.overview import register_counts
+from services.queries.home import register_counts
 from tests import pagetest
 from tests.factories import make_contract, make_provider
 from tests.pagetest import metric, run_page

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from services.db import get_engine
 from services.formatting import format_kr, format_number
-from services.quarterly_report import (
+from services.queries.report import (
     KEY_FIGURE_SHEET,
     Quarter,
     default_quarter,

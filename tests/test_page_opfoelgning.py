@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session, col, select
 
 from models import Contract, ContractStatus, FollowUp, Goal, GoalStatus, label
-from services.cadence import next_followup_due
+from services.rules.cadence import next_followup_due
 from services.contracts import current_category
 from services.cpr import CPR_MESSAGE
 from services.db import get_engine

@@ -14,8 +14,8 @@ from streamlit.testing.v1 import AppTest
 from models import Contract, ContractStatus
 from services.db import get_engine
 from services.formatting import format_kr, format_large_kr, format_number
-from services.key_figures import alert_overview, overview
-from services.overview import register_counts
+from services.queries.overview import alert_overview, overview
+from services.queries.home import register_counts
 from tests.pagetest import metric as _metric
 from tests.pagetest import run_page
 

@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from models import PriceCategorySet
-from services.category_view import (
+from services.queries.categories import (
     NO_CATEGORY_LABEL,
     band_distribution,
     band_labels,
@@ -24,7 +24,7 @@ from services.category_view import (
 from services.contracts import add_addon, register_price_change
 from services.db import get_engine, upgrade_schema
 from services.errors import InputError
-from services.pricing import CategoryThresholds
+from services.rules.pricing import CategoryThresholds
 from services.reference import (
     create_price_category_set,
     save_regulation_rate,

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 from models import Offer, PriceCategorySet
 from services.contracts import register_price_change
 from services.db import get_engine, upgrade_schema
-from services.price_lookup import (
+from services.queries.lookup import (
     NO_CATEGORY,
     ContractRange,
     LookupFilters,

@@ -15,14 +15,14 @@ from services.contracts import (
     update_addon,
     update_contract,
 )
-from services.overview import remove_demo_data
+from services.queries.home import remove_demo_data
 from services.price_timeline import (
     PricePeriod,
     contract_price_periods,
     ensure_price_timeline,
     rebuild_price_timeline,
 )
-from services.pricing import (
+from services.rules.pricing import (
     AddonTerms,
     CategoryThresholds,
     MissingIndexRate,
@@ -98,7 +98,7 @@ def test_a_missing_index_rate_gives_a_period_without_price():
     ]
     assert periods[-1].missing_rate
     with pytest.raises(MissingIndexRate):
-        from services.pricing import regulated_price
+        from services.rules.pricing import regulated_price
 
         regulated_price(terms, date(2026, 1, 1))
 
@@ -249,7 +249,7 @@ def test_removing_the_demo_data_leaves_no_periods_behind(tmp_path):
 
 def test_an_upgraded_database_gets_its_periods_on_the_first_read(session):
     """Migration 0003 leaves the periods empty; contracts saved before then count anyway."""
-    from services.key_figures import portfolio
+    from services.queries.overview import portfolio
 
     make_contract(session, start_date=date(2025, 1, 1), price_base_date=date(2025, 1, 1))
     assert [] == _stored(session)  # nothing built yet, as right after the upgrade
@@ -264,7 +264,7 @@ def test_two_sessions_rebuilding_at_once_both_read_on(engine):
     waits or reads on; neither sees an error, and the periods end up complete."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from services.key_figures import portfolio
+    from services.queries.overview import portfolio
 
     with Session(engine) as s:
         for n in range(30):

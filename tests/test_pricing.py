@@ -8,7 +8,7 @@ import pytest
 from models.enums import PriceCategory, PriceUnit, RegulationKind
 from models.types import round_ore
 from services.errors import UserError
-from services.pricing import (
+from services.rules.pricing import (
     AddonTerms,
     CategoryThresholds,
     MissingIndexRate,

@@ -4,7 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from services.invoices import check_invoice
-from services.provider_register import (
+from services.queries.providers import (
     ProviderFilter,
     count_provider_contracts,
     count_providers,

@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from models import ProviderNote
 from services.errors import ConflictError, InputError
-from services.provider_register import ProviderFilter, provider_register
+from services.queries.providers import ProviderFilter, provider_register
 from services.providers import (
     add_provider_note,
     create_offer,

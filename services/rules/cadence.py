@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from models.enums import Paragraph, PriceCategory
-from services.pricing import add_months
+from services.rules.pricing import add_months
 
 
 @dataclass(frozen=True)

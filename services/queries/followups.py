@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models import Contract, ContractStatus, FollowUp, Goal, GoalStatus, Provider
-from services.pricing import add_months
+from services.rules.pricing import add_months
 
 OVERDUE = "overdue"
 DUE_SOON = "due"

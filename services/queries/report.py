@@ -1,7 +1,7 @@
 """The working group's quarterly report: key figures, deviations, deadlines, concentration.
 
 `quarter_report` gathers everything for one quarter (queries aggregate in SQL; see
-services.key_figures); `report_workbook` and `report_html` turn it into an Excel workbook with one
+services.queries.overview); `report_workbook` and `report_html` turn it into an Excel workbook with one
 sheet per section and a printable page with inline SVG charts (no scripts, works offline).
 """
 
@@ -26,7 +26,7 @@ from models import (
     label,
 )
 from models.types import round_ore
-from services.export import INT_FORMAT, MONEY_FORMAT, PCT_FORMAT, Sheet, to_xlsx
+from services.exports.tables import INT_FORMAT, MONEY_FORMAT, PCT_FORMAT, Sheet, to_xlsx
 from services.formatting import (
     format_amount,
     format_date,
@@ -35,7 +35,7 @@ from services.formatting import (
     format_number,
     format_pct,
 )
-from services.key_figures import (
+from services.queries.overview import (
     CLOSED_INVOICE_STATUSES,
     LIVE_STATUSES,
     ZERO,

@@ -26,7 +26,7 @@ from models import (
     PriceChange,
     Provider,
 )
-from services.contract_rules import (
+from services.rules.alerts import (
     Alert,
     AlertHorizons,
     ContractFacts,
@@ -44,7 +44,7 @@ from services.contracts import (
 )
 from services.errors import UserError
 from services.followups import list_followups, list_goals
-from services.pricing import (
+from services.rules.pricing import (
     PriceTerms,
     above_visitation,
     annual_amount,
@@ -192,7 +192,7 @@ def _parts(filters: RegisterFilters, today: date, horizons: AlertHorizons) -> _P
     today_n = _days_since_epoch(today)
     deadline_n = day_number(Contract.end_date) - Contract.notice_days
     flags: dict[str, sa.ColumnElement[bool]] = {
-        # The same rules as services.contract_rules.contract_alerts, expressed in SQL.
+        # The same rules as services.rules.alerts.contract_alerts, expressed in SQL.
         "genforhandling": sa.and_(
             status.in_([ContractStatus.ACTIVE.value, ContractStatus.TERMINATED.value]),
             col(Contract.renegotiation_date).is_not(None),

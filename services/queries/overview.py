@@ -35,11 +35,11 @@ from models import (
     label,
 )
 from models.types import round_ore
-from services.contract_rules import AlertHorizons, ContractFacts, contract_alerts
-from services.export import Sheet, to_xlsx
+from services.rules.alerts import AlertHorizons, ContractFacts, contract_alerts
+from services.exports.tables import Sheet, to_xlsx
 from services.formatting import format_date, format_number
 from services.price_timeline import ensure_price_timeline, period_on
-from services.pricing import (
+from services.rules.pricing import (
     CATEGORY_ORDER,
     DAYS_PER_YEAR,
     add_months,
@@ -854,7 +854,7 @@ class AlertOverview:
 @dataclass(frozen=True)
 class _AlertQuery:
     """The contracts with their alert facts, the SQL condition of each alert kind (the rules of
-    services.contract_rules.contract_alerts), and the urgency rank and first deadline."""
+    services.rules.alerts.contract_alerts), and the urgency rank and first deadline."""
 
     joins: Any
     facts: tuple[Any, ...]

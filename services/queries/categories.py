@@ -27,7 +27,7 @@ from models.types import parse_decimal, round_ore
 from services.errors import InputError
 from services.formatting import format_amount, format_kr
 from services.price_timeline import ensure_price_timeline, period_on
-from services.pricing import (
+from services.rules.pricing import (
     CATEGORY_ORDER,
     CategoryThresholds,
 )
@@ -251,7 +251,7 @@ def _active_of_paragraph(paragraph: str) -> tuple:
 
 def _band_of(daily_x365: Any, thresholds: CategoryThresholds | None) -> Any:
     """SQL: the band code of a daily equivalent given as øre × 365 (so the comparisons with
-    the thresholds are exact in integers; the rule of services.pricing.price_category)."""
+    the thresholds are exact in integers; the rule of services.rules.pricing.price_category)."""
     if thresholds is None:
         return sa.literal(NO_CATEGORY)
     bands = [

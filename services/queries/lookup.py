@@ -31,7 +31,7 @@ from models import (
 from models.enums import RegulationKind
 from models.types import round_ore
 from services.contracts import terms_of
-from services.pricing import (
+from services.rules.pricing import (
     MissingIndexRate,
     Regulation,
     daily_equivalent,

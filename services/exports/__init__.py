@@ -1,0 +1,1 @@
+"""Excel workbooks, CSV files and printable pages built from query results."""

@@ -1,0 +1,1 @@
+"""Read models per screen: the queries behind each page, aggregated in SQL."""
