@@ -60,12 +60,13 @@ def _dataset_of(url: str) -> tuple[str | None, int]:
     from sqlmodel import Session
 
     from services.db import get_engine
-    from services.queries.home import dataset_kind, register_counts
+    from services.demo_data import dataset_kind
+    from services.queries.home import table_counts
 
     engine = get_engine(url)
     try:
         with Session(engine) as session:
-            return dataset_kind(session=session), register_counts(session=session).providers
+            return dataset_kind(session=session), table_counts(session=session).providers
     except Exception:  # no schema yet
         return None, 0
     finally:
@@ -77,12 +78,12 @@ def _sizes(url: str) -> dict[str, int]:
     from sqlmodel import Session
 
     from services.db import get_engine
-    from services.queries.home import register_counts
+    from services.queries.home import table_counts
 
     engine = get_engine(url)
     try:
         with Session(engine) as session:
-            counts = register_counts(session=session)
+            counts = table_counts(session=session)
     finally:
         engine.dispose()
     return {
@@ -308,6 +309,11 @@ def main(argv: list[str] | None = None) -> int:
         sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
     _quiet_streamlit()
+    from services.price_timeline import keep_prices_current
+
+    # As the app's start-up does (every timed run also goes through prepare_database): any ORM
+    # write of this process keeps the stored price periods current.
+    keep_prices_current()
     pages = select_pages(args.pages)
     missing = [p.path for p in select_pages(None) if not (ROOT / p.path).exists()]
     if missing:

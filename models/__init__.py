@@ -16,6 +16,7 @@ from models.contract import (
 )
 from models.enums import (
     OPEN_INVOICE_STATUSES,
+    AlertKind,
     ContractStatus,
     FollowUpAction,
     FollowUpKind,
@@ -24,6 +25,7 @@ from models.enums import (
     GoalType,
     InvoiceStatus,
     NightCover,
+    NoCategory,
     NoteTopic,
     Paragraph,
     PriceCategory,
@@ -91,6 +93,8 @@ __all__ = [
     "InvoiceStatus",
     "Money",
     "NightCover",
+    "NoCategory",
+    "AlertKind",
     "NoteTopic",
     "Offer",
     "OfferCreate",

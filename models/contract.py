@@ -185,8 +185,12 @@ class ContractPricePeriod(SQLModel, table=True):
     )
 
 
-# When the price periods were last built in full and how far ahead they reach (one row).
+# When the price periods were last built in full, how far ahead they reach and by which version
+# of the pricing rules (one row; none while they are stale).
 class PriceTimeline(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     built_on: date
     horizon: date  # periods reach to here; a later day needs a rebuild
+    # services.rules.version.PRICE_RULES_VERSION at the build; another version needs a rebuild.
+    # 0: built before the version was stored (migration 0004).
+    rules_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

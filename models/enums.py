@@ -63,6 +63,24 @@ class PriceCategory(StrEnum):
     EXTRAORDINARY = "ekstraordinaer"
 
 
+class NoCategory(StrEnum):
+    """Why a price has no category: shown as such, never guessed (SPEC 4.4)."""
+
+    NO_SET = "ingen"  # no price category set for the paragraph and year
+    MISSING_RATE = "mangler"  # the price needs an index rate that is not registered
+
+
+class AlertKind(StrEnum):
+    """The contract alerts of SPEC 4.6 (their rules: services.rules.alerts)."""
+
+    NOTICE = "opsigelse"
+    RENEGOTIATION = "genforhandling"
+    FOLLOW_UP = "opfoelgning"
+    DEVIATION = "afvigelse"
+    CATEGORY = "kategori"
+    CHECKLIST = "tjekliste"
+
+
 class PriceChangeReason(StrEnum):
     RENEGOTIATION = "genforhandling"
     CHANGED_SUPPORT_NEED = "aendret_stoettebehov"
@@ -188,6 +206,8 @@ CONTEXT_LABELS: dict[tuple[str, str], str] = {
     ("framework", "ingen"): "Ingen aftale",
     ("night_cover", "ingen"): "Ingen nattevagt",
     ("regulation", "ingen"): "Ingen regulering",
+    ("category", "ingen"): "Ingen kategori",
+    ("category", "mangler"): "Mangler reguleringssats",
 }
 
 

@@ -1,14 +1,18 @@
 """Helpers shared by the pages: engine, cached reads, Danish tables, exports and forms.
 
-Forms follow one pattern: widgets keep their values in `st.session_state` (keys prefixed with
-the page name); a save calls one service; an InputError is stored per field and shown next to
-the field after a rerun, so nothing typed is lost; a conflict explains what to do.
+Reads go through `cached_read` (one cache for every read service), writes through
+`call_service` (a fresh session and the signed-in user). Forms go through `edit_form`:
+widgets keep their values in `st.session_state` (keys prefixed with the form's name); a save
+calls one service; an InputError is stored per field and shown next to the field after a
+rerun, so nothing typed is lost; a conflict explains what to do and offers to reload.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+import inspect
+from collections.abc import Callable, Collection, Mapping, Sequence
+from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -16,10 +20,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from models import label
+from services.demo_data import dataset_kind
 from services.errors import ConflictError, InputError, UserError
 from services.exports.tables import Sheet, to_csv, to_xlsx
 from services.formatting import format_amount, format_date, format_number, format_pct
-from services.queries.home import dataset_kind
 from services.settings import AppSettings, get_settings
 from services.users import current_user
 
@@ -71,20 +75,65 @@ def user_name() -> str:
     return current_user().name
 
 
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _cached_settings(db: str) -> AppSettings:
+# --- Reads and writes -----------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+def _read(
+    db: str, name: str, arguments: tuple[tuple[str, Any], ...], _fn: Callable[..., Any]
+) -> Any:
+    """Behind cached_read. The cache key is `db`, `name` and `arguments`; Streamlit does not
+    hash `_fn` (leading underscore), its qualified `name` stands for it."""
     with session() as s:
-        return get_settings(session=s)
+        return _fn(session=s, **dict(arguments))
+
+
+# st.cache_data fixes the spinner text per decorated function. Every text gets its own
+# wrapper of `_read`; being the same function, they all share one cache.
+_READERS: dict[str, Callable[..., Any]] = {}
+
+
+def _reader(spinner: str | None) -> Callable[..., Any]:
+    text = spinner or ""
+    if text not in _READERS:
+        _READERS[text] = st.cache_data(ttl=READ_TTL, show_spinner=text or False)(_read)
+    return _READERS[text]
+
+
+def cached_read(fn: Callable[..., T], /, *, spinner: str | None = None, **kwargs: Any) -> T:
+    """`fn(session=…, **kwargs)` for a read service, cached for every user of the database.
+
+    Keyed by the database, the function and its keyword arguments, which must be hashable
+    (tuples and frozen dataclasses, not lists). An entry is at most READ_TTL seconds old;
+    clear_caches() drops them all after a write. `spinner` is shown while a missing entry is
+    computed.
+    """
+    arguments = tuple(sorted(kwargs.items()))
+    try:
+        hash(arguments)
+    except TypeError as exc:
+        raise TypeError(f"cached_read({fn.__qualname__}): arguments must be hashable") from exc
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    return _reader(spinner)(db_key(), name, arguments, fn)
 
 
 def app_settings() -> AppSettings:
     """The working group's settings, cached like other reads and cleared on writes."""
-    return _cached_settings(db_key())
+    return cached_read(get_settings)
 
 
 def clear_caches() -> None:
     """After any write: every cached read is recomputed."""
     st.cache_data.clear()
+
+
+def call_service(fn: Callable[..., T], /, **kwargs: Any) -> T:
+    """Run a service in a fresh session, as the signed-in user when it takes a `user`."""
+    if "user" in inspect.signature(fn).parameters:
+        kwargs["user"] = user_name()
+    with session() as s:
+        return fn(session=s, **kwargs)
 
 
 # --- Banners and messages -------------------------------------------------------------------
@@ -128,6 +177,9 @@ def show_flash() -> None:
 
 # --- Forms ----------------------------------------------------------------------------------
 
+# The fields of the form being drawn whose errors are shown next to them (see edit_form).
+_SHOWN_FIELDS: ContextVar[tuple[str, set[str]] | None] = ContextVar("shown_fields", default=None)
+
 
 def form_errors(form: str) -> dict[str, str]:
     return st.session_state.get(f"{form}__errors", {})
@@ -135,6 +187,9 @@ def form_errors(form: str) -> dict[str, str]:
 
 def field_error(form: str, field: str) -> None:
     """The Danish message for one field, right below it."""
+    shown = _SHOWN_FIELDS.get()
+    if shown is not None and shown[0] == form:
+        shown[1].add(field)
     message = form_errors(form).get(field)
     if message:
         st.error(message, icon=":material/error:")
@@ -145,6 +200,13 @@ def form_error(form: str) -> None:
     message = form_errors(form).get("_form")
     if message:
         st.error(message, icon=":material/error:")
+
+
+def _unshown_errors(form: str, shown: Collection[str]) -> None:
+    """Messages for fields the form does not show (should not happen, but never hide them)."""
+    for field, message in form_errors(form).items():
+        if field != "_form" and field not in shown:
+            st.error(message, icon=":material/error:")
 
 
 def run_save(
@@ -173,11 +235,11 @@ def run_save(
     st.rerun()
 
 
-def reset_form(form: str, keys: Sequence[str] = ()) -> None:
-    """Forget a form's typed values, errors and loaded version."""
+def reset_form(form: str, keep: Collection[str] = ()) -> None:
+    """Forget a form's typed values, errors and loaded versions, except the keys in `keep`."""
     prefix = f"{form}_"
     for key in list(st.session_state.keys()):
-        if str(key).startswith(prefix) or key in keys:
+        if str(key).startswith(prefix) and key not in keep:
             del st.session_state[key]
 
 
@@ -202,6 +264,84 @@ def loaded_version(form: str, record_id: object, version: int) -> int:
     key = f"{form}__version_{record_id}"
     st.session_state.setdefault(key, version)
     return int(st.session_state[key])
+
+
+def edit_form(
+    form: str,
+    fields: Callable[[], Mapping[str, Any]],
+    service: Callable[..., Any],
+    *,
+    success: str | Callable[[Mapping[str, Any]], str],
+    args: Mapping[str, Any] | None = None,
+    loaded: tuple[object, int] | None = None,
+    submit: str = "Gem ændringer",
+    submit_key: str | None = None,
+    primary: bool = True,
+    batch: bool = False,
+    border: bool = True,
+    reload: bool | None = None,
+    reload_always: str | None = None,
+    keep: Collection[str] = (),
+    after_save: Callable[[Any], None] | None = None,
+    button_place: Callable[[], Any] | None = None,
+) -> None:
+    """One form's whole cycle: draw it, save it through one service, show what went wrong.
+
+    `fields` draws the widgets (keys `{form}_<field>`, `field_error` below each) and returns
+    what was typed. On save the service gets it as `data=` through call_service, with `args`
+    and, for a form that edits a stored record, the `version` of `loaded` (the record's id
+    and version when first shown, kept until the form is forgotten).
+
+    An InputError shows each message at its field (one the form has no place for, below the
+    fields); a conflict or other refusal shows at the top with the reload button (`reload`,
+    by default on forms with a `loaded` record; `reload_always`: the label of a reload
+    button shown at all times). A save flashes `success` (a text, or made from the data),
+    clears the caches, forgets the form's keys except the fields in `keep`, calls
+    `after_save` with the service's result and reruns: the page stays where it was, on the
+    same tab.
+
+    `batch`: the widgets are in an `st.form` named `form`, so typing does not rerun the page.
+    `button_place` returns the container for the save button (not with `batch`).
+    """
+    version = loaded_version(form, *loaded) if loaded is not None else None
+    form_error(form)
+    if reload_always is not None:
+        reload_button(form, reload_always, always=True)
+    elif reload if reload is not None else loaded is not None:
+        reload_button(form)
+    shown: set[str] = set()
+    token = _SHOWN_FIELDS.set((form, shown))
+    button_type = "primary" if primary else "secondary"
+    key = submit_key or f"{form}__save"
+    try:
+        if batch:
+            with st.form(form, border=border):
+                data = dict(fields())
+                _unshown_errors(form, shown)
+                submitted = st.form_submit_button(submit, type=button_type, key=key)
+        else:
+            data = dict(fields())
+            _unshown_errors(form, shown)
+            place = button_place() if button_place is not None else st
+            submitted = place.button(submit, type=button_type, key=key)
+    finally:
+        _SHOWN_FIELDS.reset(token)
+    if not submitted:
+        return
+    if version is not None:
+        data["version"] = version
+
+    def saved(result: Any) -> None:
+        reset_form(form, keep={f"{form}_{field}" for field in keep})
+        if after_save is not None:
+            after_save(result)
+
+    run_save(
+        form,
+        lambda: call_service(service, **(args or {}), data=data),
+        success if isinstance(success, str) else success(data),
+        on_success=saved,
+    )
 
 
 def money_input(

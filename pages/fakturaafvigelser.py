@@ -14,44 +14,45 @@ from sqlmodel import Session
 
 from models import InvoiceStatus, label
 from pages._ui import (
-    READ_TTL,
+    cached_read,
+    call_service,
     date_input,
-    db_key,
+    edit_form,
     export_buttons,
     field_error,
     form_error,
     get_engine,
-    loaded_version,
     money_input,
     pager,
-    reload_button,
     reset_form,
     run_save,
     select_code,
-    session,
     show_flash,
     show_table,
-    user_name,
+)
+from services.errors import InputError, UserError
+from services.formatting import format_date, format_kr, format_number, format_pct
+from services.invoices import (
+    InvoicePreview,
+    check_invoice,
+    check_verdict,
+    preview_invoice_check,
+    update_deviation,
 )
 from services.queries.deviations import (
     DEFAULT_STATUSES,
     STATUS_ORDER,
-    ContractMatches,
     DeviationDetail,
     DeviationFilter,
     DeviationRow,
     DeviationTotals,
-    Quarter,
     deviation_detail,
     deviation_log,
     deviation_providers,
     deviation_totals,
-    find_contracts,
+    find_contracts_to_check,
     quarter_options,
 )
-from services.errors import InputError, UserError
-from services.formatting import format_date, format_kr, format_number, format_pct
-from services.invoices import InvoicePreview, check_invoice, preview_invoice_check, update_deviation
 
 PAGE = "fakturaafvigelser"
 TAB = f"{PAGE}_tab"
@@ -68,47 +69,6 @@ LOG_DATES = ["Periode fra", "Periode til"]
 EXPORT_DATES = [*LOG_DATES, "Kontrolleret", "Lukket"]
 LOG_PCT = ["Afvigelse (%)"]
 LOG_INTS = ["Alder (dage)"]
-
-
-# --- Cached reads ---------------------------------------------------------------------------
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _contracts(db: str, search: str) -> ContractMatches:
-    with session() as s:
-        return find_contracts(session=s, search=search, limit=PAGE_SIZE)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _providers(db: str) -> list[tuple[int, str]]:
-    with session() as s:
-        return deviation_providers(session=s)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _quarters(db: str, today: date) -> list[Quarter]:
-    with session() as s:
-        return quarter_options(session=s, today=today)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _totals(db: str, filters: DeviationFilter) -> DeviationTotals:
-    with session() as s:
-        return deviation_totals(session=s, filters=filters)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _log(
-    db: str, filters: DeviationFilter, today: date, limit: int, offset: int
-) -> list[DeviationRow]:
-    with session() as s:
-        return deviation_log(session=s, filters=filters, today=today, limit=limit, offset=offset)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _detail(db: str, check_id: int, today: date) -> DeviationDetail | None:
-    with session() as s:
-        return deviation_detail(session=s, check_id=check_id, today=today)
 
 
 # --- The deviation log ----------------------------------------------------------------------
@@ -138,8 +98,8 @@ def _log_frame(rows: list[DeviationRow], *, for_export: bool = False) -> pd.Data
 
 
 def _log_filters(today: date) -> DeviationFilter:
-    providers = dict(_providers(db_key()))
-    quarters = _quarters(db_key(), today)
+    providers = dict(cached_read(deviation_providers))
+    quarters = cached_read(quarter_options, today=today)
     st.session_state.setdefault(f"{PAGE}_filter_status", list(DEFAULT_STATUSES))
     if st.session_state.get(f"{PAGE}_filter_provider") not in (None, *providers):
         del st.session_state[f"{PAGE}_filter_provider"]
@@ -219,9 +179,9 @@ def _export_log(
 
 def _log_view(today: date) -> None:
     filters = _log_filters(today)
-    totals = _totals(db_key(), filters)
+    totals = cached_read(deviation_totals, filters=filters)
     if totals.count == 0:
-        if not _providers(db_key()):
+        if not cached_read(deviation_providers):
             st.info(
                 "Der er ingen fakturaafvigelser endnu. Kontrollér en faktura under fanen "
                 f"»{TAB_CHECK}«: fakturaer over den regulerede kontraktpris føres her."
@@ -234,7 +194,7 @@ def _log_view(today: date) -> None:
     _show_totals(totals)
     with st.columns([1, 4])[0]:
         limit, offset = pager(totals.count, key=f"{PAGE}_page", page_size=PAGE_SIZE)
-    rows = _log(db_key(), filters, today, limit, offset)
+    rows = cached_read(deviation_log, filters=filters, today=today, limit=limit, offset=offset)
     frame = _log_frame(rows)
     st.caption(
         f"Viser {format_number(offset + 1)}–{format_number(offset + len(rows))} af "
@@ -285,50 +245,47 @@ def _history_frame(detail: DeviationDetail) -> pd.DataFrame:
 def _status_form(detail: DeviationDetail) -> None:
     row = detail.row
     form = f"{PAGE}_deviation_{row.id}"
-    version = loaded_version(form, row.id, detail.version)
+
+    def fields() -> dict[str, Any]:
+        left, right = st.columns(2)
+        with left:
+            status = select_code(
+                "Status",
+                [s.value for s in InvoiceStatus],
+                key=f"{form}_status",
+                value=row.status,
+            )
+            field_error(form, "status")
+        with right:
+            if f"{form}_assignee" not in st.session_state:
+                st.session_state[f"{form}_assignee"] = row.assignee or ""
+            assignee = st.text_input("Ansvarlig", key=f"{form}_assignee", max_chars=100)
+            field_error(form, "assignee")
+        note = st.text_area(
+            "Note",
+            key=f"{form}_note",
+            max_chars=2000,
+            placeholder="Hvad er undersøgt, aftalt eller besluttet?",
+            help="Skal udfyldes, når afvigelsen lukkes som Løst eller Accepteret.",
+        )
+        field_error(form, "note")
+        return {"status": status, "assignee": assignee, "note": note}
+
     st.markdown("**Ændr status, ansvarlig eller tilføj en note**")
-    left, right = st.columns(2)
-    with left:
-        status = select_code(
-            "Status",
-            [s.value for s in InvoiceStatus],
-            key=f"{form}_status",
-            value=row.status,
-        )
-        field_error(form, "status")
-    with right:
-        if f"{form}_assignee" not in st.session_state:
-            st.session_state[f"{form}_assignee"] = row.assignee or ""
-        assignee = st.text_input("Ansvarlig", key=f"{form}_assignee", max_chars=100)
-        field_error(form, "assignee")
-    note = st.text_area(
-        "Note",
-        key=f"{form}_note",
-        max_chars=2000,
-        placeholder="Hvad er undersøgt, aftalt eller besluttet?",
-        help="Skal udfyldes, når afvigelsen lukkes som Løst eller Accepteret.",
+    edit_form(
+        form,
+        fields,
+        update_deviation,
+        args={"check_id": row.id},
+        loaded=(row.id, detail.version),
+        submit="Gem ændring",
+        submit_key=f"{form}_save",
+        success=f"Afvigelsen på faktura {row.invoice_no} er opdateret.",
     )
-    field_error(form, "note")
-    form_error(form)
-    save_col, reload_col, _ = st.columns([1, 1, 3])
-    if save_col.button("Gem ændring", type="primary", key=f"{form}_save"):
-        data = {"status": status, "assignee": assignee, "note": note, "version": version}
-        run_save(
-            form,
-            lambda: _update(row.id, data),
-            success=f"Afvigelsen på faktura {row.invoice_no} er opdateret.",
-            on_success=lambda _: reset_form(form),
-        )
-    reload_button(form, container=reload_col)
-
-
-def _update(check_id: int, data: dict[str, Any]) -> Any:
-    with session() as s:
-        return update_deviation(session=s, check_id=check_id, data=data, user=user_name())
 
 
 def _detail_view(check_id: int, today: date) -> None:
-    detail = _detail(db_key(), check_id, today)
+    detail = cached_read(deviation_detail, check_id=check_id, today=today)
     st.divider()
     if detail is None:
         st.warning("Afvigelsen findes ikke (måske er fakturakontrollen ikke en afvigelse).")
@@ -402,8 +359,7 @@ def _calculate() -> None:
     st.session_state.pop(PREVIEW, None)
     try:
         _require_contract(data)
-        with session() as s:
-            preview = preview_invoice_check(session=s, data=data)
+        preview = call_service(preview_invoice_check, data=data)
     except InputError as exc:
         st.session_state[f"{CHECK}__errors"] = exc.fields
         return
@@ -414,17 +370,16 @@ def _calculate() -> None:
     st.session_state[PREVIEW] = (data, preview)
 
 
-def _save_check(data: dict[str, Any]) -> Any:
+def _check_invoice(*, session: Session, data: dict[str, Any], user: str) -> Any:
+    """check_invoice, saying in words that no contract was chosen."""
     _require_contract(data)
-    with session() as s:
-        return check_invoice(session=s, data=data, user=user_name())
+    return check_invoice(session=session, data=data, user=user)
 
 
 def _after_check(check: Any) -> None:
-    """Keep contract and period for the next invoice; forget the invoice itself."""
-    for field in ("invoice_no", "invoiced", "assignee", "calculate", "save"):
-        st.session_state.pop(f"{CHECK}_{field}", None)
-    st.session_state.pop(PREVIEW, None)
+    """Keep contract and period for the next invoice; forget the invoice and its preview."""
+    kept = ("search", "contract", "period_from", "period_to")
+    reset_form(CHECK, keep=[f"{CHECK}_{field}" for field in kept])
     if check.flagged:
         st.session_state[SELECTED] = check.id
 
@@ -437,7 +392,7 @@ def _contract_picker() -> None:
         placeholder="Sagsnummer eller leverandør",
         help="Skriv en del af sagsnummeret eller leverandørens navn.",
     )
-    matches = _contracts(db_key(), search)
+    matches = cached_read(find_contracts_to_check, search=search, limit=PAGE_SIZE)
     choices = {c.id: c for c in matches.choices}
     if st.session_state.get(f"{CHECK}_contract") not in choices:
         st.session_state.pop(f"{CHECK}_contract", None)
@@ -549,25 +504,14 @@ def _show_preview(preview: InvoicePreview, data: dict[str, Any]) -> None:
         )
     else:
         st.caption("Ingen dage i perioden ligger inden for kontraktens løbetid.")
-    amount = format_kr(abs(deviation.amount))
-    pct = f" ({format_pct(abs(deviation.pct))})" if deviation.pct is not None else ""
+    verdict = check_verdict(deviation)
+    text = f"**{verdict.headline}:** {verdict.explanation}"
     if deviation.flagged:
-        st.error(
-            f"**Afvigelse – over forventet:** fakturaen er {amount}{pct} over det forventede "
-            "beløb. Gemmer du kontrollen, føres fakturaen i afvigelsesloggen med status Ny.",
-            icon=":material/flag:",
-        )
+        st.error(text, icon=":material/flag:")
     elif deviation.under_expected:
-        st.info(
-            f"**Under forventet:** fakturaen er {amount}{pct} under det forventede beløb. "
-            "Det vises her, men tælles ikke som en afvigelse.",
-            icon=":material/info:",
-        )
+        st.info(text, icon=":material/info:")
     else:
-        st.success(
-            "**Stemmer:** fakturaen svarer til det forventede beløb inden for tolerancen.",
-            icon=":material/check_circle:",
-        )
+        st.success(text, icon=":material/check_circle:")
 
 
 def _check_view(today: date) -> None:
@@ -592,7 +536,7 @@ def _check_view(today: date) -> None:
     if st.button("Gem kontrol", type="primary", key=f"{CHECK}_save"):
         run_save(
             CHECK,
-            lambda: _save_check(data),
+            lambda: call_service(_check_invoice, data=data),
             success=(
                 f"Faktura {data['invoice_no']} er kontrolleret og ført i afvigelsesloggen."
                 if flagged

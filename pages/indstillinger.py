@@ -3,33 +3,31 @@
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
 from models import Paragraph, label
 from pages._ui import (
-    READ_TTL,
     app_settings,
+    cached_read,
+    call_service,
     clear_caches,
-    db_key,
+    edit_form,
     export_buttons,
     field_error,
     flash,
-    form_error,
     loaded_version,
     money_input,
-    reload_button,
     reset_form,
-    run_save,
     select_code,
-    session,
     show_flash,
     show_table,
-    user_name,
 )
+from services.demo_data import dataset_kind, remove_demo_data
 from services.formatting import format_amount, format_kr, format_number, format_pct
-from services.queries.home import dataset_kind, remove_demo_data
 from services.reference import index_rates, list_budgets, save_budget, save_regulation_rate
 from services.settings import (
     DEFAULT_VUM_THEMES,
@@ -38,34 +36,6 @@ from services.settings import (
     setting_versions,
     update_settings,
 )
-
-# --- Cached reads (first argument: the database, so databases never share a cache entry) ----
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _versions(db: str) -> dict[str, int]:
-    with session() as s:
-        return setting_versions(session=s)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _rates(db: str) -> dict[int, Decimal]:
-    with session() as s:
-        return index_rates(session=s)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _budgets(db: str) -> list[tuple[int, str, Decimal, int]]:
-    """(year, paragraph, amount, version) of every budget."""
-    with session() as s:
-        return [(b.year, str(b.paragraph), b.amount, b.version) for b in list_budgets(session=s)]
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _dataset(db: str) -> str | None:
-    with session() as s:
-        return dataset_kind(session=s)
-
 
 # --- The numeric settings, by section ---------------------------------------------------------
 
@@ -181,51 +151,54 @@ def _range_text(key: str, unit: str) -> str:
     return f"tilladt fra {low_text} til {format_number(high)}{UNIT_SUFFIX[unit]}"
 
 
-def _save_settings(values: dict[str, object], versions: dict[str, int]) -> AppSettings:
-    with session() as s:
-        return update_settings(session=s, values=values, user=user_name(), versions=versions)
+def _save_settings(
+    *, session: Session, data: dict[str, object], versions: dict[str, int], user: str
+) -> AppSettings:
+    """update_settings with what a section's form returns (its data) as the values."""
+    return update_settings(session=session, values=data, versions=versions, user=user)
 
 
 def _pinned_versions(form: str, keys: list[str]) -> dict[str, int]:
     """The versions of the section's settings when the user first saw them (kept on reruns)."""
-    loaded = _versions(db_key())
+    loaded = cached_read(setting_versions)
     return st.session_state.setdefault(
         f"{form}__versions", {k: loaded[k] for k in keys if k in loaded}
     )
 
 
 def _settings_section(section: str, current: AppSettings) -> None:
-    title, fields = SECTIONS[section]
+    title, setting_fields = SECTIONS[section]
     form = f"settings_{section}"
-    keys = [f.key for f in fields]
-    versions = _pinned_versions(form, keys)
-    form_error(form)
-    reload_button(form)
+    keys = [f.key for f in setting_fields]
+
+    def fields() -> dict[str, object]:
+        columns = st.columns(2)
+        for number, field in enumerate(setting_fields):
+            widget_key = f"{form}_{field.key}"
+            label_text = SETTING_LIMITS[field.key][0]
+            value = getattr(current, field.key)
+            saved = _as_text(value, field.unit)
+            with columns[number % 2]:
+                if field.unit == "kr":
+                    money_input(label_text, key=widget_key, value=value, help_text=field.help)
+                else:
+                    st.session_state.setdefault(widget_key, saved)
+                    st.text_input(label_text, key=widget_key, help=field.help)
+                field_error(form, field.key)
+                suffix = UNIT_SUFFIX[field.unit]
+                st.caption(f"Gemt: {saved}{suffix} · {_range_text(field.key, field.unit)}")
+        return {key: st.session_state[f"{form}_{key}"] for key in keys}
+
     # Plain widgets, no st.form: what is typed in one section survives a save in another.
-    columns = st.columns(2)
-    for number, field in enumerate(fields):
-        widget_key = f"{form}_{field.key}"
-        label_text = SETTING_LIMITS[field.key][0]
-        value = getattr(current, field.key)
-        saved = _as_text(value, field.unit)
-        with columns[number % 2]:
-            if field.unit == "kr":
-                money_input(label_text, key=widget_key, value=value, help_text=field.help)
-            else:
-                st.session_state.setdefault(widget_key, saved)
-                st.text_input(label_text, key=widget_key, help=field.help)
-            field_error(form, field.key)
-            suffix = UNIT_SUFFIX[field.unit]
-            st.caption(f"Gemt: {saved}{suffix} · {_range_text(field.key, field.unit)}")
-    submitted = st.button("Gem", type="primary", key=f"{form}__save")
-    if submitted:
-        values = {key: st.session_state[f"{form}_{key}"] for key in keys}
-        run_save(
-            form,
-            lambda: _save_settings(values, versions),
-            f"{title}: indstillingerne er gemt.",
-            on_success=lambda _result: reset_form(form),
-        )
+    edit_form(
+        form,
+        fields,
+        _save_settings,
+        args={"versions": _pinned_versions(form, keys)},
+        reload=True,
+        submit="Gem",
+        success=f"{title}: indstillingerne er gemt.",
+    )
 
 
 def _restore_default_themes() -> None:
@@ -235,35 +208,41 @@ def _restore_default_themes() -> None:
 def _themes_section(current: AppSettings) -> None:
     form = "settings_themes"
     widget_key = f"{form}_vum_themes"
-    versions = _pinned_versions(form, ["vum_themes"])
     st.write(
         "SMART-mål sættes i et tema. Standard er de syv kategorier i Voksenudredningsmetoden "
         "(VUM). Bruger kommunen VUM 2.0 / Fælles Faglige Begreber, kan de temaer skrives her "
         "i stedet. Eksisterende mål beholder deres tema."
     )
-    form_error(form)
-    reload_button(form)
-    if widget_key not in st.session_state:
-        st.session_state[widget_key] = "\n".join(current.vum_themes)
-    st.text_area("VUM-temaer (ét pr. linje)", key=widget_key, height=220)
-    field_error(form, "vum_themes")
-    st.caption(f"Gemt: {format_number(len(current.vum_themes))} temaer.")
-    save_column, defaults_column, _ = st.columns([1, 3, 4])
-    submitted = save_column.button("Gem", type="primary", key=f"{form}__save")
-    defaults_column.button(
-        "Indsæt de syv VUM-temaer",
-        key=f"{form}__defaults",
-        on_click=_restore_default_themes,
-        help="Fylder feltet med standardtemaerne; de gemmes først, når du trykker Gem.",
-    )
-    if submitted:
-        values: dict[str, object] = {"vum_themes": st.session_state[widget_key]}
-        run_save(
-            form,
-            lambda: _save_settings(values, versions),
-            "VUM-temaerne er gemt.",
-            on_success=lambda _result: reset_form(form),
+
+    def fields() -> dict[str, object]:
+        if widget_key not in st.session_state:
+            st.session_state[widget_key] = "\n".join(current.vum_themes)
+        st.text_area("VUM-temaer (ét pr. linje)", key=widget_key, height=220)
+        field_error(form, "vum_themes")
+        st.caption(f"Gemt: {format_number(len(current.vum_themes))} temaer.")
+        return {"vum_themes": st.session_state[widget_key]}
+
+    def buttons() -> Any:
+        """Save, with the button that fills in the default themes beside it."""
+        save_column, defaults_column, _ = st.columns([1, 3, 4])
+        defaults_column.button(
+            "Indsæt de syv VUM-temaer",
+            key=f"{form}__defaults",
+            on_click=_restore_default_themes,
+            help="Fylder feltet med standardtemaerne; de gemmes først, når du trykker Gem.",
         )
+        return save_column
+
+    edit_form(
+        form,
+        fields,
+        _save_settings,
+        args={"versions": _pinned_versions(form, ["vum_themes"])},
+        reload=True,
+        submit="Gem",
+        button_place=buttons,
+        success="VUM-temaerne er gemt.",
+    )
 
 
 # --- Index rates ------------------------------------------------------------------------------
@@ -273,16 +252,9 @@ def _percent_text(value: Decimal) -> str:
     return format_pct(value, decimals=max(2, _decimals(value)))
 
 
-def _save_rate(year: int, percent: str) -> object:
-    with session() as s:
-        return save_regulation_rate(
-            session=s, data={"year": year, "percent": percent}, user=user_name()
-        )
-
-
 def _rates_section() -> None:
     form = "settings_rate"
-    rates = _rates(db_key())
+    rates = cached_read(index_rates)
     this_year = date.today().year
     st.write(
         "Satserne bruges af kontrakter med regulering »Indeks (reguleringssats)«. Et år uden "
@@ -304,48 +276,39 @@ def _rates_section() -> None:
         st.info("Der er endnu ingen reguleringssatser. Tilføj årets sats herunder.")
 
     st.subheader("Tilføj eller ret en sats")
-    form_error(form)
-    left, right, _ = st.columns([1, 1, 2])
-    with left:
-        year_key = f"{form}_year"
-        st.session_state.setdefault(year_key, this_year + 1)
-        year = st.number_input("År", min_value=2000, max_value=2100, step=1, key=year_key)
-        field_error(form, "year")
-    with right:
-        percent_key = f"{form}_percent"
-        st.session_state.setdefault(percent_key, "")
-        st.text_input("Sats (%)", key=percent_key, placeholder="fx 2,5")
-        field_error(form, "percent")
-    if int(year) in rates:
-        st.caption(f"{year} har i dag {_percent_text(rates[int(year)])}; den erstattes ved Gem.")
-    if st.button("Gem sats", type="primary", key=f"{form}__save"):
-        typed = st.session_state[percent_key]
-        run_save(
-            form,
-            lambda: _save_rate(int(year), typed),
-            f"Reguleringssatsen for {year} er gemt.",
-            on_success=lambda _result: reset_form(form),
-        )
+
+    def fields() -> dict[str, object]:
+        left, right, _ = st.columns([1, 1, 2])
+        with left:
+            year_key = f"{form}_year"
+            st.session_state.setdefault(year_key, this_year + 1)
+            year = int(st.number_input("År", min_value=2000, max_value=2100, step=1, key=year_key))
+            field_error(form, "year")
+        with right:
+            percent_key = f"{form}_percent"
+            st.session_state.setdefault(percent_key, "")
+            st.text_input("Sats (%)", key=percent_key, placeholder="fx 2,5")
+            field_error(form, "percent")
+        if year in rates:
+            st.caption(f"{year} har i dag {_percent_text(rates[year])}; den erstattes ved Gem.")
+        return {"year": year, "percent": st.session_state[percent_key]}
+
+    edit_form(
+        form,
+        fields,
+        save_regulation_rate,
+        submit="Gem sats",
+        success=lambda data: f"Reguleringssatsen for {data['year']} er gemt.",
+    )
 
 
 # --- Budgets ----------------------------------------------------------------------------------
 
 
-def _save_budget(data: dict[str, object]) -> object:
-    with session() as s:
-        return save_budget(session=s, data=data, user=user_name())
-
-
-def _after_budget_saved(form: str) -> None:
-    """Keep year and paragraph for the next entry; forget amount and loaded versions."""
-    for key in list(st.session_state.keys()):
-        if str(key).startswith(f"{form}__version_") or key == f"{form}_amount":
-            del st.session_state[key]
-
-
 def _budgets_section() -> None:
     form = "settings_budget"
-    budgets = _budgets(db_key())
+    # (year, paragraph, amount, version) of every budget
+    budgets = [(b.year, str(b.paragraph), b.amount, b.version) for b in cached_read(list_budgets)]
     versions = {
         (year, paragraph): loaded_version(form, f"{year}_{paragraph}", version)
         for year, paragraph, _amount, version in budgets
@@ -370,40 +333,44 @@ def _budgets_section() -> None:
         st.info("Der er endnu ingen budgetter. Sæt et budget herunder.")
 
     st.subheader("Sæt et budget")
-    form_error(form)
-    reload_button(form)
-    cols = st.columns(3)
-    with cols[0]:
-        year_key = f"{form}_year"
-        st.session_state.setdefault(year_key, date.today().year)
-        year = int(st.number_input("År", min_value=2000, max_value=2100, step=1, key=year_key))
-        field_error(form, "year")
-    with cols[1]:
-        paragraph = select_code("Paragraf", paragraphs, key=f"{form}_paragraph")
-        field_error(form, "paragraph")
-    with cols[2]:
-        money_input("Budget (kr.)", key=f"{form}_amount")
-        field_error(form, "amount")
-    current = amounts.get((year, str(paragraph)))
-    if current is not None:
-        st.caption(
-            f"Budgettet for {year}, {label(paragraph)} er i dag {format_kr(current)}; "
-            "det erstattes ved Gem."
-        )
-    if st.button("Gem budget", type="primary", key=f"{form}__save"):
+
+    def fields() -> dict[str, object]:
+        cols = st.columns(3)
+        with cols[0]:
+            year_key = f"{form}_year"
+            st.session_state.setdefault(year_key, date.today().year)
+            year = int(st.number_input("År", min_value=2000, max_value=2100, step=1, key=year_key))
+            field_error(form, "year")
+        with cols[1]:
+            paragraph = select_code("Paragraf", paragraphs, key=f"{form}_paragraph")
+            field_error(form, "paragraph")
+        with cols[2]:
+            money_input("Budget (kr.)", key=f"{form}_amount")
+            field_error(form, "amount")
+        current = amounts.get((year, str(paragraph)))
+        if current is not None:
+            st.caption(
+                f"Budgettet for {year}, {label(paragraph)} er i dag {format_kr(current)}; "
+                "det erstattes ved Gem."
+            )
         data: dict[str, object] = {
             "year": year,
             "paragraph": paragraph,
             "amount": st.session_state[f"{form}_amount"],
         }
-        if (year, str(paragraph)) in versions:
+        if (year, str(paragraph)) in versions:  # replacing a budget: the version first seen
             data["version"] = versions[(year, str(paragraph))]
-        run_save(
-            form,
-            lambda: _save_budget(data),
-            f"Budgettet for {year}, {label(paragraph)} er gemt.",
-            on_success=lambda _result: _after_budget_saved(form),
-        )
+        return data
+
+    edit_form(
+        form,
+        fields,
+        save_budget,
+        reload=True,
+        submit="Gem budget",
+        keep=("year", "paragraph"),  # for the next entry
+        success=lambda data: f"Budgettet for {data['year']}, {label(data['paragraph'])} er gemt.",
+    )
 
 
 # --- Demo data --------------------------------------------------------------------------------
@@ -429,8 +396,8 @@ def _demo_section(kind: str) -> None:
         if not confirmed:
             st.error("Sæt flueben ovenfor for at bekræfte sletningen.", icon="⚠️")
             return
-        with st.spinner("Fjerner demodata …"), session() as s:
-            removed = remove_demo_data(session=s, user=user_name())
+        with st.spinner("Fjerner demodata …"):
+            removed = call_service(remove_demo_data)
         reset_form(form)
         clear_caches()
         flash(
@@ -447,7 +414,7 @@ show_flash()
 st.caption("Kommunens standardværdier. Ændringer gælder for alle brugere fra næste beregning.")
 
 current_settings = app_settings()
-demo_kind = _dataset(db_key())
+demo_kind = cached_read(dataset_kind)
 tab_names = [SECTIONS[s][0] for s in SECTIONS] + ["VUM-temaer", "Indeksregulering", "Budgetter"]
 if demo_kind is not None:
     tab_names.append("Demodata")

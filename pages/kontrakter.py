@@ -1,7 +1,6 @@
 """Kontrakter: register with filters and alerts, contract page, create/edit, renegotiation."""
 
 import re
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -11,6 +10,7 @@ import streamlit as st
 
 from models import (
     CHECKLIST_ITEMS,
+    AlertKind,
     ContractStatus,
     NightCover,
     Paragraph,
@@ -21,42 +21,20 @@ from models import (
     label,
 )
 from pages._ui import (
-    READ_TTL,
     app_settings,
+    cached_read,
     date_input,
-    db_key,
+    edit_form,
     export_buttons,
     field_error,
-    form_error,
     form_errors,
-    loaded_version,
     money_input,
     pager,
-    reload_button,
     reset_form,
-    run_save,
     select_code,
-    session,
     show_flash,
     show_table,
-    user_name,
 )
-from services.queries.register import (
-    ALERT_KINDS,
-    EXPORT_CAP,
-    SORT_ORDERS,
-    ContractDetail,
-    RegisterCounts,
-    RegisterFilters,
-    contract_detail,
-    contract_invoice_checks,
-    offer_names,
-    provider_names,
-    register_counts,
-    register_export,
-    register_rows,
-)
-from services.rules.alerts import AlertHorizons
 from services.contracts import (
     add_addon,
     annual_effect,
@@ -66,6 +44,21 @@ from services.contracts import (
 )
 from services.errors import UserError
 from services.formatting import MONTH_NAMES, format_date, format_kr, format_number, format_pct
+from services.invoices import check_status_label
+from services.queries.providers import provider_names
+from services.queries.register import (
+    EXPORT_CAP,
+    SORT_ORDERS,
+    ContractDetail,
+    RegisterFilters,
+    contract_detail,
+    contract_invoice_checks,
+    offer_names,
+    register_counts,
+    register_export,
+    register_rows,
+)
+from services.rules.alerts import ALERTS, alert_short_labels
 from services.settings import AppSettings
 
 PAGE_SIZE = 50
@@ -78,14 +71,6 @@ NEW_FORM = "contracts_new"
 EDIT_FORM = "contracts_edit"
 RENEG_FORM = "contracts_reneg"
 ADDON_FORM = "contracts_addon"
-ALERT_SHORT = {
-    "genforhandling": "Genforhandling",
-    "opsigelse": "Opsigelsesfrist",
-    "opfoelgning": "Opfølgning",
-    "tjekliste": "Tjekliste",
-    "afvigelse": "Afvigelser",
-    "kategori": "Over visiteret kategori",
-}
 PARAGRAPH_SHORT = {"SEL107": "§107", "SEL108": "§108", "ABL105": "§105/§85"}
 # Filter widgets keep their values while the user is on a contract's page and back.
 KEPT_KEYS = (
@@ -97,64 +82,6 @@ KEPT_KEYS = (
     "contracts_sort",
     "contracts_page",
 )
-
-
-# --- Cached reads ---------------------------------------------------------------------------
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _providers(db: str) -> dict[int, str]:
-    with session() as s:
-        return provider_names(session=s)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _offers(db: str, provider_id: int) -> dict[int, str]:
-    with session() as s:
-        return offer_names(session=s, provider_id=provider_id)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _counts(
-    db: str, filters: RegisterFilters, today: date, horizons: AlertHorizons
-) -> RegisterCounts:
-    with session() as s:
-        return register_counts(session=s, filters=filters, today=today, horizons=horizons)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _rows(
-    db: str, filters: RegisterFilters, today: date, horizons: AlertHorizons, offset: int
-) -> pd.DataFrame:
-    with session() as s:
-        return register_rows(
-            session=s,
-            filters=filters,
-            today=today,
-            horizons=horizons,
-            limit=PAGE_SIZE,
-            offset=offset,
-        )
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner="Henter hele listen …")
-def _export(db: str, filters: RegisterFilters, today: date, horizons: AlertHorizons) -> Any:
-    with session() as s:
-        return register_export(session=s, filters=filters, today=today, horizons=horizons)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _detail(db: str, contract_id: int, today: date, horizons: AlertHorizons) -> ContractDetail:
-    with session() as s:
-        return contract_detail(session=s, contract_id=contract_id, today=today, horizons=horizons)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _checks(db: str, contract_id: int, limit: int, offset: int) -> pd.DataFrame:
-    with session() as s:
-        return contract_invoice_checks(
-            session=s, contract_id=contract_id, limit=limit, offset=offset
-        )
 
 
 # --- Small helpers --------------------------------------------------------------------------
@@ -205,13 +132,6 @@ def _reset_page() -> None:
     st.session_state.pop("contracts_page", None)
 
 
-def _other_errors(form: str, shown: set[str]) -> None:
-    """Messages for fields the form does not show (should not happen, but never hide them)."""
-    for field, message in form_errors(form).items():
-        if field != "_form" and field not in shown:
-            st.error(message, icon="⚠️")
-
-
 # --- The contract form (create and edit) ----------------------------------------------------
 
 
@@ -221,13 +141,11 @@ def _contract_form(
     """All contract fields with Danish labels; returns what the user entered."""
     c = current or {}
     k = f"{form}_"
-    shown: set[str] = set()
 
     def err(field: str) -> None:
-        shown.add(field)
         field_error(form, field)
 
-    providers = _providers(db_key())
+    providers = cached_read(provider_names)
     st.markdown("##### Sag og leverandør")
     left, right = st.columns(2)
     with left:
@@ -251,7 +169,9 @@ def _contract_form(
             placeholder="Vælg leverandør – skriv for at søge",
         )
         err("provider_id")
-        offers = _offers(db_key(), provider_id) if provider_id is not None else {}
+        offers = (
+            cached_read(offer_names, provider_id=provider_id) if provider_id is not None else {}
+        )
         if st.session_state.get(f"{k}offer_id") not in offers:
             st.session_state[f"{k}offer_id"] = (
                 c.get("offer_id") if c.get("offer_id") in offers else NO_OFFER
@@ -384,8 +304,9 @@ def _contract_form(
     check_cols = st.columns(2)
     for index, (field, text) in enumerate(CHECKLIST_ITEMS.items()):
         st.session_state.setdefault(f"{k}{field}", bool(c.get(field)))
-        check_cols[index % 2].checkbox(text, key=f"{k}{field}")
-        shown.add(field)
+        with check_cols[index % 2]:
+            st.checkbox(text, key=f"{k}{field}")
+            err(field)
 
     st.markdown("##### Ydelsesbeskrivelse – hvad prisen indeholder")
     s1, s2 = st.columns(2)
@@ -419,7 +340,6 @@ def _contract_form(
     st.session_state.setdefault(f"{k}notes", c.get("notes") or "")
     st.text_area("Noter", key=f"{k}notes", max_chars=4000, height=90)
     err("notes")
-    _other_errors(form, shown)
 
     state = st.session_state
     return {
@@ -454,14 +374,6 @@ def _contract_form(
 
 def _str(value: object) -> str | None:
     return None if value is None else str(value)
-
-
-def _save(action: Callable[[Any], Any]) -> Callable[[], Any]:
-    def run() -> Any:
-        with session() as s:
-            return action(s)
-
-    return run
 
 
 # --- The register ---------------------------------------------------------------------------
@@ -510,7 +422,7 @@ def _register_table(rows: pd.DataFrame) -> pd.DataFrame:
         {
             "Sagsnummer": rows["case_ref"],
             "Leverandør": rows["provider_name"],
-            "Advarsler": rows["alerts"].map(lambda kinds: ", ".join(ALERT_SHORT[k] for k in kinds)),
+            "Advarsler": rows["alerts"].map(alert_short_labels),
             "Paragraf": rows["paragraph"].map(PARAGRAPH_SHORT),
             "Status": rows["status"].map(_label),
             "Pris i dag": rows["price_today"],
@@ -545,35 +457,28 @@ def _export_table(rows: pd.DataFrame) -> pd.DataFrame:
             "Tjekliste (af 8)": rows["checked"],
             "Overskredne opfølgninger": rows["overdue_followups"],
             "Åbne afvigelser": rows["open_deviations"],
-            "Advarsler": rows["alerts"].map(lambda kinds: ", ".join(ALERT_SHORT[k] for k in kinds)),
+            "Advarsler": rows["alerts"].map(alert_short_labels),
         }
     )
 
 
 def _show_register(settings: AppSettings, today: date) -> None:
-    providers = _providers(db_key())
+    providers = cached_read(provider_names)
     horizons = settings.horizons
     filters = _filters(providers)
-    counts = _counts(db_key(), filters, today, horizons)
+    counts = cached_read(register_counts, filters=filters, today=today, horizons=horizons)
 
-    alert_help = {
-        "genforhandling": f"inden for {horizons.renegotiation_days} dage",
-        "opsigelse": f"inden for {horizons.notice_days} dage",
-        "opfoelgning": "",
-        "tjekliste": "på aktive kontrakter",
-        "afvigelse": "",
-    }
     a1, a2 = st.columns([3, 2])
-    if st.session_state.get("contracts_filter_alert") not in ALERT_KINDS:
+    if st.session_state.get("contracts_filter_alert") not in ALERTS:
         st.session_state["contracts_filter_alert"] = ALL
     alert = a1.selectbox(
         "Advarsel",
-        [ALL, *ALERT_KINDS],
+        [ALL, *(kind.value for kind in ALERTS)],
         key="contracts_filter_alert",
         format_func=lambda kind: (
             "Alle kontrakter"
             if kind == ALL
-            else f"{ALERT_KINDS[kind]} ({format_number(counts.by_alert.get(kind, 0))})"
+            else f"{ALERTS[kind].label} ({format_number(counts.by_alert.get(kind, 0))})"
         ),
         on_change=_reset_page,
     )
@@ -594,20 +499,20 @@ def _show_register(settings: AppSettings, today: date) -> None:
         sort=sort,
     )
 
-    metrics = st.columns(len(ALERT_KINDS) + 1)
+    metrics = st.columns(len(ALERTS) + 1)
     metrics[0].metric(
         "Kontrakter", format_number(counts.total), help="Kontrakter, der matcher filtrene."
     )
-    for column, (kind, name) in zip(metrics[1:], ALERT_KINDS.items(), strict=True):
+    for column, rule in zip(metrics[1:], ALERTS.values(), strict=True):
         column.metric(
-            ALERT_SHORT[kind],
-            format_number(counts.by_alert.get(kind, 0)),
-            help=f"{name} {alert_help[kind]}".strip() + ". Vælg den under Advarsel for at se dem.",
+            rule.short_label,
+            format_number(counts.by_alert.get(rule.kind, 0)),
+            help=f"{rule.label}: {rule.help(horizons)}. Vælg den under Advarsel for at se dem.",
         )
 
     matching = counts.by_alert.get(alert, counts.total) if alert else counts.total
     if alert:
-        st.caption(f"{ALERT_KINDS[alert]} {alert_help[alert]}".strip() + ".")
+        st.caption(f"{ALERTS[AlertKind(alert)].label}: {ALERTS[AlertKind(alert)].help(horizons)}.")
     if counts.total == 0:
         if not providers:
             st.info(
@@ -629,7 +534,14 @@ def _show_register(settings: AppSettings, today: date) -> None:
         st.session_state["contracts_page"] = 1
     with st.columns([1, 4])[0]:
         limit, offset = pager(matching, "contracts_page", PAGE_SIZE)
-    rows = _rows(db_key(), filters, today, horizons, offset)
+    rows = cached_read(
+        register_rows,
+        filters=filters,
+        today=today,
+        horizons=horizons,
+        limit=PAGE_SIZE,
+        offset=offset,
+    )
     first, last = offset + 1, offset + len(rows)
     st.caption(
         f"Viser {format_number(first)}–{format_number(last)} af {format_number(matching)} "
@@ -667,7 +579,13 @@ def _show_register(settings: AppSettings, today: date) -> None:
 
     signature = (filters, today)
     if st.session_state.get("contracts_export_for") == signature:
-        frame = _export(db_key(), filters, today, horizons)
+        frame = cached_read(
+            register_export,
+            spinner="Henter hele listen …",
+            filters=filters,
+            today=today,
+            horizons=horizons,
+        )
         if matching > EXPORT_CAP:
             st.caption(f"Eksporten indeholder de første {format_number(EXPORT_CAP)} kontrakter.")
         export_buttons(
@@ -693,25 +611,25 @@ def _show_register(settings: AppSettings, today: date) -> None:
 
 
 def _show_new(settings: AppSettings) -> None:
-    if not _providers(db_key()):
+    if not cached_read(provider_names):
         st.info("Opret først en leverandør under Leverandører – en kontrakt hører til en.")
         return
-    form_error(NEW_FORM)
-    data = _contract_form(NEW_FORM, None, settings)
-    if form_errors(NEW_FORM):
-        st.error("Kontrakten er ikke gemt. Ret de markerede felter.", icon="⚠️")
-    if st.button("Opret kontrakt", type="primary", key="contracts_create"):
 
-        def opened(contract: Any) -> None:
-            reset_form(NEW_FORM)
-            _open_contract(int(contract.id))
+    def fields() -> dict[str, Any]:
+        data = _contract_form(NEW_FORM, None, settings)
+        if form_errors(NEW_FORM):
+            st.error("Kontrakten er ikke gemt. Ret de markerede felter.", icon="⚠️")
+        return data
 
-        run_save(
-            NEW_FORM,
-            _save(lambda s: create_contract(session=s, data=data, user=user_name())),
-            f"Kontrakten {_esc(data['case_ref'])} er oprettet.",
-            on_success=opened,
-        )
+    edit_form(
+        NEW_FORM,
+        fields,
+        create_contract,
+        submit="Opret kontrakt",
+        submit_key="contracts_create",
+        success=lambda data: f"Kontrakten {_esc(data['case_ref'])} er oprettet.",
+        after_save=lambda contract: _open_contract(int(contract.id)),
+    )
 
 
 # --- One contract ---------------------------------------------------------------------------
@@ -769,7 +687,7 @@ def _show_metrics(detail: ContractDetail) -> None:
 
 def _show_overview(detail: ContractDetail) -> None:
     c = detail.contract
-    alerts = [a for a in detail.alerts if a.kind != "kategori"]
+    alerts = [a for a in detail.alerts if a.kind != AlertKind.CATEGORY]  # shown beside the price
     if alerts:
         st.markdown("##### Advarsler")
         for alert in alerts:
@@ -880,55 +798,52 @@ def _show_price_history(detail: ContractDetail, contract_id: int) -> None:
         "Den gamle pris gemmes automatisk som prisen i kraft på datoen. Reguleringen løber "
         "videre fra den nye pris."
     )
-    form_error(RENEG_FORM)
-    g1, g2, g3 = st.columns(3)
-    with g1:
-        date_input("Gælder fra", key=f"{RENEG_FORM}_effective_date", value=date.today())
-        field_error(RENEG_FORM, "effective_date")
-    with g2:
-        money_input(f"Ny pris (kr. {label(unit)})", key=f"{RENEG_FORM}_new_price")
-        field_error(RENEG_FORM, "new_price")
-    with g3:
-        select_code(
-            "Årsag",
-            _codes(PriceChangeReason),
-            key=f"{RENEG_FORM}_reason",
-            value=PriceChangeReason.RENEGOTIATION.value,
-        )
-        field_error(RENEG_FORM, "reason")
-    st.session_state.setdefault(f"{RENEG_FORM}_note", "")
-    st.text_area("Note", key=f"{RENEG_FORM}_note", max_chars=2000, height=80)
-    field_error(RENEG_FORM, "note")
-    _other_errors(RENEG_FORM, {"effective_date", "new_price", "reason", "note"})
-    if st.button("Registrér genforhandling", type="primary", key="contracts_reneg_save"):
-        data = {
+
+    def fields() -> dict[str, Any]:
+        g1, g2, g3 = st.columns(3)
+        with g1:
+            date_input("Gælder fra", key=f"{RENEG_FORM}_effective_date", value=date.today())
+            field_error(RENEG_FORM, "effective_date")
+        with g2:
+            money_input(f"Ny pris (kr. {label(unit)})", key=f"{RENEG_FORM}_new_price")
+            field_error(RENEG_FORM, "new_price")
+        with g3:
+            select_code(
+                "Årsag",
+                _codes(PriceChangeReason),
+                key=f"{RENEG_FORM}_reason",
+                value=PriceChangeReason.RENEGOTIATION.value,
+            )
+            field_error(RENEG_FORM, "reason")
+        st.session_state.setdefault(f"{RENEG_FORM}_note", "")
+        st.text_area("Note", key=f"{RENEG_FORM}_note", max_chars=2000, height=80)
+        field_error(RENEG_FORM, "note")
+        return {
             "effective_date": st.session_state[f"{RENEG_FORM}_effective_date"],
             "new_price": st.session_state[f"{RENEG_FORM}_new_price"],
             "reason": st.session_state[f"{RENEG_FORM}_reason"],
             "note": st.session_state[f"{RENEG_FORM}_note"],
         }
 
-        def saved(change: Any) -> None:
-            effect = annual_effect(change, unit)
-            st.session_state["contracts_last_price_change"] = {
-                "contract_id": contract_id,
-                "old": change.old_price,
-                "new": change.new_price,
-                "unit": unit,
-                "effect": effect,
-            }
-            reset_form(RENEG_FORM)
+    def saved(change: Any) -> None:
+        st.session_state["contracts_last_price_change"] = {
+            "contract_id": contract_id,
+            "old": change.old_price,
+            "new": change.new_price,
+            "unit": unit,
+            "effect": annual_effect(change, unit),
+        }
 
-        run_save(
-            RENEG_FORM,
-            _save(
-                lambda s: register_price_change(
-                    session=s, contract_id=contract_id, data=data, user=user_name()
-                )
-            ),
-            "Prisændringen er registreret.",
-            on_success=saved,
-        )
+    edit_form(
+        RENEG_FORM,
+        fields,
+        register_price_change,
+        args={"contract_id": contract_id},
+        submit="Registrér genforhandling",
+        submit_key="contracts_reneg_save",
+        success="Prisændringen er registreret.",
+        after_save=saved,
+    )
 
 
 def _show_addons(detail: ContractDetail, contract_id: int) -> None:
@@ -962,30 +877,29 @@ def _show_addons(detail: ContractDetail, contract_id: int) -> None:
         )
     st.markdown("##### Tilføj tillægsydelse")
     st.caption("Tillæg reguleres som kontraktens grundpris.")
-    form_error(ADDON_FORM)
-    st.session_state.setdefault(f"{ADDON_FORM}_name", "")
-    st.text_input(
-        "Navn", key=f"{ADDON_FORM}_name", max_chars=200, placeholder="fx Ekstra 1:1-støtte"
-    )
-    field_error(ADDON_FORM, "name")
-    a1, a2, a3, a4 = st.columns(4)
-    with a1:
-        money_input("Pris (kr.)", key=f"{ADDON_FORM}_price")
-        field_error(ADDON_FORM, "price")
-    with a2:
-        select_code(
-            "Enhed", _codes(PriceUnit), key=f"{ADDON_FORM}_unit", value=PriceUnit.MONTH.value
+
+    def fields() -> dict[str, Any]:
+        st.session_state.setdefault(f"{ADDON_FORM}_name", "")
+        st.text_input(
+            "Navn", key=f"{ADDON_FORM}_name", max_chars=200, placeholder="fx Ekstra 1:1-støtte"
         )
-        field_error(ADDON_FORM, "unit")
-    with a3:
-        date_input("Gælder fra", key=f"{ADDON_FORM}_valid_from", value=date.today())
-        field_error(ADDON_FORM, "valid_from")
-    with a4:
-        date_input("Gælder til", key=f"{ADDON_FORM}_valid_to", optional=True)
-        field_error(ADDON_FORM, "valid_to")
-    _other_errors(ADDON_FORM, {"name", "price", "unit", "valid_from", "valid_to"})
-    if st.button("Tilføj tillægsydelse", key="contracts_addon_save"):
-        data = {
+        field_error(ADDON_FORM, "name")
+        a1, a2, a3, a4 = st.columns(4)
+        with a1:
+            money_input("Pris (kr.)", key=f"{ADDON_FORM}_price")
+            field_error(ADDON_FORM, "price")
+        with a2:
+            select_code(
+                "Enhed", _codes(PriceUnit), key=f"{ADDON_FORM}_unit", value=PriceUnit.MONTH.value
+            )
+            field_error(ADDON_FORM, "unit")
+        with a3:
+            date_input("Gælder fra", key=f"{ADDON_FORM}_valid_from", value=date.today())
+            field_error(ADDON_FORM, "valid_from")
+        with a4:
+            date_input("Gælder til", key=f"{ADDON_FORM}_valid_to", optional=True)
+            field_error(ADDON_FORM, "valid_to")
+        return {
             "contract_id": contract_id,
             "name": st.session_state[f"{ADDON_FORM}_name"],
             "price": st.session_state[f"{ADDON_FORM}_price"],
@@ -993,12 +907,16 @@ def _show_addons(detail: ContractDetail, contract_id: int) -> None:
             "valid_from": st.session_state[f"{ADDON_FORM}_valid_from"],
             "valid_to": st.session_state[f"{ADDON_FORM}_valid_to"],
         }
-        run_save(
-            ADDON_FORM,
-            _save(lambda s: add_addon(session=s, data=data, user=user_name())),
-            "Tillægsydelsen er tilføjet.",
-            on_success=lambda _: reset_form(ADDON_FORM),
-        )
+
+    edit_form(
+        ADDON_FORM,
+        fields,
+        add_addon,
+        submit="Tilføj tillægsydelse",
+        submit_key="contracts_addon_save",
+        primary=False,
+        success="Tillægsydelsen er tilføjet.",
+    )
 
 
 def _show_followups(detail: ContractDetail) -> None:
@@ -1050,11 +968,11 @@ def _show_followups(detail: ContractDetail) -> None:
 
 
 def _check_status(row: pd.Series) -> str:
-    if row["flagged"]:
-        return label(row["status"]) if row["status"] else "Afvigelse"
-    if row["under_expected"]:
-        return "Under forventet"
-    return "OK"
+    return check_status_label(
+        flagged=bool(row["flagged"]),
+        under_expected=bool(row["under_expected"]),
+        status=row["status"],
+    )
 
 
 def _checks_table(checks: pd.DataFrame) -> pd.DataFrame:
@@ -1083,7 +1001,9 @@ def _show_invoice_checks(detail: ContractDetail, contract_id: int) -> None:
         st.warning(f"{detail.open_deviations} åben(e) fakturaafvigelse(r).", icon="🧾")
     with st.columns([1, 4])[0]:
         limit, offset = pager(total, "contracts_checks_page", CHECKS_PAGE_SIZE)
-    checks = _checks(db_key(), contract_id, limit, offset)
+    checks = cached_read(
+        contract_invoice_checks, contract_id=contract_id, limit=limit, offset=offset
+    )
     st.caption(
         f"Viser {format_number(offset + 1)}–{format_number(offset + len(checks))} af "
         f"{format_number(total)} kontroller, nyeste periode først."
@@ -1098,7 +1018,9 @@ def _show_invoice_checks(detail: ContractDetail, contract_id: int) -> None:
         key="contracts_checks_table",
     )
     export_buttons(
-        _checks_table(_checks(db_key(), contract_id, total, 0)),
+        _checks_table(
+            cached_read(contract_invoice_checks, contract_id=contract_id, limit=total, offset=0)
+        ),
         "Fakturakontroller",
         money=money,
         pct=["Afvigelse %"],
@@ -1109,28 +1031,22 @@ def _show_invoice_checks(detail: ContractDetail, contract_id: int) -> None:
 
 def _show_edit(detail: ContractDetail, contract_id: int, settings: AppSettings) -> None:
     c = detail.contract
-    version = loaded_version(EDIT_FORM, contract_id, int(c["version"]))
-    errors = form_errors(EDIT_FORM)
-    if "_form" in errors:
-        form_error(EDIT_FORM)
-        reload_button(EDIT_FORM)
-    data = _contract_form(EDIT_FORM, c, settings)
-    if errors and set(errors) != {"_form"}:
-        st.error("Ændringerne er ikke gemt. Ret de markerede felter.", icon="⚠️")
-    if st.button("Gem ændringer", type="primary", key="contracts_edit_save"):
-        run_save(
-            EDIT_FORM,
-            _save(
-                lambda s: update_contract(
-                    session=s,
-                    contract_id=contract_id,
-                    data={**data, "version": version},
-                    user=user_name(),
-                )
-            ),
-            "Kontrakten er gemt.",
-            on_success=lambda _: reset_form(EDIT_FORM),
-        )
+
+    def fields() -> dict[str, Any]:
+        data = _contract_form(EDIT_FORM, c, settings)
+        if set(form_errors(EDIT_FORM)) - {"_form"}:
+            st.error("Ændringerne er ikke gemt. Ret de markerede felter.", icon="⚠️")
+        return data
+
+    edit_form(
+        EDIT_FORM,
+        fields,
+        update_contract,
+        args={"contract_id": contract_id},
+        loaded=(contract_id, int(c["version"])),
+        submit_key="contracts_edit_save",
+        success="Kontrakten er gemt.",
+    )
 
 
 def _show_contract(contract_id: int, settings: AppSettings, today: date) -> None:
@@ -1138,7 +1054,9 @@ def _show_contract(contract_id: int, settings: AppSettings, today: date) -> None
         _close_contract()
         st.rerun()
     try:
-        detail = _detail(db_key(), contract_id, today, settings.horizons)
+        detail = cached_read(
+            contract_detail, contract_id=contract_id, today=today, horizons=settings.horizons
+        )
     except UserError as exc:
         st.warning(exc.message)
         return

@@ -15,18 +15,20 @@ from pages._ui import (
     show_flash,
     show_table,
 )
+from services.exports.report import (
+    Section,
+    figure_text,
+    report_html,
+    report_workbook,
+    sections,
+)
 from services.formatting import format_date, format_kr, format_number, format_pct
 from services.queries.report import (
     Quarter,
     QuarterReport,
-    Section,
     available_quarters,
     default_quarter,
-    figure_text,
     quarter_report,
-    report_html,
-    report_workbook,
-    sections,
 )
 
 MIO = 1_000_000
@@ -127,6 +129,13 @@ def _deadlines(report: QuarterReport, parts: dict[str, Section]) -> None:
     _table(parts["Opsigelsesfrister"], "notice")
 
 
+def _alerts(report: QuarterReport, parts: dict[str, Section]) -> None:
+    section = parts["Advarsler"]
+    st.subheader(section.title)
+    st.caption(section.note)
+    _table(section, "alerts")
+
+
 def _followups(report: QuarterReport, parts: dict[str, Section]) -> None:
     st.subheader("Overskredne opfølgninger")
     overdue = report.overdue_followups
@@ -211,7 +220,9 @@ def _savings(report: QuarterReport, parts: dict[str, Section]) -> None:
 
 def _has_data(report: QuarterReport) -> bool:
     figures = [f.value for f in report.key_figures] + [f.previous for f in report.key_figures]
-    return any(v for v in figures) or any(not s.frame.empty for s in sections(report)[1:])
+    tables = [s.frame for s in sections(report)[1:] if s.frame is not report.alerts]
+    alerts = bool(report.alerts["Kontrakter"].sum())
+    return any(v for v in figures) or any(not t.empty for t in tables) or alerts
 
 
 # --- Page -----------------------------------------------------------------------------------
@@ -275,6 +286,7 @@ else:
     shown = [
         ("Fakturaafvigelser", _deviations),
         ("Frister", _deadlines),
+        ("Advarsler", _alerts),
         ("Opfølgninger", _followups),
         ("Dyreste sager", _expensive),
         ("Leverandører", _concentration),

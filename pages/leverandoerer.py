@@ -9,18 +9,14 @@ import streamlit as st
 
 from models import FrameworkAgreement, NoteTopic, Paragraph, ProviderKind, label
 from pages._ui import (
-    READ_TTL,
+    cached_read,
     date_input,
-    db_key,
+    edit_form,
     export_buttons,
     field_error,
-    form_error,
-    loaded_version,
+    form_errors,
     money_input,
     pager,
-    reload_button,
-    reset_form,
-    run_save,
     select_code,
     session,
     show_flash,
@@ -28,16 +24,6 @@ from pages._ui import (
     user_name,
 )
 from services.formatting import format_kr, format_number
-from services.queries.providers import (
-    ProviderFilter,
-    count_provider_contracts,
-    count_providers,
-    provider_contracts,
-    provider_deviations,
-    provider_key_figures,
-    provider_register,
-    provider_spend_by_year,
-)
 from services.providers import (
     add_provider_note,
     create_offer,
@@ -49,23 +35,19 @@ from services.providers import (
     update_offer,
     update_provider,
 )
+from services.queries.providers import (
+    ProviderFilter,
+    count_provider_contracts,
+    count_providers,
+    provider_contracts,
+    provider_deviations,
+    provider_key_figures,
+    provider_register,
+    provider_spend_by_year,
+)
 
 SELECTED = "providers_selected_id"
 PAGE_SIZE = 50
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _register(db: str, filters: ProviderFilter, today: date, offset: int) -> pd.DataFrame:
-    with session() as s:
-        return provider_register(
-            session=s, filters=filters, today=today, limit=PAGE_SIZE, offset=offset
-        )
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _count(db: str, filters: ProviderFilter) -> int:
-    with session() as s:
-        return count_providers(session=s, filters=filters)
 
 
 def _labelled(
@@ -90,7 +72,6 @@ def _provider_form(form: str, provider: Any = None) -> dict[str, Any]:
     def initial(field: str, default: Any = None) -> Any:
         return getattr(provider, field) if provider is not None else default
 
-    form_error(form)
     left, right = st.columns(2)
     with left:
         name = st.text_input("Navn *", key=key("name"), value=initial("name", ""))
@@ -181,27 +162,20 @@ def _provider_form(form: str, provider: Any = None) -> dict[str, Any]:
 
 def _create_provider() -> None:
     form = "providers_new"
-    with (
-        st.expander(
-            "Opret leverandør",
-            icon=":material/add:",
-            expanded=bool(st.session_state.get(f"{form}__errors")),
-        ),
-        st.form(form),
-    ):
-        data = _provider_form(form)
-        submitted = st.form_submit_button("Opret leverandør", type="primary")
-    if submitted:
 
-        def save() -> Any:
-            with session() as s:
-                return create_provider(session=s, data=data, user=user_name())
+    def opened(provider: Any) -> None:
+        st.session_state[SELECTED] = provider.id
 
-        def opened(provider: Any) -> None:
-            reset_form(form)
-            st.session_state[SELECTED] = provider.id
-
-        run_save(form, save, f"Leverandøren »{data['name']}« er oprettet.", opened)
+    with st.expander("Opret leverandør", icon=":material/add:", expanded=bool(form_errors(form))):
+        edit_form(
+            form,
+            lambda: _provider_form(form),
+            create_provider,
+            batch=True,
+            submit="Opret leverandør",
+            success=lambda data: f"Leverandøren »{data['name']}« er oprettet.",
+            after_save=opened,
+        )
 
 
 # --- The register -----------------------------------------------------------------------------
@@ -227,12 +201,14 @@ def _register_view() -> None:
     filters = ProviderFilter(
         search=search, kinds=tuple(kinds), frameworks=tuple(frameworks), active_only=active_only
     )
-    total = _count(db_key(), filters)
+    total = cached_read(count_providers, filters=filters)
     if total == 0:
         st.info("Ingen leverandører matcher. Ret søgningen, eller opret en leverandør ovenfor.")
         return
     limit, offset = pager(total, "providers_page", PAGE_SIZE)
-    frame = _register(db_key(), filters, date.today(), offset)
+    frame = cached_read(
+        provider_register, filters=filters, today=date.today(), limit=PAGE_SIZE, offset=offset
+    )
     st.caption(
         f"{format_number(total)} leverandører · viser {offset + 1}–"
         f"{offset + len(frame)} · vælg en række for at åbne leverandøren"
@@ -280,7 +256,6 @@ def _offer_form(form: str, provider_id: int, offer: Any = None) -> dict[str, Any
     def initial(field: str, default: Any = None) -> Any:
         return getattr(offer, field) if offer is not None else default
 
-    form_error(form)
     left, right = st.columns(2)
     with left:
         name = st.text_input("Tilbuddets navn *", key=key("name"), value=initial("name", ""))
@@ -382,21 +357,15 @@ def _offers_tab(provider_id: int) -> None:
     else:
         st.info("Leverandøren har ingen tilbud registreret endnu.")
 
-    with (
-        st.expander("Opret tilbud", icon=":material/add:"),
-        st.form(f"providers_offer_new_{provider_id}"),
-    ):
-        form = f"providers_offer_new_{provider_id}"
-        data = _offer_form(form, provider_id)
-        submitted = st.form_submit_button("Opret tilbud", type="primary")
-    if submitted:
-
-        def save_new() -> Any:
-            with session() as s:
-                return create_offer(session=s, data=data, user=user_name())
-
-        run_save(
-            form, save_new, f"Tilbuddet »{data['name']}« er oprettet.", lambda _: reset_form(form)
+    new_form = f"providers_offer_new_{provider_id}"
+    with st.expander("Opret tilbud", icon=":material/add:"):
+        edit_form(
+            new_form,
+            lambda: _offer_form(new_form, provider_id),
+            create_offer,
+            batch=True,
+            submit="Opret tilbud",
+            success=lambda data: f"Tilbuddet »{data['name']}« er oprettet.",
         )
     if offers:
         by_id = {o.id: o for o in offers}
@@ -409,30 +378,24 @@ def _offers_tab(provider_id: int) -> None:
         if chosen is not None:
             offer = by_id[chosen]
             form = f"providers_offer_edit_{chosen}"
-            version = loaded_version(form, chosen, offer.version)
-            with st.form(form):
-                data = _offer_form(form, provider_id, offer)
-                submitted = st.form_submit_button("Gem tilbud", type="primary")
-            if submitted:
-
-                def save_edit() -> Any:
-                    with session() as s:
-                        return update_offer(
-                            session=s,
-                            offer_id=chosen,
-                            data={**data, "version": version},
-                            user=user_name(),
-                        )
-
-                run_save(form, save_edit, "Tilbuddet er gemt.", lambda _: reset_form(form))
-            reload_button(form, "Indlæs tilbuddet igen", always=True)
+            edit_form(
+                form,
+                lambda: _offer_form(form, provider_id, offer),
+                update_offer,
+                args={"offer_id": chosen},
+                loaded=(chosen, offer.version),
+                batch=True,
+                submit="Gem tilbud",
+                reload_always="Indlæs tilbuddet igen",
+                success="Tilbuddet er gemt.",
+            )
 
 
 def _notes_tab(provider_id: int) -> None:
     form = f"providers_note_{provider_id}"
-    with st.form(form):
+
+    def fields() -> dict[str, Any]:
         st.markdown("**Ny note i vidensbanken**")
-        form_error(form)
         left, right = st.columns([1, 3])
         topic = left.selectbox("Emne", list(NoteTopic), key=f"{form}_topic", format_func=label)
         text = right.text_area(
@@ -446,18 +409,16 @@ def _notes_tab(provider_id: int) -> None:
             f"Noten dateres {date.today():%d.%m.%Y} og underskrives af {user_name()}. "
             "Noter kan ikke rettes bagefter."
         )
-        submitted = st.form_submit_button("Gem note", type="primary")
-    if submitted:
+        return {"provider_id": provider_id, "topic": topic, "text": text}
 
-        def save() -> Any:
-            with session() as s:
-                return add_provider_note(
-                    session=s,
-                    user=user_name(),
-                    data={"provider_id": provider_id, "topic": topic, "text": text},
-                )
-
-        run_save(form, save, "Noten er gemt i vidensbanken.", lambda _: reset_form(form))
+    edit_form(
+        form,
+        fields,
+        add_provider_note,
+        batch=True,
+        submit="Gem note",
+        success="Noten er gemt i vidensbanken.",
+    )
     with session() as s:
         notes = list_provider_notes(session=s, provider_id=provider_id, limit=100)
     if not notes:
@@ -645,23 +606,16 @@ def _detail_view(provider_id: int) -> None:
         _notes_tab(provider_id)
     with tabs[5]:
         form = f"providers_edit_{provider_id}"
-        version = loaded_version(form, provider_id, provider.version)
-        with st.form(form):
-            data = _provider_form(form, provider)
-            submitted = st.form_submit_button("Gem ændringer", type="primary")
-        if submitted:
-
-            def save() -> Any:
-                with session() as s:
-                    return update_provider(
-                        session=s,
-                        provider_id=provider_id,
-                        data={**data, "version": version},
-                        user=user_name(),
-                    )
-
-            run_save(form, save, "Leverandøren er gemt.", lambda _: reset_form(form))
-        reload_button(form, "Indlæs seneste udgave", always=True)
+        edit_form(
+            form,
+            lambda: _provider_form(form, provider),
+            update_provider,
+            args={"provider_id": provider_id},
+            loaded=(provider_id, provider.version),
+            batch=True,
+            reload_always="Indlæs seneste udgave",
+            success="Leverandøren er gemt.",
+        )
 
 
 st.title("Leverandører")

@@ -7,6 +7,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
 from models import (
     FollowUpAction,
@@ -19,26 +20,29 @@ from models import (
     label,
 )
 from pages._ui import (
-    READ_TTL,
     app_settings,
+    cached_read,
     date_input,
-    db_key,
+    edit_form,
     export_buttons,
     field_error,
-    form_error,
     form_errors,
-    loaded_version,
     pager,
-    reload_button,
     reset_form,
-    run_save,
     select_code,
-    session,
     show_flash,
     show_table,
     user_name,
 )
 from services.errors import InputError
+from services.followups import (
+    list_goals,
+    next_followup_text,
+    plan_followup,
+    record_followup,
+    update_goal,
+)
+from services.formatting import MONTH_NAMES, format_date, format_number, format_pct
 from services.queries.followups import (
     DUE_SOON,
     OVERDUE,
@@ -47,7 +51,7 @@ from services.queries.followups import (
     OpenFollowup,
     active_goal_count,
     count_followup_worklist,
-    find_contracts,
+    find_contracts_to_follow_up,
     find_open_followups,
     followup_counts,
     followup_worklist,
@@ -56,8 +60,6 @@ from services.queries.followups import (
     on_time_figures,
     provider_choices,
 )
-from services.followups import list_goals, plan_followup, record_followup, update_goal
-from services.formatting import MONTH_NAMES, format_date, format_number, format_pct
 from services.settings import AppSettings
 
 PAGE_SIZE = 50
@@ -75,107 +77,6 @@ PLAN_STATES = {  # column → Danish legend text and colour, in stacking order
     "overdue": ("Overskredet", "#c62828"),
     "upcoming": ("Kommende", "#90a4ae"),
 }
-
-
-# --- Cached reads -----------------------------------------------------------------------------
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _providers(db: str) -> list[tuple[int, str]]:
-    with session() as s:
-        return provider_choices(session=s)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _counts(
-    db: str, today: date, paragraphs: tuple[str, ...], provider_id: int | None
-) -> tuple[FollowupCounts, OnTimeFigures]:
-    with session() as s:
-        filters: dict[str, Any] = {"paragraphs": paragraphs, "provider_id": provider_id}
-        return (
-            followup_counts(session=s, today=today, **filters),
-            on_time_figures(session=s, today=today, **filters),
-        )
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _worklist_total(
-    db: str,
-    kind: str,
-    today: date,
-    horizon: int,
-    paragraphs: tuple[str, ...],
-    provider_id: int | None,
-) -> int:
-    with session() as s:
-        return count_followup_worklist(
-            session=s,
-            kind=kind,
-            today=today,
-            horizon_days=horizon,
-            paragraphs=paragraphs,
-            provider_id=provider_id,
-        )
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _worklist(
-    db: str,
-    kind: str,
-    today: date,
-    horizon: int,
-    paragraphs: tuple[str, ...],
-    provider_id: int | None,
-    limit: int | None,
-    offset: int,
-) -> pd.DataFrame:
-    with session() as s:
-        return followup_worklist(
-            session=s,
-            kind=kind,
-            today=today,
-            horizon_days=horizon,
-            paragraphs=paragraphs,
-            provider_id=provider_id,
-            limit=limit,
-            offset=offset,
-        ).rows
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _month_plan(
-    db: str, year: int, today: date, paragraphs: tuple[str, ...], provider_id: int | None
-) -> pd.DataFrame:
-    with session() as s:
-        return month_plan(
-            session=s, year=year, today=today, paragraphs=paragraphs, provider_id=provider_id
-        )
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _open_followup(db: str, followup_id: int) -> OpenFollowup | None:
-    with session() as s:
-        return get_open_followup(session=s, followup_id=followup_id)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _search_open(db: str, case_ref: str) -> list[OpenFollowup]:
-    with session() as s:
-        return find_open_followups(session=s, case_ref=case_ref)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _search_contracts(db: str, case_ref: str) -> list[tuple[int, str, str, str]]:
-    with session() as s:
-        return find_contracts(session=s, case_ref=case_ref)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _goals(db: str, contract_id: int) -> tuple[int, list[dict[str, Any]]]:
-    """How many goals are active, and the goals themselves as plain values."""
-    with session() as s:
-        goals = [g.model_dump() for g in list_goals(session=s, contract_id=contract_id)]
-        return active_goal_count(session=s, contract_id=contract_id), goals
 
 
 # --- Helpers ----------------------------------------------------------------------------------
@@ -199,6 +100,12 @@ def _close() -> None:
     st.session_state[TABLE_GENERATION] = st.session_state.get(TABLE_GENERATION, 0) + 1
 
 
+def _filter_args(filters: tuple[Any, ...]) -> dict[str, Any]:
+    """The page's filters (paragraphs, provider) as the read services take them."""
+    paragraphs, provider_id = filters
+    return {"paragraphs": paragraphs, "provider_id": provider_id}
+
+
 def _followup_caption(f: OpenFollowup) -> str:
     return (
         f"{f.case_ref} · {f.provider} · {label(f.paragraph)} · "
@@ -210,7 +117,7 @@ def _followup_caption(f: OpenFollowup) -> str:
 
 
 def _filters() -> tuple[tuple[str, ...], int | None]:
-    providers = dict(_providers(db_key()))
+    providers = dict(cached_read(provider_choices))
     left, right = st.columns([1, 2])
     paragraphs = left.multiselect(
         "Paragraf",
@@ -297,7 +204,8 @@ def _worklist_tab(
     if st.session_state.get(key, 1) > pages:  # the list shrank since the page was chosen
         st.session_state[key] = pages
     limit, offset = pager(total, key, PAGE_SIZE)
-    frame = _worklist(db_key(), kind, today, horizon, *filters, limit, offset)
+    worklist = {"kind": kind, "today": today, "horizon_days": horizon, **_filter_args(filters)}
+    frame = cached_read(followup_worklist, **worklist, limit=limit, offset=offset).rows
     st.caption(
         f"{format_number(total)} opfølgninger · viser {offset + 1}–{offset + len(frame)} · "
         "vælg en række for at registrere udfaldet"
@@ -322,7 +230,7 @@ def _worklist_tab(
     else:
         st.session_state.pop(last_pick, None)
     name = "Overskredne opfølgninger" if kind == OVERDUE else "Kommende opfølgninger"
-    everything = _worklist(db_key(), kind, today, horizon, *filters, None, 0)
+    everything = cached_read(followup_worklist, **worklist, limit=None, offset=0).rows
     export_buttons(
         _shown_worklist(everything, kind, export=True),
         name,
@@ -342,8 +250,9 @@ def _worklists(today: date, filters: tuple[Any, ...]) -> None:
         horizontal=True,
         format_func=lambda d: f"{d} dage",
     )
-    overdue_total = _worklist_total(db_key(), OVERDUE, today, horizon, *filters)
-    due_total = _worklist_total(db_key(), DUE_SOON, today, horizon, *filters)
+    worklist = {"today": today, "horizon_days": horizon, **_filter_args(filters)}
+    overdue_total = cached_read(count_followup_worklist, kind=OVERDUE, **worklist)
+    due_total = cached_read(count_followup_worklist, kind=DUE_SOON, **worklist)
     overdue_tab, due_tab = st.tabs(
         [
             f"Overskredne ({format_number(overdue_total)})",
@@ -370,7 +279,7 @@ def _search_followup() -> None:
     )
     if not case_ref.strip():
         return
-    found = {f.followup_id: f for f in _search_open(db_key(), case_ref)}
+    found = {f.followup_id: f for f in cached_read(find_open_followups, case_ref=case_ref)}
     if not found:
         right.info("Ingen åbne opfølgninger på et sagsnummer, der indeholder teksten.")
         return
@@ -387,7 +296,8 @@ def _search_followup() -> None:
 
 def _goal_status_list(contract_id: int, settings: AppSettings) -> int:
     """The contract's active goals, each with a status change; returns the active count."""
-    active, goals = _goals(db_key(), contract_id)
+    active = cached_read(active_goal_count, contract_id=contract_id)
+    goals = [g.model_dump() for g in cached_read(list_goals, contract_id=contract_id)]
     active_goals = [g for g in goals if g["status"] == GoalStatus.ACTIVE]
     st.markdown(
         f"**Aktive SMART-mål** ({active} af højst {settings.max_active_goals})",
@@ -396,47 +306,45 @@ def _goal_status_list(contract_id: int, settings: AppSettings) -> int:
         st.caption("Kontrakten har ingen aktive mål.")
         return active
     for goal in active_goals:
-        form = f"opfoelgning_goal_{goal['id']}"
-        with st.container(border=True):
-            text_col, status_col, button_col = st.columns([4, 2, 1], vertical_alignment="bottom")
-            with text_col:
-                st.markdown(f"**{_md(goal['theme'])}** · {label(goal['goal_type'])}")
-                st.text(goal["text"])
-                details = []
-                if goal["measure"]:
-                    details.append(f"Måles: {_md(goal['measure'])}")
-                if goal["deadline"]:
-                    details.append(f"Frist: {format_date(goal['deadline'])}")
-                if details:
-                    st.caption(" · ".join(details))
-            status = status_col.selectbox(
-                "Status",
-                list(GoalStatus),
-                key=f"{form}_status",
-                format_func=label,
-            )
-            version = loaded_version(form, goal["id"], goal["version"])
-            clicked = button_col.button("Gem", key=f"{form}_save")
-            for message in form_errors(form).values():
-                st.error(message, icon="⚠️")
-            reload_button(form)
-        if clicked:
-            data = {k: goal[k] for k in ("theme", "goal_type", "text", "measure", "deadline")} | {
-                "status": status,
-                "version": version,
-            }
-
-            def save(goal_id: int = goal["id"], data: dict[str, Any] = data) -> Any:
-                with session() as s:
-                    return update_goal(session=s, goal_id=goal_id, data=data, user=user_name())
-
-            run_save(
-                form,
-                save,
-                f"Målet er sat til »{label(status)}«.",
-                lambda _, form=form: reset_form(form),
-            )
+        _goal_form(goal)
     return active
+
+
+def _goal_form(goal: dict[str, Any]) -> None:
+    """One active goal; only its status is changed here."""
+    form = f"opfoelgning_goal_{goal['id']}"
+    with st.container(border=True):
+        text_col, status_col, button_col = st.columns([4, 2, 1], vertical_alignment="bottom")
+        with text_col:
+            st.markdown(f"**{_md(goal['theme'])}** · {label(goal['goal_type'])}")
+            st.text(goal["text"])
+            details = []
+            if goal["measure"]:
+                details.append(f"Måles: {_md(goal['measure'])}")
+            if goal["deadline"]:
+                details.append(f"Frist: {format_date(goal['deadline'])}")
+            if details:
+                st.caption(" · ".join(details))
+
+        def fields() -> dict[str, Any]:
+            status = status_col.selectbox(
+                "Status", list(GoalStatus), key=f"{form}_status", format_func=label
+            )
+            kept = {k: goal[k] for k in ("theme", "goal_type", "text", "measure", "deadline")}
+            return kept | {"status": status}
+
+        edit_form(
+            form,
+            fields,
+            update_goal,
+            args={"goal_id": goal["id"]},
+            loaded=(goal["id"], goal["version"]),
+            submit="Gem",
+            submit_key=f"{form}_save",
+            primary=False,
+            button_place=lambda: button_col,
+            success=lambda data: f"Målet er sat til »{label(data['status'])}«.",
+        )
 
 
 def _goal_rows(themes: tuple[str, ...], slots: int) -> list[dict[str, Any]]:
@@ -496,18 +404,13 @@ def _goal_rows(themes: tuple[str, ...], slots: int) -> list[dict[str, Any]]:
     return goals
 
 
-def _next_message(followup: OpenFollowup, result: Any, action: str) -> str:
-    _, upcoming = result
-    if upcoming is not None:
-        return f"Næste opfølgning planlagt til {format_date(upcoming.due_date)}."
-    if action == FollowUpAction.TERMINATE:
-        return "Der er ikke planlagt en ny opfølgning, fordi kontrakten skal opsiges."
-    if followup.contract_end is not None:
-        return (
-            "Der er ikke planlagt en ny opfølgning, fordi kontrakten udløber "
-            f"{format_date(followup.contract_end)}, før den næste ville falde."
-        )
-    return "Der er ikke planlagt en ny opfølgning."
+def _record(*, session: Session, followup_id: int, data: dict[str, Any], user: str) -> Any:
+    """record_followup with the new goal rows, which the record form returns in its data."""
+    values = dict(data)
+    goals = values.pop("goals")
+    return record_followup(
+        session=session, followup_id=followup_id, data=values, goals=goals, user=user
+    )
 
 
 def _record_form(followup: OpenFollowup, settings: AppSettings) -> None:
@@ -535,12 +438,9 @@ def _record_form(followup: OpenFollowup, settings: AppSettings) -> None:
             st.caption(f"Overskredet med {format_number((today - followup.due_date).days)} dage.")
 
         active = _goal_status_list(followup.contract_id, settings)
-        version = loaded_version(RECORD, followup.followup_id, followup.version)
-        reload_button(RECORD)
 
-        with st.form(RECORD, border=False):
+        def fields() -> dict[str, Any]:
             st.markdown("**Udfald**")
-            form_error(RECORD)
             left, middle, right = st.columns(3)
             with left:
                 done_date = date_input("Udført den *", key("done_date"), today)
@@ -598,38 +498,38 @@ def _record_form(followup: OpenFollowup, settings: AppSettings) -> None:
                     "opgivet ovenfor for at sætte nye."
                 )
             goals = _goal_rows(settings.vum_themes, slots)
-            submitted = st.form_submit_button(
-                "Gem opfølgning", type="primary", key="opfoelgning_record_save"
-            )
-
-    if submitted:
-        data = {
-            "done_date": done_date,
-            "done_by": done_by,
-            "kind": kind,
-            "progression": progression,
-            "support_need_change": support_need,
-            "action": action,
-            "note": note,
-            "version": version,
-        }
-
-        def save() -> Any:
-            with session() as s:
-                return record_followup(
-                    session=s,
-                    followup_id=followup.followup_id,
-                    data=data,
-                    goals=goals,
-                    user=user_name(),
-                )
+            return {
+                "done_date": done_date,
+                "done_by": done_by,
+                "kind": kind,
+                "progression": progression,
+                "support_need_change": support_need,
+                "action": action,
+                "note": note,
+                "goals": goals,
+            }
 
         def done(result: Any) -> None:
-            st.session_state[NEXT_MESSAGE] = _next_message(followup, result, str(action))
+            recorded, upcoming = result
+            st.session_state[NEXT_MESSAGE] = next_followup_text(
+                recorded=recorded, upcoming=upcoming, contract_end=followup.contract_end
+            )
             _close()
             st.session_state.pop("opfoelgning_search_pick", None)
 
-        run_save(RECORD, save, f"Opfølgningen på {_md(followup.case_ref)} er registreret.", done)
+        edit_form(
+            RECORD,
+            fields,
+            _record,
+            args={"followup_id": followup.followup_id},
+            loaded=(followup.followup_id, followup.version),
+            batch=True,
+            border=False,
+            submit="Gem opfølgning",
+            submit_key="opfoelgning_record_save",
+            success=f"Opfølgningen på {_md(followup.case_ref)} er registreret.",
+            after_save=done,
+        )
 
 
 def _record_section() -> None:
@@ -639,7 +539,9 @@ def _record_section() -> None:
         st.info(message, icon="📅")
     settings = app_settings()
     selected = st.session_state.get(SELECTED)
-    followup = _open_followup(db_key(), int(selected)) if selected is not None else None
+    followup = (
+        cached_read(get_open_followup, followup_id=int(selected)) if selected is not None else None
+    )
     if selected is not None and followup is None:
         st.warning("Opfølgningen er allerede registreret eller findes ikke længere.")
         _select(None)
@@ -696,7 +598,7 @@ def _year_plan(today: date, filters: tuple[Any, ...]) -> None:
     year = year_col.selectbox(
         "År", years, index=years.index(today.year), key="opfoelgning_plan_year"
     )
-    frame = _month_plan(db_key(), year, today, *filters)
+    frame = cached_read(month_plan, year=year, today=today, **_filter_args(filters))
     if int(frame["planned"].sum()) == 0:
         st.info(f"Der er ingen opfølgninger med forfald i {year}.")
         return
@@ -729,11 +631,18 @@ def _year_plan(today: date, filters: tuple[Any, ...]) -> None:
 # --- Planning an extra follow-up --------------------------------------------------------------
 
 
+def _plan(*, session: Session, data: dict[str, Any], user: str) -> Any:
+    """plan_followup, saying in words that no contract was chosen (not as a type error)."""
+    if data["contract_id"] is None:
+        raise InputError({"contract_id": "Vælg en kontrakt"})
+    return plan_followup(session=session, data=data, user=user)
+
+
 def _plan_extra() -> None:
     with st.expander(
         "Planlæg en ekstra opfølgning",
         icon=":material/add:",
-        expanded=bool(st.session_state.get(f"{PLAN}__errors")),
+        expanded=bool(form_errors(PLAN)),
     ):
         st.caption(
             "Ud over de opfølgninger, kadencen planlægger, fx ved en henvendelse fra "
@@ -742,11 +651,11 @@ def _plan_extra() -> None:
         case_ref = st.text_input(
             "Søg kontrakt på sagsnummer", key=f"{PLAN}_case", placeholder="fx SAG-2024-0042"
         )
-        contracts = {c[0]: c for c in _search_contracts(db_key(), case_ref)}
+        contracts = {c[0]: c for c in cached_read(find_contracts_to_follow_up, case_ref=case_ref)}
         if case_ref.strip() and not contracts:
             st.info("Ingen kontrakter har et sagsnummer, der indeholder teksten.")
-        with st.form(PLAN, border=False):
-            form_error(PLAN)
+
+        def fields() -> dict[str, Any]:
             contract_id = st.selectbox(
                 "Kontrakt *",
                 [None, *contracts],
@@ -769,21 +678,18 @@ def _plan_extra() -> None:
                 field_error(PLAN, "kind")
             note = st.text_input("Notat", key=f"{PLAN}_note")
             field_error(PLAN, "note")
-            submitted = st.form_submit_button("Planlæg opfølgning", key=f"{PLAN}_save")
-    if submitted:
-        data = {"contract_id": contract_id, "due_date": due_date, "kind": kind, "note": note}
+            return {"contract_id": contract_id, "due_date": due_date, "kind": kind, "note": note}
 
-        def save() -> Any:
-            if contract_id is None:  # nothing chosen: say so in words, not as a type error
-                raise InputError({"contract_id": "Vælg en kontrakt"})
-            with session() as s:
-                return plan_followup(session=s, data=data, user=user_name())
-
-        run_save(
+        edit_form(
             PLAN,
-            save,
-            f"Opfølgningen er planlagt til {format_date(due_date)}.",
-            lambda _: reset_form(PLAN),
+            fields,
+            _plan,
+            batch=True,
+            border=False,
+            submit="Planlæg opfølgning",
+            submit_key=f"{PLAN}_save",
+            primary=False,
+            success=lambda data: f"Opfølgningen er planlagt til {format_date(data['due_date'])}.",
         )
 
 
@@ -804,7 +710,8 @@ if requested and requested.isdigit() and st.session_state.get(f"{LAST_PICK}_url"
 today = date.today()
 paragraphs, provider_id = _filters()
 filters = (paragraphs, provider_id)
-counts, on_time = _counts(db_key(), today, *filters)
+counts = cached_read(followup_counts, today=today, **_filter_args(filters))
+on_time = cached_read(on_time_figures, today=today, **_filter_args(filters))
 if counts.open == 0 and on_time.due == 0 and counts.done_last_12_months == 0:
     st.info(
         "Der er endnu ingen opfølgninger"

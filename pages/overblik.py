@@ -10,14 +10,13 @@ from sqlmodel import Session
 
 from models import Paragraph, ProviderKind, label
 from pages._ui import (
-    READ_TTL,
-    db_key,
+    cached_read,
     export_buttons,
     get_engine,
-    session,
     show_flash,
     show_table,
 )
+from services.exports.overview import overview_workbook
 from services.formatting import (
     format_date,
     format_kr,
@@ -26,7 +25,6 @@ from services.formatting import (
     format_pct,
 )
 from services.queries.overview import (
-    ALERT_KINDS,
     AlertOverview,
     Control,
     Filters,
@@ -37,11 +35,11 @@ from services.queries.overview import (
     control,
     data_years,
     overview,
-    overview_workbook,
     spending,
     threshold_text,
     top_and_rest,
 )
+from services.rules.alerts import alert_label
 
 CONTRACT_PAGE = "pages/kontrakter.py"
 PROVIDER_PAGE = "pages/leverandoerer.py"
@@ -52,45 +50,6 @@ DANISH = alt.Locale(
     number=alt.NumberLocale(decimal=",", thousands=".", grouping=[3], currency=["", " kr."])
 )
 MISSING = "–"
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _years(db: str, today: date) -> list[int]:
-    with session() as s:
-        return data_years(session=s, today=today)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner="Beregner nøgletal …")
-def _overview(
-    db: str, year: int, paragraphs: tuple[str, ...], kinds: tuple[str, ...], today: date
-) -> Overview:
-    with session() as s:
-        return overview(session=s, year=year, filters=Filters(paragraphs, kinds), today=today)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _alerts_of(
-    db: str,
-    paragraphs: tuple[str, ...],
-    kinds: tuple[str, ...],
-    today: date,
-) -> AlertOverview:
-    with session() as s:
-        return alert_overview(session=s, today=today, filters=Filters(paragraphs, kinds))
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner="Henter forbrug …")
-def _spending(
-    db: str, as_of: date, paragraphs: tuple[str, ...], kinds: tuple[str, ...]
-) -> Spending:
-    with session() as s:
-        return spending(session=s, as_of=as_of, filters=Filters(paragraphs, kinds))
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _control(db: str, as_of: date, paragraphs: tuple[str, ...], kinds: tuple[str, ...]) -> Control:
-    with session() as s:
-        return control(session=s, as_of=as_of, filters=Filters(paragraphs, kinds))
 
 
 def _show_chart(chart: Any) -> None:
@@ -266,7 +225,7 @@ def _alerts(data: Overview, alerts: AlertOverview, filters: Filters) -> None:
     else:
         st.caption(
             " · ".join(
-                f"{ALERT_KINDS[kind]}: {format_number(count)}"
+                f"{alert_label(kind)}: {format_number(count)}"
                 for kind, count in alerts.counts.items()
                 if count
             )
@@ -662,7 +621,7 @@ st.title("Overblik")
 show_flash()
 
 today = date.today()
-years = _years(db_key(), today)
+years = cached_read(data_years, today=today)
 filters = st.columns([1, 2, 2])
 year = filters[0].selectbox("År", years, key="overview_year")
 paragraphs = tuple(
@@ -684,7 +643,10 @@ kinds = tuple(
     )
 )
 
-data = _overview(db_key(), int(year), paragraphs, kinds, today)
+selected = Filters(paragraphs, kinds)
+data = cached_read(
+    overview, spinner="Beregner nøgletal …", year=int(year), filters=selected, today=today
+)
 
 if data.is_empty:
     st.info(
@@ -706,13 +668,16 @@ tabs = st.tabs(
 )
 with tabs[0]:
     if tabs[0].open:
-        _alerts(data, _alerts_of(db_key(), paragraphs, kinds, today), Filters(paragraphs, kinds))
+        _alerts(data, cached_read(alert_overview, today=today, filters=selected), selected)
 with tabs[1]:
     if tabs[1].open:
-        _economy(data, _spending(db_key(), data.as_of, paragraphs, kinds))
+        _economy(
+            data,
+            cached_read(spending, spinner="Henter forbrug …", as_of=data.as_of, filters=selected),
+        )
 with tabs[2]:
     if tabs[2].open:
         _distribution(data)
 with tabs[3]:
     if tabs[3].open:
-        _control_charts(_control(db_key(), data.as_of, paragraphs, kinds))
+        _control_charts(cached_read(control, as_of=data.as_of, filters=selected))

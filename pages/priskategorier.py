@@ -2,7 +2,6 @@
 and how the active contracts fall into the bands (SPEC 4.4, 5.4)."""
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import altair as alt
@@ -11,27 +10,25 @@ import streamlit as st
 
 from models import Paragraph, label
 from pages._ui import (
-    READ_TTL,
-    db_key,
+    app_settings,
+    cached_read,
+    call_service,
+    edit_form,
     export_buttons,
     field_error,
     form_error,
-    loaded_version,
     money_input,
-    reload_button,
-    reset_form,
     run_save,
     select_code,
-    session,
     show_flash,
     show_table,
-    user_name,
 )
+from services.errors import InputError
+from services.formatting import format_amount, format_kr, format_number
 from services.queries.categories import (
     COPY_COLUMNS,
     SET_MONEY,
     BandDistribution,
-    CopyPreview,
     SetChoice,
     band_distribution,
     band_labels,
@@ -43,10 +40,7 @@ from services.queries.categories import (
     set_years,
     sets_frame,
 )
-from services.errors import InputError
-from services.formatting import format_amount, format_kr, format_number
 from services.reference import create_price_category_set, update_price_category_set
-from services.settings import get_settings
 
 CREATE = "priskategorier_create"
 COPY = "priskategorier_copy"
@@ -64,53 +58,11 @@ DANISH_NUMBERS = alt.Locale(
 PARAGRAPHS = [p.value for p in Paragraph]
 
 
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _sets(db: str) -> pd.DataFrame:
-    with session() as s:
-        return sets_frame(session=s)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _choices(db: str) -> list[SetChoice]:
-    with session() as s:
-        return set_choices(session=s)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _years(db: str) -> list[int]:
-    with session() as s:
-        return set_years(session=s)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _chart_years(db: str, paragraph: str, today: date) -> list[int]:
-    with session() as s:
-        return chart_years(session=s, paragraph=paragraph, today=today)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _distribution(db: str, paragraph: str, year: int, today: date) -> BandDistribution:
-    with session() as s:
-        return band_distribution(session=s, paragraph=paragraph, year=year, today=today)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _preview(db: str, from_year: int, to_year: int, rate_text: str) -> CopyPreview:
-    with session() as s:
-        return copy_preview(session=s, from_year=from_year, to_year=to_year, rate_text=rate_text)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _default_rate(db: str) -> Decimal:
-    with session() as s:
-        return get_settings(session=s).regulation_default_pct
-
-
 # --- The sets -------------------------------------------------------------------------------
 
 
 def _sets_section() -> None:
-    frame = _sets(db_key())
+    frame = cached_read(sets_frame)
     if frame.empty:
         st.info(
             "Der er endnu ingen priskategorier. Opret det første sæt under **Opret sæt** "
@@ -175,18 +127,17 @@ def _thresholds_text(dist: BandDistribution) -> None:
 
 
 def _bands_section(today: date) -> None:
-    db = db_key()
     cols = st.columns([2, 1, 3])
     with cols[0]:
         paragraph = select_code(
             "Paragraf", PARAGRAPHS, key="priskategorier_chart_paragraph", value="SEL108"
         )
-    years = _chart_years(db, paragraph, today)
+    years = cached_read(chart_years, paragraph=paragraph, today=today)
     year_key = "priskategorier_chart_year"
     if st.session_state.get(year_key) not in years:
         st.session_state[year_key] = today.year if today.year in years else years[0]
     year = cols[1].selectbox("År", years, key=year_key)
-    dist = _distribution(db, paragraph, year, today)
+    dist = cached_read(band_distribution, paragraph=paragraph, year=year, today=today)
     st.caption(
         f"Aktive kontrakter under {label(paragraph)}: deres regulerede pris i dag "
         f"(dagsækvivalent) holdt op mod {year}-sættet. Årlig udgift er inkl. tillægsydelser."
@@ -242,15 +193,10 @@ def _threshold_inputs(form: str, values: SetChoice | None = None) -> dict[str, s
     return typed
 
 
-def _create(data: dict[str, Any]) -> Any:
-    with session() as s:
-        return create_price_category_set(session=s, data=data, user=user_name())
-
-
 def _create_section(today: date) -> None:
     form = CREATE
-    form_error(form)
-    with st.form(f"{form}_form", border=False):
+
+    def fields() -> dict[str, Any]:
         cols = st.columns(2)
         with cols[0]:
             paragraph = select_code("Paragraf", PARAGRAPHS, key=f"{form}_paragraph")
@@ -260,25 +206,23 @@ def _create_section(today: date) -> None:
             st.session_state.setdefault(year_key, today.year)
             year = st.number_input("År", min_value=2000, max_value=2100, step=1, key=year_key)
             field_error(form, "year")
-        typed = _threshold_inputs(form)
-        submitted = st.form_submit_button("Opret sæt", type="primary")
-    if submitted:
-        data = {"paragraph": paragraph, "year": int(year), **typed}
-        run_save(
-            form,
-            lambda: _create(data),
-            f"Priskategorierne for {label(paragraph)} {int(year)} er oprettet.",
-            on_success=lambda _row: reset_form(form),
-        )
+        return {"paragraph": paragraph, "year": int(year), **_threshold_inputs(form)}
 
-
-def _update(set_id: int, data: dict[str, Any]) -> Any:
-    with session() as s:
-        return update_price_category_set(session=s, set_id=set_id, data=data, user=user_name())
+    edit_form(
+        form,
+        fields,
+        create_price_category_set,
+        batch=True,
+        border=False,
+        submit="Opret sæt",
+        success=lambda data: (
+            f"Priskategorierne for {label(data['paragraph'])} {data['year']} er oprettet."
+        ),
+    )
 
 
 def _edit_section() -> None:
-    choices = {c.id: c for c in _choices(db_key())}
+    choices = {c.id: c for c in cached_read(set_choices)}
     if not choices:
         st.info("Der er ingen sæt at rette endnu.")
         return
@@ -290,34 +234,27 @@ def _edit_section() -> None:
     )
     choice = choices[set_id]
     form = f"{EDIT_PREFIX}_{set_id}"
-    version = loaded_version(form, set_id, choice.version)
-    form_error(form)
-    reload_button(form)
-    with st.form(f"{form}_form", border=False):
-        typed = _threshold_inputs(form, choice)
-        submitted = st.form_submit_button("Gem ændringer", type="primary")
-    if submitted:
-        data = {"paragraph": choice.paragraph, "year": choice.year, "version": version, **typed}
-        run_save(
-            form,
-            lambda: _update(set_id, data),
-            f"Priskategorierne for {choice.title} er gemt.",
-            on_success=lambda _row: reset_form(form),
-        )
+    edit_form(
+        form,
+        lambda: {
+            "paragraph": choice.paragraph,
+            "year": choice.year,
+            **_threshold_inputs(form, choice),
+        },
+        update_price_category_set,
+        args={"set_id": set_id},
+        loaded=(set_id, choice.version),
+        batch=True,
+        border=False,
+        success=f"Priskategorierne for {choice.title} er gemt.",
+    )
 
 
 # --- Copy a year forward --------------------------------------------------------------------
 
 
-def _copy(from_year: int, to_year: int, rate_text: str) -> Any:
-    with session() as s:
-        return copy_year_forward(
-            session=s, from_year=from_year, to_year=to_year, rate_text=rate_text, user=user_name()
-        )
-
-
 def _copy_section() -> None:
-    years = _years(db_key())
+    years = cached_read(set_years)
     if not years:
         st.info("Der er ingen år at kopiere fra endnu. Opret først et sæt.")
         return
@@ -332,7 +269,7 @@ def _copy_section() -> None:
         field_error(form, "to_year")
     rate_key = f"{form}_rate"
     if rate_key not in st.session_state:
-        st.session_state[rate_key] = format_number(_default_rate(db_key()), 2)
+        st.session_state[rate_key] = format_number(app_settings().regulation_default_pct, 2)
     rate_text = cols[2].text_input(
         "Regulering (%)",
         key=rate_key,
@@ -340,7 +277,9 @@ def _copy_section() -> None:
         "Standard er reguleringssatsen fra Indstillinger.",
     )
     try:
-        preview = _preview(db_key(), int(from_year), int(to_year), rate_text)
+        preview = cached_read(
+            copy_preview, from_year=int(from_year), to_year=int(to_year), rate_text=rate_text
+        )
     except InputError as exc:
         with cols[2]:
             for message in exc.fields.values():
@@ -363,6 +302,8 @@ def _copy_section() -> None:
             "Ret dem under **Ret sæt** i stedet, eller vælg et andet år.",
             icon="⚠️",
         )
+    # Not an edit_form: the button belongs to the preview above, and the choices are kept
+    # after a copy (run_save alone does not forget them).
     if st.button(
         f"Kopiér til {int(to_year)}",
         key=f"{form}_submit",
@@ -372,7 +313,12 @@ def _copy_section() -> None:
         count = len(preview.frame)
         run_save(
             form,
-            lambda: _copy(int(from_year), int(to_year), rate_text),
+            lambda: call_service(
+                copy_year_forward,
+                from_year=int(from_year),
+                to_year=int(to_year),
+                rate_text=rate_text,
+            ),
             f"{count} priskategorisæt er oprettet for {int(to_year)}.",
         )
 

@@ -5,7 +5,10 @@ import sys
 import time
 from datetime import date
 
+import sqlalchemy as sa
+
 from seed import SIZES, SeedError, clear_database, existing_data, seed_database
+from seed.database import cannot_connect, ensure_database, parse_url
 from services.config import load_config
 from services.db import get_engine, upgrade_schema
 
@@ -50,7 +53,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{time.perf_counter() - started:7.1f} s] {message}", flush=True)
 
     url = args.db_url or load_config().db_url
-    engine = get_engine(url)
+    if url.startswith("postgresql://"):  # as services.config does for TAKSTKOMPAS_DB_URL
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    try:
+        if ensure_database(url):
+            name = parse_url(url).database
+            print(f'Created the PostgreSQL database "{name}" (it did not exist).', flush=True)
+        engine = get_engine(url)
+    except SeedError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_REFUSED
+    except OSError as error:  # e.g. the SQLite file's folder cannot be made
+        print(cannot_connect(parse_url(url), error), file=sys.stderr)
+        return EXIT_REFUSED
     try:
         progress(f"Database: {engine.url.render_as_string(hide_password=True)}")
         upgrade_schema(engine)
@@ -71,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         counts = seed_database(engine=engine, size=args.size, today=args.today, progress=progress)
     except SeedError as error:
         print(str(error), file=sys.stderr)
+        return EXIT_REFUSED
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as error:
+        # Cannot connect, wrong password, connection lost, disk full, database locked.
+        print(cannot_connect(engine.url, error), file=sys.stderr)
         return EXIT_REFUSED
     finally:
         engine.dispose()

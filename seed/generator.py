@@ -39,18 +39,17 @@ from models.enums import (
 from models.types import round_ore
 from seed import vocabulary as vocab
 from seed.writer import BulkWriter
-from services.rules.cadence import first_followup_due, next_followup_due
 from services.formatting import format_kr, format_pct
+from services.rules.cadence import first_followup_due, next_followup_due
+from services.rules.categories import CategoryThresholds, price_category
+from services.rules.deviations import invoice_deviation
 from services.rules.pricing import (
     AddonTerms,
-    CategoryThresholds,
     PriceTerms,
     Regulation,
     add_months,
     daily_equivalent,
     expected_amount,
-    invoice_deviation,
-    price_category,
     regulated_price,
     regulation_days,
     regulation_rate,

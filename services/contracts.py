@@ -24,19 +24,18 @@ from models import (
     Provider,
 )
 from models.types import lenient_date
-from services.rules.cadence import first_followup_due
 from services.errors import InputError
+from services.reference import category_thresholds, index_rates
+from services.rules.cadence import first_followup_due
+from services.rules.categories import CategoryThresholds, price_category
 from services.rules.pricing import (
     AddonTerms,
-    CategoryThresholds,
     PriceTerms,
     Regulation,
     annual_amount,
     daily_equivalent,
-    price_category,
     regulated_price,
 )
-from services.reference import category_thresholds, index_rates
 from services.settings import get_settings
 from services.validation import insert_row, require, update_row, validate, without
 

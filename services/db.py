@@ -10,7 +10,6 @@ from sqlalchemy.pool import StaticPool
 
 import models  # noqa: F401  (registers every table on SQLModel.metadata)
 from services.config import ensure_sqlite_dir
-from services.price_timeline import keep_prices_current
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,9 +32,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 def get_engine(url: str) -> Engine:
     """One engine per database; SQLite gets WAL, a busy timeout and foreign keys on.
 
-    Also makes every ORM write keep the contracts' price periods current (services.price_timeline).
+    Only the engine: the hook that keeps the stored price periods current on ORM writes is
+    installed at start-up (services.startup.prepare_database, services.price_timeline).
     """
-    keep_prices_current()
     if url.startswith("sqlite"):
         ensure_sqlite_dir(url)
         in_memory = url in ("sqlite://", "sqlite:///:memory:")

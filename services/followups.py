@@ -20,9 +20,10 @@ from models import (
     SupportNeedChange,
 )
 from models.types import lenient_date
-from services.rules.cadence import next_followup_due
 from services.contracts import current_category
 from services.errors import InputError
+from services.formatting import format_date
+from services.rules.cadence import next_followup_due
 from services.settings import get_settings
 from services.validation import insert_row, require, update_row, validate, without
 
@@ -139,6 +140,22 @@ def record_followup(
     session.commit()
     session.refresh(upcoming)
     return followup, upcoming
+
+
+def next_followup_text(
+    *, recorded: FollowUp, upcoming: FollowUp | None, contract_end: date | None
+) -> str:
+    """After an outcome is recorded: when the next follow-up is, or why none was planned."""
+    if upcoming is not None:
+        return f"Næste opfølgning planlagt til {format_date(upcoming.due_date)}."
+    if recorded.action == FollowUpAction.TERMINATE:
+        return "Der er ikke planlagt en ny opfølgning, fordi kontrakten skal opsiges."
+    if contract_end is not None:
+        return (
+            "Der er ikke planlagt en ny opfølgning, fordi kontrakten udløber "
+            f"{format_date(contract_end)}, før den næste ville falde."
+        )
+    return "Der er ikke planlagt en ny opfølgning."
 
 
 def list_followups(*, session: Session, contract_id: int) -> list[FollowUp]:

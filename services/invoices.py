@@ -14,10 +14,13 @@ from models import (
     InvoiceCheck,
     InvoiceCheckCreate,
     InvoiceStatus,
+    label,
 )
 from services.contracts import load_terms
 from services.errors import InputError
-from services.rules.pricing import Deviation, ExpectedAmount, expected_amount, invoice_deviation
+from services.formatting import format_kr, format_pct
+from services.rules.deviations import Deviation, invoice_deviation
+from services.rules.pricing import ExpectedAmount, expected_amount
 from services.settings import get_settings
 from services.validation import insert_row, require, update_row, validate
 
@@ -31,6 +34,44 @@ class InvoicePreview:
     contract: Contract
     expected: ExpectedAmount
     deviation: Deviation
+
+
+@dataclass(frozen=True)
+class CheckVerdict:
+    """How a previewed check came out, worded for the user: a headline and what it means."""
+
+    headline: str
+    explanation: str
+
+
+def check_verdict(deviation: Deviation) -> CheckVerdict:
+    """The Danish verdict on an invoice before the check is saved (the page picks the colour)."""
+    amount = format_kr(abs(deviation.amount))
+    pct = f" ({format_pct(abs(deviation.pct))})" if deviation.pct is not None else ""
+    if deviation.flagged:
+        return CheckVerdict(
+            "Afvigelse – over forventet",
+            f"fakturaen er {amount}{pct} over det forventede beløb. Gemmer du kontrollen, "
+            f"føres fakturaen i afvigelsesloggen med status {label(InvoiceStatus.NEW)}.",
+        )
+    if deviation.under_expected:
+        return CheckVerdict(
+            "Under forventet",
+            f"fakturaen er {amount}{pct} under det forventede beløb. Det vises her, men tælles "
+            "ikke som en afvigelse.",
+        )
+    return CheckVerdict(
+        "Stemmer", "fakturaen svarer til det forventede beløb inden for tolerancen."
+    )
+
+
+def check_status_label(*, flagged: bool, under_expected: bool, status: str | None) -> str:
+    """The Danish status of a saved check in a list: a deviation shows its log status."""
+    if flagged:
+        return label(status) if status else "Afvigelse"
+    if under_expected:
+        return "Under forventet"
+    return "OK"
 
 
 def _validated(session: Session, data: Mapping[str, Any]) -> tuple[InvoiceCheckCreate, Contract]:

@@ -1,15 +1,30 @@
 """Every contract's price over time, stored as periods so key figures can be summed in SQL.
 
-The pricing rules (services.rules.pricing) stay the one definition of a price. A contract's price can
-only change on a regulation day, a price change's effective date, the first or the day after the
-last day of an add-on, or 1 January (the price category sets are per year). The builder evaluates
-the rules on each of those days and stores one ContractPricePeriod per stretch of equal prices.
+The pricing rules (services.rules.pricing and services.rules.categories) stay the one definition
+of a price. A contract's price can only change on a regulation day, a price change's effective
+date, the first or the day after the last day of an add-on, or 1 January (the price category sets
+are per year). The builder evaluates the rules on each of those days and stores one
+ContractPricePeriod per stretch of equal prices.
 
-The periods are kept current without anyone having to remember it: an ORM flush that writes a
-contract, a price change or an add-on rebuilds that contract's periods in the same transaction;
-a change to the index rates or the price category sets marks them all stale, and the next read
-(ensure_price_timeline) rebuilds them in full. Code that writes those tables through Core (the
-seed, removing demo data) calls `mark_stale`.
+How the stored periods stay true to the data and to the rules:
+
+- Every ORM flush that writes a contract, a price change or an add-on rebuilds that contract's
+  periods in the same transaction. The flush hook is installed explicitly by
+  `keep_prices_current`, which the app's start-up calls (services.startup.prepare_database), as
+  do the tests (conftest) and the benchmark; any other process that writes those tables through
+  the ORM must call it first. It is idempotent.
+- A flush that writes an index rate or a price category set marks every period stale (deletes
+  the PriceTimeline row), and the next read (`ensure_price_timeline`) rebuilds them in full.
+- The PriceTimeline row stores the pricing rules version the periods were built with
+  (services.rules.version.PRICE_RULES_VERSION). Periods built by another version count as stale:
+  the first read after a deploy that bumped it rebuilds them, and the rebuild stores the current
+  version. Bumping it is the job of whoever changes a rule the periods use.
+- The periods reach to 31 December of the year after the build (the horizon); a read of a later
+  day rebuilds them, as does a read of current figures on a day before the build's year
+  (`Reach.covers`).
+- Code that writes contracts, price changes, add-ons, index rates or category sets through
+  SQLAlchemy Core, which the flush hook does not see, calls `refresh_contract_prices` or
+  `mark_stale` itself (or `rebuild_price_timeline`, as the seed does).
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -37,19 +52,18 @@ from models import (
     RegulationKind,
     RegulationRate,
 )
+from services.rules.categories import CategoryThresholds, above_visitation, price_category
 from services.rules.pricing import (
     AddonTerms,
-    CategoryThresholds,
     MissingIndexRate,
     PriceTerms,
     Regulation,
-    above_visitation,
     annual_amount,
     daily_equivalent,
-    price_category,
     regulated_price,
     regulation_day_in,
 )
+from services.rules.version import PRICE_RULES_VERSION
 
 PERIODS = ContractPricePeriod.__table__  # type: ignore[attr-defined]
 TIMELINE = PriceTimeline.__table__  # type: ignore[attr-defined]
@@ -190,8 +204,19 @@ class Reach:
 
 
 def _reach(connection: sa.Connection) -> Reach | None:
-    row = connection.execute(sa.select(TIMELINE.c.built_on, TIMELINE.c.horizon)).first()
-    return Reach(row[0], row[1]) if row else None
+    """What the stored periods cover; None while they are stale: never built, marked stale, or
+    built by another version of the pricing rules (PRICE_RULES_VERSION)."""
+    row = connection.execute(
+        sa.select(TIMELINE.c.built_on, TIMELINE.c.horizon, TIMELINE.c.rules_version)
+    ).first()
+    if row is None or row.rules_version != PRICE_RULES_VERSION:
+        return None
+    return Reach(row.built_on, row.horizon)
+
+
+def is_stale(connection: sa.Connection) -> bool:
+    """Whether every contract's periods await a full rebuild (the next ensure_price_timeline)."""
+    return _reach(connection) is None
 
 
 def _reference_data(
@@ -330,7 +355,12 @@ def rebuild_price_timeline(connection: sa.Connection, *, today: date) -> Reach:
     connection.execute(sa.delete(TIMELINE))
     _insert(connection, _build_rows(connection, reach, None))
     connection.execute(
-        sa.insert(TIMELINE).values(id=1, built_on=reach.built_on, horizon=reach.horizon)
+        sa.insert(TIMELINE).values(
+            id=1,
+            built_on=reach.built_on,
+            horizon=reach.horizon,
+            rules_version=PRICE_RULES_VERSION,
+        )
     )
     return reach
 
@@ -347,7 +377,8 @@ def refresh_contract_prices(connection: sa.Connection, contract_ids: Iterable[in
 
 
 def mark_stale(connection: sa.Connection) -> None:
-    """Every contract's periods need a rebuild (an index rate or category set changed)."""
+    """Every contract's periods need a rebuild (an index rate or category set changed); the next
+    ensure_price_timeline does it."""
     _lock(connection)  # not while a rebuild from the old rates is about to be committed
     connection.execute(sa.delete(TIMELINE))
 
@@ -363,7 +394,8 @@ def period_on(day: date) -> sa.ColumnElement[bool]:
 
 def ensure_price_timeline(*, session: Session, day: date, historical: bool = False) -> None:
     """Make sure the stored periods are current and hold the prices on `day`; rebuilds and
-    commits when they do not (first use, after a reference change, or a new year)."""
+    commits when they do not (first use, after a reference change, after a change of the pricing
+    rules version, or a new year)."""
     connection = session.connection()
     reach = _reach(connection)
     if reach is not None and reach.covers(day, historical=historical):
@@ -390,7 +422,10 @@ REFERENCE = (RegulationRate, PriceCategorySet)
 
 
 def keep_prices_current() -> None:
-    """Refresh the periods on every ORM flush from now on (idempotent; get_engine calls it)."""
+    """Refresh the periods on every ORM flush from now on, in this process.
+
+    Call it at start-up, before the first write (services.startup.prepare_database does). Safe to
+    call again: the hook is installed once."""
     if not event.contains(OrmSession, "after_flush", _refresh_after_flush):
         event.listen(OrmSession, "after_flush", _refresh_after_flush)
 

@@ -18,7 +18,7 @@ from models import (
 )
 from models.types import round_ore
 from services.errors import InputError
-from services.rules.pricing import CategoryThresholds
+from services.rules.categories import CategoryThresholds
 from services.validation import insert_row, require, update_row, validate, without
 
 

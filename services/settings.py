@@ -7,10 +7,10 @@ from sqlmodel import Session, select
 
 from models import Setting
 from models.types import parse_decimal
-from services.rules.cadence import Cadence
-from services.rules.alerts import AlertHorizons
 from services.errors import ConflictError, InputError
 from services.formatting import format_number
+from services.rules.alerts import AlertHorizons
+from services.rules.cadence import Cadence
 
 DEFAULT_VUM_THEMES = (
     "Praktiske opgaver i hjemmet",

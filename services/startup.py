@@ -1,4 +1,5 @@
-"""Start-up: upgrade the schema, store default settings, fill a brand-new default database."""
+"""Start-up: upgrade the schema, store default settings, fill a brand-new default database, and
+make every ORM write keep the stored price periods current."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ from sqlmodel import Session
 
 from services.config import AppConfig
 from services.db import get_engine, upgrade_schema
+from services.price_timeline import keep_prices_current
 from services.settings import ensure_default_settings
 
 
@@ -26,7 +28,9 @@ def _is_new(engine: Engine) -> bool:
 def prepare_database(
     config: AppConfig, seed_demo: Callable[[Engine], object] | None = None
 ) -> Startup:
-    """Migrate to head; only a new database at the built-in default location gets demo data."""
+    """Install the price periods' write hook, migrate to head; only a new database at the
+    built-in default location gets demo data."""
+    keep_prices_current()  # before the first ORM write of this process (idempotent)
     engine = get_engine(config.db_url)
     new = _is_new(engine)
     upgrade_schema(engine)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel
 
 from services.db import get_engine, upgrade_schema
+from services.price_timeline import keep_prices_current
 
 PG_URL = os.environ.get("TAKSTKOMPAS_TEST_PG_URL")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
@@ -35,6 +36,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgresql" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _prices_kept_current() -> None:
+    """As the app's start-up does: every ORM write in the tests keeps the price periods current
+    (get_engine alone does not install the hook)."""
+    keep_prices_current()
 
 
 @pytest.fixture(scope="session")

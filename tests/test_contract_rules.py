@@ -8,13 +8,9 @@ import pytest
 
 from models.contract import CHECKLIST_ITEMS
 from models.enums import ContractStatus
-from services.rules.alerts import (
-    AlertHorizons,
-    ContractFacts,
-    checklist_completeness,
-    contract_alerts,
-    notice_deadline,
-)
+from services.rules.alerts import AlertHorizons, ContractFacts, contract_alerts
+from services.rules.checklist import checklist_completeness
+from services.rules.notice import notice_deadline
 
 TODAY = date(2026, 6, 15)
 
@@ -116,7 +112,7 @@ def test_renegotiation_alert_text_and_due_date():
     ("status", "expected"),
     [
         (ContractStatus.ACTIVE, ["genforhandling"]),
-        (ContractStatus.TERMINATED, ["genforhandling"]),
+        (ContractStatus.TERMINATED, []),  # SPEC 4.6: only `aktiv` is renegotiated
         (ContractStatus.DRAFT, []),
         (ContractStatus.ENDED, []),
     ],
@@ -235,11 +231,12 @@ def test_every_alert_at_once_in_order_of_urgency():
         open_deviations=2,
         over_visitation_category=True,
     )
+    # SPEC 4.6 ranks: opsigelse, genforhandling, opfølgning, afvigelse, kategori, tjekliste.
     assert [
-        "genforhandling",
         "opsigelse",
+        "genforhandling",
         "opfoelgning",
-        "tjekliste",
         "afvigelse",
         "kategori",
+        "tjekliste",
     ] == alert_kinds(facts)

@@ -7,7 +7,6 @@ import pytest
 from sqlmodel import Session, select
 
 from models import AuditEvent, FollowUp
-from services.queries.register import RegisterFilters, register_page
 from services.contracts import (
     add_addon,
     annual_effect,
@@ -17,6 +16,7 @@ from services.contracts import (
     update_contract,
 )
 from services.errors import ConflictError, InputError
+from services.queries.register import RegisterFilters, register_page
 from tests.factories import USER, make_contract, make_provider
 
 

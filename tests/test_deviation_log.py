@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from services.invoices import check_invoice, update_deviation
 from services.queries.deviations import (
     DeviationFilter,
     Quarter,
@@ -12,10 +13,9 @@ from services.queries.deviations import (
     deviation_log,
     deviation_providers,
     deviation_totals,
-    find_contracts,
+    find_contracts_to_check,
     quarter_options,
 )
-from services.invoices import check_invoice, update_deviation
 from tests.factories import USER, make_contract, make_provider
 
 TODAY = date(2026, 11, 20)
@@ -203,23 +203,23 @@ def test_quarter_options_on_an_empty_database(session):
 
 def test_find_contracts_by_case_ref_or_provider_name(session, log):
     assert ["SAG-B-1"] == [
-        c.case_ref for c in find_contracts(session=session, search="sag-b").choices
+        c.case_ref for c in find_contracts_to_check(session=session, search="sag-b").choices
     ]
     for search in ("lærkely", "Lærkely", "LÆRKELY", "åkanden"):
-        matches = find_contracts(session=session, search=search)
+        matches = find_contracts_to_check(session=session, search=search)
         assert 1 == matches.total, search
-    everything = find_contracts(session=session, search="")
+    everything = find_contracts_to_check(session=session, search="")
     assert (2, ["SAG-A-1", "SAG-B-1"]) == (
         everything.total,
         [c.case_ref for c in everything.choices],
     )
-    assert [] == find_contracts(session=session, search="findes ikke").choices
+    assert [] == find_contracts_to_check(session=session, search="findes ikke").choices
 
 
 def test_find_contracts_is_limited_and_lists_active_contracts_first(session, log):
     make_contract(session, log["akanden"], case_ref="SAG-A-0", status="kladde")
     make_contract(session, log["akanden"], case_ref="SAG-A-2")
-    matches = find_contracts(session=session, search="Åkanden", limit=2)
+    matches = find_contracts_to_check(session=session, search="Åkanden", limit=2)
     assert (3, ["SAG-A-1", "SAG-A-2"]) == (matches.total, [c.case_ref for c in matches.choices])
     assert (Decimal("2000.00"), "dag", "aktiv") == (
         matches.choices[0].price,
@@ -231,6 +231,6 @@ def test_find_contracts_is_limited_and_lists_active_contracts_first(session, log
 def test_find_contracts_takes_percent_and_underscore_literally(session, log):
     make_contract(session, log["akanden"], case_ref="SAG_100%")
     assert ["SAG_100%"] == [
-        c.case_ref for c in find_contracts(session=session, search="_100%").choices
+        c.case_ref for c in find_contracts_to_check(session=session, search="_100%").choices
     ]
-    assert 0 == find_contracts(session=session, search="A_1").total
+    assert 0 == find_contracts_to_check(session=session, search="A_1").total

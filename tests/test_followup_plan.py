@@ -11,7 +11,7 @@ from services.queries.followups import (
     OVERDUE,
     PLAN_COLUMNS,
     active_goal_count,
-    find_contracts,
+    find_contracts_to_follow_up,
     find_open_followups,
     followup_counts,
     followup_worklist,
@@ -236,10 +236,10 @@ def test_get_open_followup_is_none_when_done_or_missing(session, plan):
 def test_find_contracts_lists_active_first(session, plan):
     provider_a, _ = plan["providers"]
     make_contract(session, provider_a, case_ref="SAG-2020-0009", status="afsluttet")
-    found = find_contracts(session=session, case_ref="SAG-20")
+    found = find_contracts_to_follow_up(session=session, case_ref="SAG-20")
     assert ["SAG-2024-0001", "SAG-2025-0002", "SAG-2020-0009"] == [ref for _, ref, _, _ in found]
     assert "afsluttet" == found[-1][3]
-    assert [] == find_contracts(session=session, case_ref="")
+    assert [] == find_contracts_to_follow_up(session=session, case_ref="")
 
 
 def test_provider_choices_are_providers_with_followups(session, plan):

@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 
 from services.contracts import add_addon
-from services.queries.deviations import DeviationFilter, deviation_log
 from services.errors import ConflictError, InputError
 from services.invoices import (
     check_invoice,
@@ -14,6 +13,7 @@ from services.invoices import (
     preview_invoice_check,
     update_deviation,
 )
+from services.queries.deviations import DeviationFilter, deviation_log
 from tests.factories import USER, make_contract
 
 TODAY = date(2026, 11, 22)

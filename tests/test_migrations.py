@@ -41,3 +41,51 @@ def test_upgrade_keeps_existing_data(tmp_path):
         head = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     assert ("Egelunden", 3) == tuple(row)
     assert "0001" != head
+
+
+def test_periods_built_before_the_rules_version_was_stored_are_rebuilt(engine):
+    """Migration 0004 keeps the data and gives the bookkeeping row version 0: the first read after
+    the upgrade rebuilds the periods and stores the version of the rules now running."""
+    from datetime import date
+
+    import sqlalchemy as sa
+    from alembic import command
+    from sqlmodel import Session, select
+
+    from models import PriceTimeline
+    from services.db import alembic_config
+    from services.price_timeline import ensure_price_timeline, is_stale
+    from services.rules.version import PRICE_RULES_VERSION
+
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0003")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO provider (id, name, kind, framework, vat_refund, active, is_demo,"
+                " version, created_at, created_by, updated_at, updated_by) VALUES (7,"
+                " 'Egelunden', 'privat', 'ingen', TRUE, TRUE, FALSE, 3, '2026-01-01', 'u',"
+                " '2026-01-01', 'u')"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO pricetimeline (id, built_on, horizon)"
+                " VALUES (1, '2026-06-30', '2027-12-31')"
+            )
+        )
+    upgrade_schema(engine)
+    with engine.connect() as connection:
+        provider = connection.execute(sa.text("SELECT name, version FROM provider WHERE id = 7"))
+        timeline = connection.execute(
+            sa.select(PriceTimeline.built_on, PriceTimeline.horizon, PriceTimeline.rules_version)
+        )
+        assert [("Egelunden", 3)] == [tuple(row) for row in provider]
+        assert [(date(2026, 6, 30), date(2027, 12, 31), 0)] == [tuple(row) for row in timeline]
+        assert is_stale(connection)
+    with Session(engine) as session:
+        ensure_price_timeline(session=session, day=date(2026, 6, 30))
+        assert not is_stale(session.connection())
+        assert PRICE_RULES_VERSION == session.exec(select(PriceTimeline.rules_version)).one()

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from seed import seed_database
-from services.queries.home import dataset_kind, register_counts, remove_demo_data
+from services.demo_data import dataset_kind, remove_demo_data
+from services.queries.home import table_counts
 from services.settings import AppSettings
 from tests.factories import USER, make_contract
 
@@ -39,15 +40,15 @@ def test_remove_demo_data_leaves_only_the_users_own_rows(engine, session):
         "goal",
     ):
         assert 0 == _rows(session, table), table
-    counts = register_counts(session=session, today=TODAY)
+    counts = table_counts(session=session, today=TODAY)
     assert (1, 1) == (counts.providers, counts.contracts)
     assert own.id == session.execute(sa.text("select id from contract")).scalar_one()
     assert len(fields(AppSettings)) == _rows(session, "setting")  # the settings stay
 
 
-def test_register_counts_on_demo(engine, session):
+def test_table_counts_on_demo(engine, session):
     seed_database(engine=engine, size="demo", today=TODAY)
-    counts = register_counts(session=session, today=TODAY)
+    counts = table_counts(session=session, today=TODAY)
     assert (25, 60, 120) == (counts.providers, counts.offers, counts.contracts)
     assert counts.open_deviations >= 3
     assert counts.overdue_followups >= 1

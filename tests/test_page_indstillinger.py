@@ -13,7 +13,7 @@ from sqlmodel import Session, col, func, select
 from bench.run import entry_point_on_every_run
 from models import Paragraph, Provider
 from services.db import get_engine
-from services.queries.home import dataset_kind
+from services.demo_data import dataset_kind
 from services.reference import index_rates, list_budgets
 from services.settings import get_settings, update_settings
 from tests.pagetest import run_page

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from models import Contract, PriceChange
 from services.contracts import update_contract
 from services.db import get_engine, upgrade_schema
-from services.queries.home import register_counts
+from services.queries.home import table_counts
 from tests import pagetest
 from tests.factories import make_contract, make_provider
 from tests.pagetest import metric, run_page
@@ -57,7 +57,7 @@ def _open_first(at: AppTest) -> AppTest:
 def test_register_on_demo_data_shows_counts_and_a_page_of_rows(demo_db, monkeypatch):
     at = run_page(demo_db, PAGE, monkeypatch)
     with Session(get_engine(demo_db)) as s:
-        total = register_counts(session=s).contracts
+        total = table_counts(session=s).contracts
     assert str(total) == metric(at, "Kontrakter").replace(".", "")
     table = _table(at, "Sagsnummer")
     assert 0 < len(table) <= 50

@@ -11,15 +11,17 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 
 from services.db import get_engine
-from services.formatting import format_kr, format_number
-from services.queries.report import (
+from services.exports.report import (
     KEY_FIGURE_SHEET,
-    Quarter,
-    default_quarter,
     figure_text,
-    quarter_report,
     report_html,
     report_workbook,
+)
+from services.formatting import format_kr, format_number
+from services.queries.report import (
+    Quarter,
+    default_quarter,
+    quarter_report,
 )
 from tests.factories import make_contract, make_provider
 from tests.pagetest import metric, run_page
@@ -31,6 +33,7 @@ SHEETS = [
     "Afvigelser løst",
     "Genforhandlinger",
     "Opsigelsesfrister",
+    "Advarsler",
     "Overskredne opfølgninger",
     "Dyreste sager",
     "Leverandørkoncentration",

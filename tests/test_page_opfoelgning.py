@@ -6,11 +6,11 @@ import pytest
 from sqlmodel import Session, col, select
 
 from models import Contract, ContractStatus, FollowUp, Goal, GoalStatus, label
-from services.rules.cadence import next_followup_due
 from services.contracts import current_category
 from services.cpr import CPR_MESSAGE
 from services.db import get_engine
 from services.formatting import format_date
+from services.rules.cadence import next_followup_due
 from services.settings import get_settings
 from tests.pagetest import run_page
 

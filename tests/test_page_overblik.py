@@ -14,8 +14,8 @@ from streamlit.testing.v1 import AppTest
 from models import Contract, ContractStatus
 from services.db import get_engine
 from services.formatting import format_kr, format_large_kr, format_number
+from services.queries.home import table_counts
 from services.queries.overview import alert_overview, overview
-from services.queries.home import register_counts
 from tests.pagetest import metric as _metric
 from tests.pagetest import run_page
 
@@ -43,7 +43,7 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> dict:
 def test_demo_key_figures_match_the_database(demo_db, monkeypatch):
     at = run_page(demo_db, PAGE, monkeypatch)
     with Session(get_engine(demo_db)) as s:
-        counts = register_counts(session=s)
+        counts = table_counts(session=s)
         data = overview(session=s, year=date.today().year)
     assert counts.providers >= 20
     assert str(counts.providers) == _metric(at, "Leverandører")

@@ -8,8 +8,10 @@ import pytest
 from sqlmodel import Session, select
 
 from models import PriceCategorySet
+from services.contracts import add_addon, register_price_change
+from services.db import get_engine, upgrade_schema
+from services.errors import InputError
 from services.queries.categories import (
-    NO_CATEGORY_LABEL,
     band_distribution,
     band_labels,
     band_texts,
@@ -21,15 +23,12 @@ from services.queries.categories import (
     set_years,
     sets_frame,
 )
-from services.contracts import add_addon, register_price_change
-from services.db import get_engine, upgrade_schema
-from services.errors import InputError
-from services.rules.pricing import CategoryThresholds
 from services.reference import (
     create_price_category_set,
     save_regulation_rate,
     update_price_category_set,
 )
+from services.rules.categories import CategoryThresholds
 from tests.factories import USER, make_contract, make_provider
 from tests.pagetest import run_page
 
@@ -226,7 +225,7 @@ def test_band_distribution_without_a_set_is_ingen_kategori(session):
     _contract(session, provider, "SAG-1", "1000", visitation_category="lav")
     dist = band_distribution(session=session, paragraph="SEL108", year=2027, today=TODAY)
     assert dist.thresholds is None
-    assert 1 == dist.frame.set_index("Priskategori").loc[NO_CATEGORY_LABEL, "Kontrakter"]
+    assert 1 == dist.frame.set_index("Priskategori").loc["Ingen kategori", "Kontrakter"]
     assert 0 == dist.over_visitation  # no category: never guessed to be above
 
 

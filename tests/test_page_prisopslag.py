@@ -8,11 +8,11 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import Offer, PriceCategorySet
+from models import NoCategory, Offer, PriceCategorySet
 from services.contracts import register_price_change
 from services.db import get_engine, upgrade_schema
+from services.providers import add_provider_note, create_offer
 from services.queries.lookup import (
-    NO_CATEGORY,
     ContractRange,
     LookupFilters,
     contract_range,
@@ -22,7 +22,6 @@ from services.queries.lookup import (
     search_offers,
     target_group_options,
 )
-from services.providers import add_provider_note, create_offer
 from services.reference import create_price_category_set, save_regulation_rate
 from tests.factories import USER, make_contract, make_provider
 from tests.pagetest import run_page
@@ -169,8 +168,8 @@ def test_category_from_negotiated_else_list_rate_against_this_years_set(session,
     [
         (("middel",), ["Væksthuset Hus", "Åbo Nord"]),
         (("lav", "ekstraordinaer"), ["Kilden Bo", "Åbo Syd"]),
-        ((NO_CATEGORY,), ["Kilden Akut"]),
-        (("hoej", NO_CATEGORY), ["Kilden Akut"]),
+        ((NoCategory.NO_SET.value,), ["Kilden Akut"]),
+        (("hoej", NoCategory.NO_SET.value), ["Kilden Akut"]),
     ],
 )
 def test_filter_by_price_category_in_sql(session, catalogue, categories, expected):

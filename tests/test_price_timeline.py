@@ -7,7 +7,14 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import Contract, ContractPricePeriod, PriceTimeline, PriceUnit, RegulationKind
+from models import (
+    Contract,
+    ContractPricePeriod,
+    PriceCategory,
+    PriceTimeline,
+    PriceUnit,
+    RegulationKind,
+)
 from services.contracts import (
     add_addon,
     price_on,
@@ -15,21 +22,17 @@ from services.contracts import (
     update_addon,
     update_contract,
 )
-from services.queries.home import remove_demo_data
+from services.demo_data import remove_demo_data
 from services.price_timeline import (
     PricePeriod,
     contract_price_periods,
     ensure_price_timeline,
+    is_stale,
     rebuild_price_timeline,
 )
-from services.rules.pricing import (
-    AddonTerms,
-    CategoryThresholds,
-    MissingIndexRate,
-    PriceTerms,
-    Regulation,
-)
 from services.reference import create_price_category_set, save_regulation_rate
+from services.rules.categories import CategoryThresholds
+from services.rules.pricing import AddonTerms, MissingIndexRate, PriceTerms, Regulation
 from tests.factories import USER, make_contract
 
 TODAY = date(2026, 6, 30)
@@ -204,6 +207,90 @@ def test_a_reference_change_marks_every_period_stale_until_the_next_read(session
     ensure_price_timeline(session=session, day=TODAY)
     assert session.exec(select(PriceTimeline)).first() is not None
     assert _rebuilt(session) == _stored(session)
+
+
+def _categories(session: Session) -> set[PriceCategory | None]:
+    return set(
+        session.connection().execute(sa.select(ContractPricePeriod.category).distinct()).scalars()
+    )
+
+
+def _rules_version(session: Session) -> int:
+    return session.connection().execute(sa.select(PriceTimeline.rules_version)).scalar_one()
+
+
+def test_a_new_pricing_rules_version_rebuilds_every_period_on_the_next_read(session, monkeypatch):
+    from services.rules.version import PRICE_RULES_VERSION
+
+    make_contract(session, start_date=date(2025, 1, 1), price_base_date=date(2025, 1, 1))
+    ensure_price_timeline(session=session, day=TODAY)
+    assert not is_stale(session.connection())
+    assert PRICE_RULES_VERSION == _rules_version(session)
+    assert {None} == _categories(session)  # no category set registered
+
+    # A rule that feeds the periods changes in code (here: every price is extraordinary) ...
+    monkeypatch.setattr(
+        "services.price_timeline.price_category", lambda *_: PriceCategory.EXTRAORDINARY
+    )
+    ensure_price_timeline(session=session, day=TODAY)
+    assert {None} == _categories(session)  # ... without a new version the old periods stand
+    # ... and the version is bumped with it: the stored periods are stale until the next read.
+    monkeypatch.setattr("services.price_timeline.PRICE_RULES_VERSION", PRICE_RULES_VERSION + 1)
+    assert is_stale(session.connection())
+    ensure_price_timeline(session=session, day=TODAY)
+    assert not is_stale(session.connection())
+    assert PRICE_RULES_VERSION + 1 == _rules_version(session)
+    assert {PriceCategory.EXTRAORDINARY} == _categories(session)
+    assert _rebuilt(session) == _stored(session)
+
+
+def test_periods_of_another_rules_version_are_not_patched_contract_by_contract(
+    session, monkeypatch
+):
+    """While a full rebuild is pending, saving a contract leaves the rebuild to the next read."""
+    contract = make_contract(session)
+    ensure_price_timeline(session=session, day=TODAY)
+    before = _stored(session)
+    monkeypatch.setattr("services.price_timeline.PRICE_RULES_VERSION", 99)
+    register_price_change(
+        session=session,
+        contract_id=contract.id,
+        user=USER,
+        data={"effective_date": date(2026, 3, 1), "new_price": Decimal("1950.00")},
+    )
+    assert before == _stored(session)
+    ensure_price_timeline(session=session, day=TODAY)
+    assert 99 == _rules_version(session)
+    assert _rebuilt(session) == _stored(session) != before
+
+
+def test_start_up_installs_the_write_hook_once(tmp_path):
+    """get_engine alone does not touch the ORM; prepare_database installs the hook, once."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session as OrmSession
+
+    from services.config import AppConfig
+    from services.db import get_engine
+    from services.price_timeline import _refresh_after_flush, keep_prices_current
+    from services.startup import prepare_database
+
+    hook = (OrmSession, "after_flush", _refresh_after_flush)
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    config = AppConfig(db_url=url, is_default_db=False, local_user="test")
+    event.remove(*hook)  # as in a process that has not started up yet
+    try:
+        get_engine(url).dispose()
+        assert not event.contains(*hook)
+        startup = prepare_database(config)
+        assert event.contains(*hook)
+        prepare_database(config).engine.dispose()
+        keep_prices_current()
+        with Session(startup.engine) as s:
+            assert 1 == list(s.dispatch.after_flush).count(_refresh_after_flush)
+        startup.engine.dispose()
+    finally:
+        keep_prices_current()
+    assert event.contains(*hook)
 
 
 def test_a_day_past_the_horizon_rebuilds(session):

@@ -8,20 +8,18 @@ import pytest
 from models.enums import PriceCategory, PriceUnit, RegulationKind
 from models.types import round_ore
 from services.errors import UserError
+from services.rules.categories import CategoryThresholds, above_visitation, price_category
+from services.rules.deviations import invoice_deviation
 from services.rules.pricing import (
     AddonTerms,
-    CategoryThresholds,
     MissingIndexRate,
     PriceTerms,
     Regulation,
-    above_visitation,
     add_months,
     annual_amount,
     daily_equivalent,
     expected_amount,
-    invoice_deviation,
     net_after_vat_refund,
-    price_category,
     regulated_price,
     regulation_days,
 )

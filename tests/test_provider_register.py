@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 from services.invoices import check_invoice
+from services.providers import create_offer
 from services.queries.providers import (
     ProviderFilter,
     count_provider_contracts,
@@ -14,7 +15,6 @@ from services.queries.providers import (
     provider_register,
     provider_spend_by_year,
 )
-from services.providers import create_offer
 from tests.factories import USER, make_contract, make_provider
 
 TODAY = date(2026, 4, 15)

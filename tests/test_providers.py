@@ -7,7 +7,6 @@ from sqlmodel import select
 
 from models import ProviderNote
 from services.errors import ConflictError, InputError
-from services.queries.providers import ProviderFilter, provider_register
 from services.providers import (
     add_provider_note,
     create_offer,
@@ -15,6 +14,7 @@ from services.providers import (
     list_provider_notes,
     update_provider,
 )
+from services.queries.providers import ProviderFilter, provider_register
 from tests.factories import USER, make_provider
 
 

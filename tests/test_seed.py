@@ -27,9 +27,10 @@ from models import (
 )
 from seed import SeedError, seed_database
 from seed.__main__ import main as seed_main
-from services.rules.alerts import checklist_completeness, checklist_of, notice_deadline
 from services.cpr import contains_cpr
 from services.db import get_engine, upgrade_schema
+from services.rules.checklist import checklist_completeness, checklist_of
+from services.rules.notice import notice_deadline
 from services.rules.pricing import AddonTerms, PriceTerms, Regulation, expected_amount
 
 TODAY = date(2026, 11, 22)

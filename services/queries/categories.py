@@ -8,7 +8,6 @@ each contract's stored price today (services.price_timeline).
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -18,24 +17,24 @@ from models import (
     Contract,
     ContractPricePeriod,
     ContractStatus,
+    NoCategory,
     PriceCategory,
     PriceCategorySet,
-    PriceUnit,
     label,
 )
 from models.types import parse_decimal, round_ore
 from services.errors import InputError
 from services.formatting import format_amount, format_kr
 from services.price_timeline import ensure_price_timeline, period_on
-from services.rules.pricing import (
+from services.reference import copy_price_category_year, list_price_category_sets
+from services.rules.categories import (
     CATEGORY_ORDER,
     CategoryThresholds,
+    above_visitation_sql,
+    price_category_sql,
 )
-from services.reference import copy_price_category_year, list_price_category_sets
+from services.rules.pricing import annual_factor_sql
 
-NO_CATEGORY_LABEL = "Ingen kategori"
-NO_CATEGORY = "ingen"
-MISSING = "mangler"  # the price needs an index rate that is not registered
 # Copying a year forward accepts a rate within the same range as the regulation setting.
 RATE_RANGE = (Decimal(-10), Decimal(20))
 
@@ -231,7 +230,7 @@ BAND_COLUMNS = ["Priskategori", "Kontrakter", "Årlig udgift", "Over visiteret p
 
 def band_labels() -> list[str]:
     """Band names in order, the "no category" band last."""
-    return [label(c) for c in CATEGORY_ORDER] + [NO_CATEGORY_LABEL]
+    return [label(c) for c in CATEGORY_ORDER] + [label(NoCategory.NO_SET, "category")]
 
 
 def _thresholds(session: Session, paragraph: str, year: int) -> CategoryThresholds | None:
@@ -249,27 +248,6 @@ def _active_of_paragraph(paragraph: str) -> tuple:
     return (Contract.status == ContractStatus.ACTIVE, Contract.paragraph == paragraph)
 
 
-def _band_of(daily_x365: Any, thresholds: CategoryThresholds | None) -> Any:
-    """SQL: the band code of a daily equivalent given as øre × 365 (so the comparisons with
-    the thresholds are exact in integers; the rule of services.rules.pricing.price_category)."""
-    if thresholds is None:
-        return sa.literal(NO_CATEGORY)
-    bands = [
-        (thresholds.ekstraordinaer_from, PriceCategory.EXTRAORDINARY),
-        (thresholds.hoej_from, PriceCategory.HIGH),
-        (thresholds.middel_from, PriceCategory.MEDIUM),
-    ]
-    return sa.case(
-        *((daily_x365 >= int(t * 100) * 365, c.value) for t, c in bands),
-        else_=PriceCategory.LOW.value,
-    )
-
-
-def _category_rank(category: Any) -> Any:
-    """SQL: a category's place in CATEGORY_ORDER (None for none)."""
-    return sa.case(*((category == c.value, i) for i, c in enumerate(CATEGORY_ORDER)))
-
-
 def band_distribution(
     *, session: Session, paragraph: str, year: int, today: date
 ) -> BandDistribution:
@@ -283,18 +261,15 @@ def band_distribution(
     ensure_price_timeline(session=session, day=today)
     unit = col(Contract.price_unit)
     price = col(ContractPricePeriod.price_ore)
-    daily_x365 = sa.case(
-        (unit == PriceUnit.DAY, price * 365), (unit == PriceUnit.MONTH, price * 12), else_=price
-    )
-    band = _band_of(daily_x365, thresholds)
+    band = price_category_sql(price * annual_factor_sql(unit), thresholds)
     visitation = sa.type_coerce(Contract.visitation_category, sa.String)
-    over = sa.case((_category_rank(band) > _category_rank(visitation), 1), else_=0)
+    over = sa.case((above_visitation_sql(band, visitation), 1), else_=0)
     priced = col(ContractPricePeriod.missing_rate).is_(False)
     # Banded per contract in a subquery and grouped outside: PostgreSQL would not take the
     # band expression (with its bound thresholds) in GROUP BY as the one in SELECT.
     banded = (
         sa.select(
-            sa.case((priced, band), else_=MISSING).label("band"),
+            sa.case((priced, band), else_=NoCategory.MISSING_RATE.value).label("band"),
             col(ContractPricePeriod.annual_ore).label("annual_ore"),
             over.label("over"),
         )
@@ -309,19 +284,21 @@ def band_distribution(
         sa.func.sum(banded.c.annual_ore),
         sa.func.sum(banded.c.over),
     ).group_by(banded.c.band)
-    names = {c.value: label(c) for c in CATEGORY_ORDER} | {NO_CATEGORY: NO_CATEGORY_LABEL}
+    names = {c.value: label(c) for c in CATEGORY_ORDER} | {
+        NoCategory.NO_SET.value: label(NoCategory.NO_SET, "category")
+    }
     counts: dict[str, int] = {}
     spend: dict[str, Decimal] = {}
     over_count: dict[str, int] = {}
     missing = 0
     for code, count, annual_ore, n_over in session.connection().execute(query):
-        if code == MISSING:
+        if code == NoCategory.MISSING_RATE:
             missing = int(count)
             continue
         band_name = names[code]
         counts[band_name] = int(count)
         spend[band_name] = Decimal(int(annual_ore or 0)) / 100
-        over_count[band_name] = int(n_over or 0) if code != NO_CATEGORY else 0
+        over_count[band_name] = int(n_over or 0) if code != NoCategory.NO_SET else 0
     frame = pd.DataFrame(
         [
             {

@@ -310,7 +310,9 @@ def _contract_match(text: str) -> sa.ColumnElement[bool]:
     )
 
 
-def find_contracts(*, session: Session, search: str = "", limit: int = 50) -> ContractMatches:
+def find_contracts_to_check(
+    *, session: Session, search: str = "", limit: int = 50
+) -> ContractMatches:
     """Contracts whose case ref or provider name contains the text: at most `limit` (active
     contracts first), plus how many match in all."""
     text = search.strip()

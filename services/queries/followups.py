@@ -367,7 +367,7 @@ def find_open_followups(*, session: Session, case_ref: str, limit: int = 20) -> 
     return [_open_followup(row) for row in session.exec(query)]
 
 
-def find_contracts(
+def find_contracts_to_follow_up(
     *, session: Session, case_ref: str, limit: int = 20
 ) -> list[tuple[int, str, str, str]]:
     """Contracts (id, case ref, provider, status) whose case reference contains `case_ref`,

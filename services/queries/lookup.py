@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from models import (
     Contract,
     ContractStatus,
+    NoCategory,
     Offer,
     PriceCategory,
     PriceCategorySet,
@@ -31,6 +32,7 @@ from models import (
 from models.enums import RegulationKind
 from models.types import round_ore
 from services.contracts import terms_of
+from services.reference import index_rates
 from services.rules.pricing import (
     MissingIndexRate,
     Regulation,
@@ -39,13 +41,10 @@ from services.rules.pricing import (
     regulate,
     regulated_price,
 )
-from services.reference import index_rates
 from services.settings import get_settings
 
 # Filter value for offers without a category (no set for the paragraph this year, or no rate).
-NO_CATEGORY = "ingen_kategori"
-NO_CATEGORY_LABEL = "Ingen kategori"
-CATEGORY_FILTER_OPTIONS = [*(c.value for c in PriceCategory), NO_CATEGORY]
+CATEGORY_FILTER_OPTIONS = [*(c.value for c in PriceCategory), NoCategory.NO_SET.value]
 PAGE_SIZE = 25
 # SQLite allows 32.766 bound parameters; stay far below when listing ids.
 _ID_CHUNK = 900
@@ -169,11 +168,11 @@ def _base_query(columns: Sequence[Any], filters: LookupFilters, today: date) -> 
         needle = "," + filters.target_group.strip() + ","
         query = query.where(wrapped.contains(needle, autoescape=True))
     if filters.categories:
-        wanted = [c for c in filters.categories if c != NO_CATEGORY]
+        wanted = [c for c in filters.categories if c != NoCategory.NO_SET]
         conditions = []
         if wanted:
             conditions.append(category.in_(wanted))
-        if NO_CATEGORY in filters.categories:
+        if NoCategory.NO_SET in filters.categories:
             conditions.append(category.is_(None))
         query = query.where(sa.or_(*conditions))
     return query
@@ -358,7 +357,7 @@ def latest_notes(*, session: Session, provider_id: int, limit: int = 3) -> list[
 
 
 def category_label(category: str | None) -> str:
-    return NO_CATEGORY_LABEL if category in (None, NO_CATEGORY) else label(category)
+    return label(category or NoCategory.NO_SET, "category")
 
 
 # Column headers of the export, in order; the screen shows SCREEN_COLUMNS of them.

@@ -17,15 +17,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from models import (
-    CHECKLIST_ITEMS,
-    OPEN_INVOICE_STATUSES,
+    AlertKind,
     Budget,
     Contract,
     ContractPricePeriod,
     ContractStatus,
     FollowUp,
     InvoiceCheck,
-    InvoiceStatus,
+    NoCategory,
     Paragraph,
     PriceChange,
     PriceChangeReason,
@@ -35,27 +34,30 @@ from models import (
     label,
 )
 from models.types import round_ore
-from services.rules.alerts import AlertHorizons, ContractFacts, contract_alerts
-from services.exports.tables import Sheet, to_xlsx
 from services.formatting import format_date, format_number
 from services.price_timeline import ensure_price_timeline, period_on
-from services.rules.pricing import (
-    CATEGORY_ORDER,
-    DAYS_PER_YEAR,
-    add_months,
-    annual_amount,
+from services.rules.alerts import (
+    ALERTS,
+    AlertHorizons,
+    ContractFacts,
+    FactColumns,
+    alert_conditions_sql,
+    contract_alerts,
+    join_facts,
+    urgency,
+    urgency_sql,
 )
+from services.rules.cadence import done_on_time_sql, was_overdue_sql_parts
+from services.rules.categories import CATEGORY_ORDER
+from services.rules.checklist import CHECKLIST_SIZE, checked_count_sql
+from services.rules.deviations import CLOSED_INVOICE_STATUSES, was_open_deviation_sql
+from services.rules.pricing import ANNUAL_FACTOR, DAYS_PER_YEAR, add_months, annual_amount
 from services.settings import get_settings
 from services.sql import day_number
 
 HUNDRED = Decimal(100)
 ZERO = Decimal("0.00")
-CLOSED_INVOICE_STATUSES = (InvoiceStatus.RESOLVED, InvoiceStatus.ACCEPTED)
 LIVE_STATUSES = (ContractStatus.ACTIVE, ContractStatus.TERMINATED)
-# Annual factor of a price per unit: 365 daily equivalents (SPEC 4.4).
-ANNUAL_FACTOR = {PriceUnit.DAY: 365, PriceUnit.MONTH: 12, PriceUnit.YEAR: 1}
-NO_CATEGORY = "ingen"
-NO_CATEGORY_LABEL = "Ingen kategori"
 
 
 # --- Filters and small helpers --------------------------------------------------------------
@@ -173,20 +175,10 @@ def in_force(on: date, *, historical: bool) -> ColumnElement[bool]:
     )
 
 
-def _checked_sum() -> ColumnElement[Any]:
-    """Number of the eight checklist points checked, per contract row."""
-    total: Any = None
-    for key in CHECKLIST_ITEMS:
-        term = sa.case((getattr(Contract, key).is_(True), 1), else_=0)
-        total = term if total is None else total + term
-    return total
-
-
 # --- The contracts in force and their prices (stored periods: services.price_timeline) ------
 
 PERIOD = ContractPricePeriod
 EPOCH = date(1970, 1, 1)
-NO_DUE = 10**9  # a day number after every real deadline: no deadline sorts last
 
 
 def _ore_to_kr(value: Any) -> Decimal:
@@ -304,7 +296,7 @@ def portfolio(
             sa.func.sum(large),
             sa.func.sum(_rest_of_year_ore_days(as_of)),
             sa.func.sum(sa.case((col(Contract.standard_contract).is_(True), 1), else_=0)),
-            sa.func.sum(_checked_sum()),
+            sa.func.sum(checked_count_sql()),
             session=session,
             as_of=as_of,
             filters=filters,
@@ -313,7 +305,16 @@ def portfolio(
     ).all()
     # (paragraph, kind, category, in force, priced, annual øre, large, rest øre-days)
     rows = [
-        (str(p), str(k), str(c) if c else NO_CATEGORY, n, priced, int(a or 0), int(big or 0), rest)
+        (
+            str(p),
+            str(k),
+            str(c) if c else NoCategory.NO_SET.value,
+            n,
+            priced,
+            int(a or 0),
+            int(big or 0),
+            rest,
+        )
         for p, k, c, _, n, priced, a, big, rest, _, _ in groups
     ]
     in_force_count = sum(r[3] for r in rows)
@@ -321,7 +322,7 @@ def portfolio(
         contracts=in_force_count,
         standard_share=share_pct(sum(int(g[9] or 0) for g in groups), in_force_count),
         checklist_completeness=share_pct(
-            sum(int(g[10] or 0) for g in groups), in_force_count * len(CHECKLIST_ITEMS)
+            sum(int(g[10] or 0) for g in groups), in_force_count * CHECKLIST_SIZE
         ),
     )
     providers_used = len({g[3] for g in groups if g[5]})
@@ -347,9 +348,9 @@ def portfolio(
         ),
         by_category=_distribution(
             [(r[2], r[4], r[5]) for r in rows],
-            [c.value for c in CATEGORY_ORDER] + [NO_CATEGORY],
+            [c.value for c in CATEGORY_ORDER] + [NoCategory.NO_SET.value],
             "Priskategori",
-            {NO_CATEGORY: NO_CATEGORY_LABEL},
+            {NoCategory.NO_SET.value: label(NoCategory.NO_SET, "category")},
         ),
         expected_rest=round_ore(rest),
         quality=quality,
@@ -399,7 +400,7 @@ def expensive_cases_frame(rows: Iterable[Sequence[Any]]) -> pd.DataFrame:
                 "Sag": case_ref,
                 "Leverandør": provider,
                 "Paragraf": label(paragraph),
-                "Priskategori": label(category) if category else NO_CATEGORY_LABEL,
+                "Priskategori": label(category or NoCategory.NO_SET, "category"),
                 "Dagstakst": round_ore(amount / DAYS_PER_YEAR),
                 "Årsudgift": amount,
             }
@@ -588,21 +589,6 @@ def top_and_rest(spend: pd.DataFrame, n: int = 10) -> pd.DataFrame:
 # --- Deviations and follow-ups --------------------------------------------------------------
 
 
-def _open_deviation(on: date) -> ColumnElement[bool]:
-    """A flagged invoice that was logged by `on` and not resolved or accepted by then."""
-    return sa.and_(
-        col(InvoiceCheck.flagged).is_(True),
-        col(InvoiceCheck.checked_on) <= on,
-        sa.or_(
-            col(InvoiceCheck.status).in_(OPEN_INVOICE_STATUSES),
-            sa.and_(
-                col(InvoiceCheck.status).in_(CLOSED_INVOICE_STATUSES),
-                col(InvoiceCheck.resolved_on) > on,
-            ),
-        ),
-    )
-
-
 def open_deviations(
     *, session: Session, on: date, filters: Filters = Filters()
 ) -> tuple[int, Decimal]:
@@ -610,7 +596,7 @@ def open_deviations(
     count, amount = plain_rows(
         session,
         select(sa.func.count(), sa.func.sum(InvoiceCheck.deviation)).where(
-            _open_deviation(on), *_invoice_filter(filters)
+            was_open_deviation_sql(on), *_invoice_filter(filters)
         ),
     ).one()
     return int(count), money(amount)
@@ -662,7 +648,7 @@ def followups_on_time(
 ) -> tuple[int, int]:
     """Follow-ups due from `first` up to (not incl.) `before`: how many, and how many done on
     time (done on or before the due date)."""
-    on_time = sa.case((col(FollowUp.done_date) <= col(FollowUp.due_date), 1), else_=0)
+    on_time = sa.case((done_on_time_sql(), 1), else_=0)
     query = select(sa.func.count(), sa.func.sum(on_time)).where(
         FollowUp.due_date >= first, FollowUp.due_date < before
     )
@@ -679,7 +665,7 @@ def followups_on_time_by_quarter(
     start_month = (on.month - 1) // 3 * 3 + 1
     first = add_months(date(on.year, start_month, 1), -3 * (quarters - 1))
     due = FollowUp.due_date
-    on_time = sa.case((col(FollowUp.done_date) <= col(FollowUp.due_date), 1), else_=0)
+    on_time = sa.case((done_on_time_sql(), 1), else_=0)
     query = (
         select(year_month_of(due, session), sa.func.count(), sa.func.sum(on_time))
         .where(due >= first, due < on)
@@ -707,17 +693,11 @@ def followups_on_time_by_quarter(
     return pd.DataFrame(rows, columns=["Kvartal", "Forfaldne", "Til tiden", "Andel til tiden"])
 
 
-def done_after(on: date) -> ColumnElement[bool]:
-    """Follow-ups done after `on`. Written as a closed range so SQLite (without statistics)
-    walks the done-date index from `on`, not every earlier due date."""
-    return col(FollowUp.done_date).between(on + timedelta(days=1), date.max)
-
-
 def overdue_followups(*, session: Session, on: date, filters: Filters = Filters()) -> int:
     """Follow-ups due before `on` and not done by then (not done, or done later)."""
     count = 0
-    for done in (col(FollowUp.done_date).is_(None), done_after(on)):
-        query = select(sa.func.count()).select_from(FollowUp).where(done, FollowUp.due_date < on)
+    for overdue in was_overdue_sql_parts(on):
+        query = select(sa.func.count()).select_from(FollowUp).where(overdue)
         if filters.paragraphs or filters.provider_kinds:
             query = query.where(col(FollowUp.contract_id).in_(_contract_ids(filters)))
         count += int(session.exec(query).one())
@@ -809,26 +789,8 @@ def savings_between(
     )
 
 
-# --- Alerts (SPEC 4.6) ----------------------------------------------------------------------
+# --- Alerts (SPEC 4.6: the table in services.rules.alerts) ---------------------------------
 
-# Most urgent first; an overdue renegotiation ranks above one that is only near.
-ALERT_RANK = {
-    "genforhandling_overskredet": 0,
-    "opsigelse": 1,
-    "genforhandling": 2,
-    "afvigelse": 3,
-    "opfoelgning": 4,
-    "kategori": 5,
-    "tjekliste": 6,
-}
-ALERT_KINDS = {
-    "genforhandling": "Genforhandling inden for horisonten",
-    "opsigelse": "Opsigelsesfrist inden for horisonten",
-    "opfoelgning": "Overskredne opfølgninger",
-    "afvigelse": "Åbne fakturaafvigelser",
-    "tjekliste": "Ufuldstændig tjekliste",
-    "kategori": "Over visiteret priskategori",
-}
 ALERT_COLUMNS = [
     "contract_id",
     "provider_id",
@@ -847,111 +809,64 @@ class AlertOverview:
     (`rows`: all of them from contract_alert_list, the first `limit` from alert_overview)."""
 
     rows: pd.DataFrame
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[AlertKind, int] = field(default_factory=dict)
     total: int = 0
 
 
 @dataclass(frozen=True)
 class _AlertQuery:
-    """The contracts with their alert facts, the SQL condition of each alert kind (the rules of
-    services.rules.alerts.contract_alerts), and the urgency rank and first deadline."""
-
     joins: Any
-    facts: tuple[Any, ...]
-    flags: dict[str, ColumnElement[bool]]
+    facts: FactColumns
+    flags: dict[AlertKind, ColumnElement[bool]]
     where: list[ColumnElement[bool]]
-    rank: ColumnElement[Any]
-    due: ColumnElement[Any]
+    order: list[Any]
 
 
 def _alert_query(today: date, horizons: AlertHorizons, filters: Filters) -> _AlertQuery:
-    overdue = (
-        select(FollowUp.contract_id, sa.func.count().label("n"))
-        .where(col(FollowUp.done_date).is_(None), FollowUp.due_date < today)
-        .group_by(col(FollowUp.contract_id))
-        .subquery()
+    """The contracts with at least one alert (by the alert table's SQL conditions), most
+    urgent first."""
+    joins, facts = join_facts(
+        sa.join(Contract, Provider, col(Provider.id) == col(Contract.provider_id)), today
     )
-    deviations = (
-        select(InvoiceCheck.contract_id, sa.func.count().label("n"))
-        .where(
-            col(InvoiceCheck.flagged).is_(True), col(InvoiceCheck.status).in_(OPEN_INVOICE_STATUSES)
-        )
-        .group_by(col(InvoiceCheck.contract_id))
-        .subquery()
-    )
-    joins = (
-        sa.join(Contract, Provider, col(Provider.id) == Contract.provider_id)
-        .outerjoin(overdue, overdue.c.contract_id == Contract.id)
-        .outerjoin(deviations, deviations.c.contract_id == Contract.id)
-        .outerjoin(PERIOD, period_on(today))
-    )
-    checked = _checked_sum()
-    live = col(Contract.status).in_(LIVE_STATUSES)
-    active = col(Contract.status) == ContractStatus.ACTIVE
-    today_number = (today - EPOCH).days
-    renegotiation_number = day_number(Contract.renegotiation_date)
-    deadline_number = day_number(Contract.end_date) - Contract.notice_days
-    n_overdue = sa.func.coalesce(overdue.c.n, 0)
-    n_deviations = sa.func.coalesce(deviations.c.n, 0)
-    above = sa.and_(active, col(PERIOD.above_visitation).is_(True))
-    flags: dict[str, ColumnElement[bool]] = {
-        "genforhandling": sa.and_(
-            live,
-            col(Contract.renegotiation_date).is_not(None),
-            col(Contract.renegotiation_date) <= today + timedelta(days=horizons.renegotiation_days),
-        ),
-        "opsigelse": sa.and_(
-            active,
-            col(Contract.end_date).is_not(None),
-            deadline_number >= today_number,
-            deadline_number <= today_number + horizons.notice_days,
-        ),
-        "opfoelgning": sa.and_(live, n_overdue > 0),
-        "tjekliste": sa.and_(active, checked < len(CHECKLIST_ITEMS)),
-        "afvigelse": n_deviations > 0,
-        "kategori": above,
-    }
-    rank = sa.case(
-        (
-            sa.and_(flags["genforhandling"], col(Contract.renegotiation_date) < today),
-            ALERT_RANK["genforhandling_overskredet"],
-        ),
-        *((flags[kind], ALERT_RANK[kind]) for kind in ALERT_RANK if kind in flags),
-    )
-    renegotiation_due = sa.case((flags["genforhandling"], renegotiation_number))
-    notice_due = sa.case((flags["opsigelse"], deadline_number))
-    # The first deadline of the two that have one (a day number); none sorts last.
-    due = sa.case(
-        (renegotiation_due.is_(None), sa.func.coalesce(notice_due, NO_DUE)),
-        (notice_due.is_(None), renegotiation_due),
-        (notice_due < renegotiation_due, notice_due),
-        else_=renegotiation_due,
-    )
-    facts = (
-        Contract.id,
-        Contract.provider_id,
-        Contract.case_ref,
-        Provider.name,
-        Contract.paragraph,
-        Contract.status,
-        Contract.renegotiation_date,
-        Contract.end_date,
-        Contract.notice_days,
-        checked,
-        n_overdue,
-        n_deviations,
-        sa.case((above, 1), else_=0),
-    )
-    return _AlertQuery(
-        joins, facts, flags, [sa.or_(*flags.values()), *_contract_filter(filters)], rank, due
-    )
+    flags = alert_conditions_sql(facts, today, horizons)
+    rank, due = urgency_sql(facts, flags)
+    where = [sa.or_(*flags.values()), *_contract_filter(filters)]
+    return _AlertQuery(joins, facts, flags, where, [rank, due, Contract.case_ref, Contract.id])
+
+
+def _alert_facts_columns(parts: _AlertQuery) -> list[Any]:
+    facts = parts.facts
+    return [
+        col(Contract.id),
+        col(Contract.provider_id),
+        col(Contract.case_ref),
+        col(Provider.name),
+        col(Contract.paragraph),
+        col(Contract.status),
+        col(Contract.renegotiation_date),
+        col(Contract.end_date),
+        col(Contract.notice_days),
+        facts.checked,
+        facts.overdue_n,
+        facts.overdue_oldest,
+        facts.open_n,
+        facts.open_oldest,
+        facts.above_visitation,
+    ]
+
+
+def _as_date(value: Any) -> date | None:
+    """A date from MIN(date) (SQLite hands it back as text)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
 
 
 def _alert_rows(
     rows: Iterable[Sequence[Any]], today: date, horizons: AlertHorizons
-) -> list[tuple[dict[str, Any], list[str]]]:
-    """Each contract's alerts by the rules: a row of the alert list and the alert kinds (in the
-    given order; contracts without an alert are left out)."""
+) -> list[tuple[dict[str, Any], list[AlertKind]]]:
+    """Each contract's alerts by the rules' Python form: a row of the alert list and the alert
+    kinds, most urgent first (contracts without an alert are left out)."""
     result = []
     for (
         cid,
@@ -965,38 +880,37 @@ def _alert_rows(
         notice_days,
         n_checked,
         n_late,
+        oldest_late,
         n_open,
+        oldest_open,
         above,
     ) in rows:
-        is_live = ContractStatus(status) in LIVE_STATUSES
         facts = ContractFacts(
             status=status,
             renegotiation_date=renegotiation,
             end_date=end,
             notice_days=notice_days,
             checklist_checked=int(n_checked),
-            overdue_followups=int(n_late) if is_live else 0,
+            overdue_followups=int(n_late),
+            oldest_overdue=_as_date(oldest_late),
             open_deviations=int(n_open),
+            oldest_open_deviation=_as_date(oldest_open),
             over_visitation_category=bool(above),
         )
         alerts = contract_alerts(facts, today, horizons)
         if not alerts:
             continue
-        ranks = []
-        for alert in alerts:
-            late = alert.kind == "genforhandling" and alert.due is not None and alert.due < today
-            ranks.append(ALERT_RANK["genforhandling_overskredet" if late else alert.kind])
-        dues = [a.due for a in alerts if a.due is not None]
-        texts = [f"{a.text} ({a.due.strftime('%d.%m.%Y')})" if a.due else a.text for a in alerts]
+        rank, due = urgency(alerts)
+        texts = [f"{a.text} ({format_date(a.due)})" if a.due else a.text for a in alerts]
         row = {
             "contract_id": cid,
             "provider_id": provider_id,
-            "rank": min(ranks),
+            "rank": rank,
             "Sag": case_ref,
             "Leverandør": provider,
             "Paragraf": label(paragraph),
             "Varsler": " · ".join(texts),
-            "Frist": min(dues) if dues else None,
+            "Frist": None if due == date.max else due,
         }
         result.append((row, [alert.kind for alert in alerts]))
     return result
@@ -1014,17 +928,33 @@ def contract_alert_list(
     horizons = horizons or get_settings(session=session).horizons
     ensure_price_timeline(session=session, day=today)
     parts = _alert_query(today, horizons, filters)
-    query = sa.select(*parts.facts).select_from(parts.joins).where(*parts.where)
+    query = (
+        sa.select(*_alert_facts_columns(parts))
+        .select_from(parts.joins)
+        .where(*parts.where)
+        .order_by(*parts.order)
+    )
     rows = _alert_rows(plain_rows(session, query), today, horizons)
-    counts = dict.fromkeys(ALERT_KINDS, 0)
+    counts = dict.fromkeys(ALERTS, 0)
     for _, kinds in rows:
         for kind in kinds:
             counts[kind] += 1
     frame = pd.DataFrame([row for row, _ in rows], columns=ALERT_COLUMNS)
-    if not frame.empty:
-        frame["_due"] = frame["Frist"].fillna(date.max)
-        frame = frame.sort_values(["rank", "_due", "Sag"], ignore_index=True).drop(columns="_due")
     return AlertOverview(frame, counts, len(frame))
+
+
+def alert_counts(
+    *, session: Session, today: date, filters: Filters = Filters()
+) -> tuple[int, dict[AlertKind, int]]:
+    """Contracts with any alert, and per alert kind, counted in SQL by the alert table."""
+    horizons = get_settings(session=session).horizons
+    ensure_price_timeline(session=session, day=today)
+    parts = _alert_query(today, horizons, filters)
+    flagged = [sa.func.sum(sa.case((flag, 1), else_=0)) for flag in parts.flags.values()]
+    total, *per_kind = plain_rows(
+        session, sa.select(sa.func.count(), *flagged).select_from(parts.joins).where(*parts.where)
+    ).one()
+    return int(total), {kind: int(n or 0) for kind, n in zip(parts.flags, per_kind, strict=True)}
 
 
 def alert_overview(
@@ -1034,23 +964,17 @@ def alert_overview(
     the rules' texts (contract_alert_list gives them all, for the download)."""
     today = today or date.today()
     horizons = get_settings(session=session).horizons
-    ensure_price_timeline(session=session, day=today)
+    total, by_kind = alert_counts(session=session, today=today, filters=filters)
     parts = _alert_query(today, horizons, filters)
-    flagged = [sa.func.sum(sa.case((flag, 1), else_=0)) for flag in parts.flags.values()]
-    total, *per_kind = plain_rows(
-        session, sa.select(sa.func.count(), *flagged).select_from(parts.joins).where(*parts.where)
-    ).one()
-    by_kind = {kind: int(n or 0) for kind, n in zip(parts.flags, per_kind, strict=True)}
     top = (
-        sa.select(*parts.facts)
+        sa.select(*_alert_facts_columns(parts))
         .select_from(parts.joins)
         .where(*parts.where)
-        .order_by(parts.rank, parts.due, Contract.case_ref)
+        .order_by(*parts.order)
         .limit(limit)
     )
     rows = [row for row, _ in _alert_rows(plain_rows(session, top), today, horizons)]
-    frame = pd.DataFrame(rows, columns=ALERT_COLUMNS)
-    return AlertOverview(frame, {kind: by_kind[kind] for kind in ALERT_KINDS}, int(total))
+    return AlertOverview(pd.DataFrame(rows, columns=ALERT_COLUMNS), by_kind, total)
 
 
 # --- Overblik: everything at once -----------------------------------------------------------
@@ -1250,110 +1174,3 @@ def data_years(*, session: Session, today: date | None = None) -> list[int]:
         candidates.append(first_contract.year)
     first = max(min(candidates), today.year - 15)
     return list(range(today.year, first - 1, -1))
-
-
-# --- Export ---------------------------------------------------------------------------------
-
-
-def overview_key_figures(data: Overview) -> pd.DataFrame:
-    """The key figures of Overblik as a table: one row each, the value in the column of its
-    kind (amount, count or percent), so a workbook can format every column one way."""
-    shot = data.snapshot
-    p = shot.portfolio
-    year = data.year
-    threshold = threshold_text(shot.large_case_threshold)
-    rows: list[tuple[str, Decimal | int | None, str]] = [
-        ("Aktive kontrakter", p.active_contracts, "antal"),
-        ("Forventet årsudgift", p.annual_spend, "kr"),
-        ("Gns. årsudgift pr. sag", p.average_per_case, "kr"),
-        (f"Sager over {threshold} om året", p.large_cases, "antal"),
-        (f"Faktureret {year} til dato", shot.invoiced_ytd, "kr"),
-        (f"Budget {year}", shot.budget, "kr"),
-        ("Forventet udgift resten af året", shot.expected_rest, "kr"),
-        ("Forventet årsresultat", shot.expected_year_end, "kr"),
-        ("Forbrug af budget", shot.budget_used, "pct"),
-        ("Leverandører", shot.providers_total, "antal"),
-        ("Leverandører i brug", p.providers_used, "antal"),
-        ("De 5 største leverandørers andel (12 mdr.)", shot.top5_share, "pct"),
-        ("Egen drift, kontrakter", p.own_contracts, "antal"),
-        ("Egen drift, andel af årsudgift", p.own_share, "pct"),
-        ("Åbne fakturaafvigelser", shot.open_deviations, "antal"),
-        ("Åbne afvigelser, beløb", shot.open_deviation_amount, "kr"),
-        ("Opfølgninger med forfald (12 mdr.)", shot.followups_due, "antal"),
-        ("Opfølgninger udført til tiden (12 mdr.)", shot.followups_on_time, "antal"),
-        ("Opfølgninger til tiden (12 mdr.)", shot.on_time_share, "pct"),
-        ("Overskredne opfølgninger", shot.overdue_followups, "antal"),
-        ("Standardkontrakter", shot.quality.standard_share, "pct"),
-        ("Tjekliste udfyldt", shot.quality.checklist_completeness, "pct"),
-        (f"Sparet ved genforhandling {year}", shot.savings_ytd, "kr"),
-    ]
-    return pd.DataFrame(
-        [
-            {
-                "Nøgletal": name,
-                "Beløb (kr.)": value if kind == "kr" else None,
-                "Antal": value if kind == "antal" else None,
-                "Procent": value if kind == "pct" else None,
-            }
-            for name, value, kind in rows
-        ],
-        columns=["Nøgletal", "Beløb (kr.)", "Antal", "Procent"],
-    )
-
-
-def overview_workbook(data: Overview, alerts: pd.DataFrame) -> bytes:
-    """Overblik's key figures, provider spend, distributions and the alert list
-    (contract_alert_list's rows) as an Excel workbook."""
-    shot = data.snapshot
-    p = shot.portfolio
-    stamp = f"Opgjort pr. {format_date(data.as_of)}"
-    distribution = [
-        ("Paragraf", p.by_paragraph),
-        ("Leverandørtype", p.by_kind),
-        ("Priskategori", p.by_category),
-    ]
-    sheets = [
-        Sheet(
-            "Nøgletal",
-            overview_key_figures(data),
-            money=["Beløb (kr.)"],
-            ints=["Antal"],
-            pct=["Procent"],
-            title=f"Overblik {data.year}",
-            notes=(stamp,),
-        ),
-        Sheet(
-            "Leverandører 12 mdr.",
-            shot.provider_spend.drop(columns="provider_id"),
-            money=["Faktureret"],
-            pct=["Andel"],
-            title="Faktureret pr. leverandør, seneste 12 måneder",
-            notes=(stamp,),
-        ),
-        *[
-            Sheet(
-                f"Fordeling {name.lower()}",
-                frame.drop(columns="code"),
-                money=["Årsudgift"],
-                ints=["Kontrakter"],
-                title=f"Aktive kontrakter fordelt på {name.lower()}",
-                notes=(stamp,),
-            )
-            for name, frame in distribution
-        ],
-        Sheet(
-            "Dyreste sager",
-            shot.expensive_cases.drop(columns="contract_id"),
-            money=["Dagstakst", "Årsudgift"],
-            title="De 10 dyreste aktive sager",
-            notes=(stamp,),
-        ),
-        Sheet(
-            "Varsler",
-            alerts[["Sag", "Leverandør", "Paragraf", "Varsler", "Frist"]],
-            dates=["Frist"],
-            title="Kontrakter med varsler, mest presserende først",
-            notes=(f"Opgjort pr. {format_date(data.today)}",),
-        ),
-    ]
-    return to_xlsx(sheets)

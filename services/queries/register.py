@@ -6,8 +6,8 @@ price today, the price category) are computed only for the rows that are returne
 """
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -16,24 +16,12 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models import (
-    CHECKLIST_ITEMS,
-    OPEN_INVOICE_STATUSES,
+    AlertKind,
     Contract,
-    ContractStatus,
-    FollowUp,
     InvoiceCheck,
     Offer,
     PriceChange,
     Provider,
-)
-from services.rules.alerts import (
-    Alert,
-    AlertHorizons,
-    ContractFacts,
-    checklist_completeness,
-    checklist_of,
-    contract_alerts,
-    notice_deadline,
 )
 from services.contracts import (
     annual_effect,
@@ -44,25 +32,25 @@ from services.contracts import (
 )
 from services.errors import UserError
 from services.followups import list_followups, list_goals
-from services.rules.pricing import (
-    PriceTerms,
-    above_visitation,
-    annual_amount,
-    daily_equivalent,
-    regulated_price,
-)
+from services.price_timeline import ensure_price_timeline
 from services.reference import category_thresholds, index_rates
-from services.sql import day_number
+from services.rules.alerts import (
+    Alert,
+    AlertHorizons,
+    ContractFacts,
+    FactColumns,
+    alert_conditions_sql,
+    contract_alerts,
+    join_facts,
+    urgency_sql,
+)
+from services.rules.cadence import is_overdue
+from services.rules.categories import above_visitation
+from services.rules.checklist import checked_count, checklist_completeness, checklist_of
+from services.rules.deviations import open_deviation_sql
+from services.rules.notice import notice_deadline
+from services.rules.pricing import PriceTerms, annual_amount, daily_equivalent, regulated_price
 from services.validation import require
-
-# The alert kinds a user can filter the register by, with their Danish names.
-ALERT_KINDS: dict[str, str] = {
-    "genforhandling": "Genforhandling nærmer sig",
-    "opsigelse": "Opsigelsesfrist nærmer sig",
-    "opfoelgning": "Opfølgning overskredet",
-    "tjekliste": "Tjekliste ufuldstændig",
-    "afvigelse": "Åbne fakturaafvigelser",
-}
 
 # Ways to sort the register.
 SORT_ORDERS: dict[str, str] = {
@@ -71,6 +59,7 @@ SORT_ORDERS: dict[str, str] = {
     "leverandoer": "Leverandør",
     "genforhandling": "Genforhandlingsdato",
     "slutdato": "Slutdato",
+    "advarsel": "Mest presserende advarsel først",
 }
 
 EXPORT_CAP = 10_000
@@ -130,87 +119,25 @@ REGISTER_COLUMNS = [
 # --- SQL building blocks --------------------------------------------------------------------
 
 
-def _days_since_epoch(day: date) -> int:
-    return (day - date(1970, 1, 1)).days
-
-
-def _checked_count() -> sa.ColumnElement[int]:
-    """The number of checked checklist points, summed in SQL."""
-    terms = [sa.case((getattr(Contract, key) == sa.true(), 1), else_=0) for key in CHECKLIST_ITEMS]
-    total: sa.ColumnElement[int] = terms[0]
-    for term in terms[1:]:
-        total = total + term
-    return total
-
-
-def _overdue_followups(today: date) -> Any:
-    """Overdue follow-ups per contract (uses the (done_date, due_date) index)."""
-    return (
-        select(FollowUp.contract_id, sa.func.count().label("n"))
-        .where(col(FollowUp.done_date).is_(None), FollowUp.due_date < today)
-        .group_by(col(FollowUp.contract_id))
-        .subquery("overdue")
-    )
-
-
-def _open_deviations() -> Any:
-    """Open flagged invoice checks per contract (uses the (flagged, status) index)."""
-    return (
-        select(InvoiceCheck.contract_id, sa.func.count().label("n"))
-        .where(
-            InvoiceCheck.flagged == sa.true(),
-            col(InvoiceCheck.status).in_([s.value for s in OPEN_INVOICE_STATUSES]),
-        )
-        .group_by(col(InvoiceCheck.contract_id))
-        .subquery("open_dev")
-    )
-
-
 @dataclass(frozen=True)
 class _Parts:
-    overdue: sa.ColumnElement[int]
-    open_dev: sa.ColumnElement[int]
-    checked: sa.ColumnElement[int]
-    flags: dict[str, sa.ColumnElement[bool]]
+    facts: FactColumns
+    flags: dict[AlertKind, sa.ColumnElement[bool]]
     joins: Any
     where: list[sa.ColumnElement[bool]]
+    urgency: tuple[Any, Any]
 
 
 def _parts(filters: RegisterFilters, today: date, horizons: AlertHorizons) -> _Parts:
-    """The joined tables, the computed columns, the alert conditions and the base filters."""
-    overdue_q = _overdue_followups(today)
-    open_q = _open_deviations()
-    joins = (
-        sa.join(Contract, Provider, Contract.provider_id == Provider.id)  # type: ignore[arg-type]
-        .outerjoin(overdue_q, overdue_q.c.contract_id == Contract.id)
-        .outerjoin(open_q, open_q.c.contract_id == Contract.id)
+    """The joined tables, the alert facts and conditions (services.rules.alerts) and the base
+    filters."""
+    joins, facts = join_facts(
+        sa.join(Contract, Provider, col(Contract.provider_id) == col(Provider.id)), today
     )
-    overdue = sa.func.coalesce(overdue_q.c.n, 0)
-    open_dev = sa.func.coalesce(open_q.c.n, 0)
-    checked = _checked_count()
-    status = col(Contract.status)
-    today_n = _days_since_epoch(today)
-    deadline_n = day_number(Contract.end_date) - Contract.notice_days
-    flags: dict[str, sa.ColumnElement[bool]] = {
-        # The same rules as services.rules.alerts.contract_alerts, expressed in SQL.
-        "genforhandling": sa.and_(
-            status.in_([ContractStatus.ACTIVE.value, ContractStatus.TERMINATED.value]),
-            col(Contract.renegotiation_date).is_not(None),
-            col(Contract.renegotiation_date) <= today + timedelta(days=horizons.renegotiation_days),
-        ),
-        "opsigelse": sa.and_(
-            status == ContractStatus.ACTIVE.value,
-            col(Contract.end_date).is_not(None),
-            deadline_n >= today_n,
-            deadline_n <= today_n + horizons.notice_days,
-        ),
-        "opfoelgning": overdue > 0,
-        "tjekliste": sa.and_(status == ContractStatus.ACTIVE.value, checked < len(CHECKLIST_ITEMS)),
-        "afvigelse": open_dev > 0,
-    }
+    flags = alert_conditions_sql(facts, today, horizons)
     where: list[sa.ColumnElement[bool]] = []
     if filters.statuses:
-        where.append(status.in_(list(filters.statuses)))
+        where.append(col(Contract.status).in_(list(filters.statuses)))
     if filters.paragraphs:
         where.append(col(Contract.paragraph).in_(list(filters.paragraphs)))
     if filters.provider_id is not None:
@@ -218,43 +145,73 @@ def _parts(filters: RegisterFilters, today: date, horizons: AlertHorizons) -> _P
     search = filters.search.strip().lower()
     if search:
         where.append(sa.func.lower(Contract.case_ref).contains(search, autoescape=True))
-    return _Parts(overdue, open_dev, checked, flags, joins, where)
+    if filters.alert:
+        where.append(flags[AlertKind(filters.alert)])
+    return _Parts(facts, flags, joins, where, urgency_sql(facts, flags))
 
 
-def _order_by(sort: str) -> list[Any]:
+def _order_by(sort: str, parts: _Parts) -> list[Any]:
     newest = [col(Contract.start_date).desc(), col(Contract.id).desc()]
     if sort == "sagsnummer":
-        return [Contract.case_ref, Contract.id]
+        return [col(Contract.case_ref), col(Contract.id)]
     if sort == "leverandoer":
-        return [Provider.name, Contract.case_ref, Contract.id]
+        return [col(Provider.name), col(Contract.case_ref), col(Contract.id)]
     if sort == "genforhandling":
         return [
             col(Contract.renegotiation_date).is_(None),
-            Contract.renegotiation_date,
-            Contract.id,
+            col(Contract.renegotiation_date),
+            col(Contract.id),
         ]
     if sort == "slutdato":
-        return [col(Contract.end_date).is_(None), Contract.end_date, Contract.id]
+        return [col(Contract.end_date).is_(None), col(Contract.end_date), col(Contract.id)]
+    if sort == "advarsel":
+        rank, due = parts.urgency
+        return [rank, due, col(Contract.case_ref), col(Contract.id)]
     return newest
 
 
-def _filtered_query(
-    filters: RegisterFilters, today: date, horizons: AlertHorizons, parts: _Parts
-) -> Any:
+def _fact_columns(parts: _Parts) -> list[Any]:
+    facts = parts.facts
+    return [
+        facts.checked.label("checked"),
+        facts.overdue_n.label("overdue"),
+        facts.overdue_oldest.label("overdue_oldest"),
+        facts.open_n.label("open_dev"),
+        facts.open_oldest.label("open_oldest"),
+    ]
+
+
+def _filtered_query(filters: RegisterFilters, parts: _Parts) -> Any:
     query = (
-        select(  # type: ignore[call-overload]  # SQLModel's select() types up to 4 columns
-            Contract,
-            col(Provider.name),
-            parts.checked.label("checked"),
-            parts.overdue.label("overdue"),
-            parts.open_dev.label("open_dev"),
-        )
+        sa.select(Contract, col(Provider.name), *_fact_columns(parts))
         .select_from(parts.joins)
         .where(*parts.where)
     )
-    if filters.alert in parts.flags:
-        query = query.where(parts.flags[filters.alert])
-    return query.order_by(*_order_by(filters.sort))
+    return query.order_by(*_order_by(filters.sort, parts))
+
+
+def _facts(row: Any, *, over_visitation: bool) -> ContractFacts:
+    """The alert facts of a register row (Contract first, then the fact columns)."""
+    contract = row[0]
+    return ContractFacts(
+        status=contract.status,
+        renegotiation_date=contract.renegotiation_date,
+        end_date=contract.end_date,
+        notice_days=contract.notice_days,
+        checklist_checked=int(row.checked),
+        overdue_followups=int(row.overdue),
+        oldest_overdue=_as_date(row.overdue_oldest),
+        open_deviations=int(row.open_dev),
+        oldest_open_deviation=_as_date(row.open_oldest),
+        over_visitation_category=over_visitation,
+    )
+
+
+def _as_date(value: Any) -> date | None:
+    """A date from MIN(date) (SQLite returns it as text)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
 
 
 # --- The register ---------------------------------------------------------------------------
@@ -267,17 +224,19 @@ def register_counts(
     today: date | None = None,
     horizons: AlertHorizons = AlertHorizons(),
 ) -> RegisterCounts:
-    """Contracts matching the filters, and per alert kind, counted in one SQL query."""
+    """Contracts matching the filters (the alert filter aside), and per alert kind, counted in
+    one SQL query by the alert table's conditions."""
     today = today or date.today()
-    parts = _parts(filters, today, horizons)
+    ensure_price_timeline(session=session, day=today)
+    parts = _parts(replace(filters, alert=None), today, horizons)
     columns = [sa.func.count().label("total")] + [
-        sa.func.coalesce(sa.func.sum(sa.case((flag, 1), else_=0)), 0).label(kind)
+        sa.func.coalesce(sa.func.sum(sa.case((flag, 1), else_=0)), 0).label(kind.value)
         for kind, flag in parts.flags.items()
     ]
-    row = session.execute(select(*columns).select_from(parts.joins).where(*parts.where)).one()
-    by_alert = {kind: int(row._mapping[kind]) for kind in parts.flags}
+    row = session.execute(sa.select(*columns).select_from(parts.joins).where(*parts.where)).one()
+    by_alert = {kind: int(row._mapping[kind.value]) for kind in parts.flags}
     total = int(row._mapping["total"])
-    matching = by_alert.get(filters.alert or "", total)
+    matching = by_alert[AlertKind(filters.alert)] if filters.alert else total
     return RegisterCounts(total=total, matching=matching, by_alert=by_alert)
 
 
@@ -308,7 +267,8 @@ def _enrich(
     rates = index_rates(session=session) if rows else {}
     thresholds = category_thresholds(session=session) if rows else {}
     records = []
-    for contract, provider_name, checked, overdue, open_dev in rows:
+    for row in rows:
+        contract, provider_name = row[0], row[1]
         try:
             price_today: Decimal | None = regulated_price(
                 terms_of(contract, changes[contract.id], rates), today
@@ -320,15 +280,8 @@ def _enrich(
             if price_today is not None
             else None
         )
-        facts = ContractFacts(
-            status=contract.status,
-            renegotiation_date=contract.renegotiation_date,
-            end_date=contract.end_date,
-            notice_days=contract.notice_days,
-            checklist_checked=int(checked),
-            overdue_followups=int(overdue),
-            open_deviations=int(open_dev),
-            over_visitation_category=above_visitation(category, contract.visitation_category),
+        facts = _facts(
+            row, over_visitation=above_visitation(category, contract.visitation_category)
         )
         alerts = contract_alerts(facts, today, horizons)
         records.append(
@@ -350,9 +303,9 @@ def _enrich(
                 ),
                 "renegotiation_date": contract.renegotiation_date,
                 "notice_deadline": notice_deadline(contract.end_date, contract.notice_days),
-                "checked": int(checked),
-                "overdue_followups": int(overdue),
-                "open_deviations": int(open_dev),
+                "checked": facts.checklist_checked,
+                "overdue_followups": facts.overdue_followups,
+                "open_deviations": facts.open_deviations,
                 "alerts": tuple(alert.kind for alert in alerts),
             }
         )
@@ -370,9 +323,10 @@ def register_rows(
 ) -> pd.DataFrame:
     """One page of the filtered register; rules (price today, alerts) for these rows only."""
     today = today or date.today()
+    ensure_price_timeline(session=session, day=today)
     parts = _parts(filters, today, horizons)
-    query = _filtered_query(filters, today, horizons, parts).limit(limit).offset(offset)
-    return _enrich(session, session.exec(query), today, horizons)
+    query = _filtered_query(filters, parts).limit(limit).offset(offset)
+    return _enrich(session, session.execute(query), today, horizons)
 
 
 def register_page(
@@ -432,6 +386,7 @@ def register_export(
     Holds the agreed price; the regulated price today is computed only for rows on screen.
     """
     today = today or date.today()
+    ensure_price_timeline(session=session, day=today)
     parts = _parts(filters, today, horizons)
     query = (
         sa.select(
@@ -447,17 +402,14 @@ def register_export(
             col(Contract.visitation_category),
             col(Contract.renegotiation_date),
             col(Contract.notice_days),
-            parts.checked.label("checked"),
-            parts.overdue.label("overdue"),
-            parts.open_dev.label("open_dev"),
+            *_fact_columns(parts),
             *[sa.case((flag, 1), else_=0).label(f"flag_{k}") for k, flag in parts.flags.items()],
         )
         .select_from(parts.joins)
         .where(*parts.where)
+        .order_by(*_order_by(filters.sort, parts))
+        .limit(cap)
     )
-    if filters.alert in parts.flags:
-        query = query.where(parts.flags[filters.alert])
-    query = query.order_by(*_order_by(filters.sort)).limit(cap)
     records = []
     for row in session.execute(query):
         values = row._mapping
@@ -483,14 +435,6 @@ def register_export(
             }
         )
     return pd.DataFrame(records, columns=EXPORT_COLUMNS)
-
-
-def provider_names(*, session: Session) -> dict[int, str]:
-    """Every provider's id and name, alphabetically (for pickers)."""
-    query = sa.select(col(Provider.id), col(Provider.name)).order_by(
-        col(Provider.name), col(Provider.id)
-    )
-    return {int(pid): name for pid, name in session.execute(query)}
 
 
 def offer_names(*, session: Session, provider_id: int) -> dict[int, str]:
@@ -637,26 +581,14 @@ def contract_detail(
     except UserError as exc:
         price_error = exc.message
 
-    overdue = _count(
-        session,
-        select(sa.func.count())
-        .select_from(FollowUp)
-        .where(
-            FollowUp.contract_id == contract_id,
-            col(FollowUp.done_date).is_(None),
-            FollowUp.due_date < today,
-        ),
-    )
-    open_dev = _count(
-        session,
-        select(sa.func.count())
-        .select_from(InvoiceCheck)
-        .where(
-            InvoiceCheck.contract_id == contract_id,
-            InvoiceCheck.flagged == sa.true(),
-            col(InvoiceCheck.status).in_([s.value for s in OPEN_INVOICE_STATUSES]),
-        ),
-    )
+    followups = list_followups(session=session, contract_id=contract_id)
+    goals = list_goals(session=session, contract_id=contract_id)
+    overdue_dues = [f.due_date for f in followups if is_overdue(f.due_date, f.done_date, today)]
+    open_dev, oldest_open = session.execute(
+        sa.select(sa.func.count(), sa.func.min(InvoiceCheck.checked_on)).where(
+            col(InvoiceCheck.contract_id) == contract_id, open_deviation_sql()
+        )
+    ).one()
     checks = _count(
         session,
         select(sa.func.count())
@@ -664,7 +596,7 @@ def contract_detail(
         .where(InvoiceCheck.contract_id == contract_id),
     )
     checklist = checklist_of(contract)
-    checked = sum(1 for value in checklist.values() if value)
+    checked = checked_count(checklist)
     over = above_visitation(category, contract.visitation_category)
     facts = ContractFacts(
         status=contract.status,
@@ -672,12 +604,12 @@ def contract_detail(
         end_date=contract.end_date,
         notice_days=contract.notice_days,
         checklist_checked=checked,
-        overdue_followups=overdue,
-        open_deviations=open_dev,
+        overdue_followups=len(overdue_dues),
+        oldest_overdue=min(overdue_dues, default=None),
+        open_deviations=int(open_dev),
+        oldest_open_deviation=_as_date(oldest_open),
         over_visitation_category=over,
     )
-    followups = list_followups(session=session, contract_id=contract_id)
-    goals = list_goals(session=session, contract_id=contract_id)
     return ContractDetail(
         contract=contract.model_dump(),
         provider_name=provider.name if provider else "",
@@ -692,8 +624,8 @@ def contract_detail(
         notice_deadline=notice_deadline(contract.end_date, contract.notice_days),
         checked=checked,
         completeness=checklist_completeness(checklist),
-        overdue_followups=overdue,
-        open_deviations=open_dev,
+        overdue_followups=facts.overdue_followups,
+        open_deviations=facts.open_deviations,
         invoice_checks=checks,
         alerts=contract_alerts(facts, today, horizons),
         price_history=_price_history(contract, changes),
@@ -724,7 +656,7 @@ def _frame(
     for row in rows:
         record = {c: _plain(getattr(row, c)) for c in columns}
         if overdue_before is not None:
-            record["overdue"] = row.done_date is None and row.due_date < overdue_before
+            record["overdue"] = is_overdue(row.due_date, row.done_date, overdue_before)
         records.append(record)
     extra = ["overdue"] if overdue_before is not None else []
     return pd.DataFrame(records, columns=[*columns, *extra])

@@ -1,6 +1,7 @@
-"""Regulated price, expected invoice amount, deviation and price category (SPEC 4.1–4.4).
+"""Regulated price, daily equivalent and annual amount, expected invoice amount (SPEC 4.1–4.2).
 
-Pure functions on plain values: no database, no Streamlit.
+Pure functions on plain values: no database, no Streamlit. Money keeps full precision until
+the final sum: the pieces of a period are added as exact fractions and rounded once.
 """
 
 import calendar
@@ -8,9 +9,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from fractions import Fraction
+from typing import Any
 
-from models.enums import PriceCategory, PriceUnit, RegulationKind
-from models.types import round_ore
+import sqlalchemy as sa
+
+from models.enums import PriceUnit, RegulationKind
+from models.types import ORE, round_ore
 from services.errors import UserError
 
 HUNDRED = Decimal(100)
@@ -101,7 +106,8 @@ def regulate(price: Decimal, base_date: date, on: date, regulation: Regulation) 
     """Apply each regulation step after `base_date` up to `on`, rounding to øre each step."""
     result = round_ore(price)
     for day in regulation_days(base_date, on, regulation):
-        result = round_ore(result * (1 + regulation_rate(day.year, regulation) / HUNDRED))
+        factor = 1 + Fraction(regulation_rate(day.year, regulation)) / 100
+        result = round_ore_exact(Fraction(result) * factor)
     return result
 
 
@@ -132,27 +138,47 @@ def daily_equivalent(price: Decimal, unit: PriceUnit | str) -> Decimal:
     return Decimal(price)
 
 
+# A year of a price per unit: 365 daily equivalents (SPEC 4.4, 4.7).
+ANNUAL_FACTOR = {PriceUnit.DAY: 365, PriceUnit.MONTH: 12, PriceUnit.YEAR: 1}
+
+
 def annual_amount(price: Decimal, unit: PriceUnit | str) -> Decimal:
     """A year's cost of a price: 365 daily equivalents, rounded to øre."""
-    unit = PriceUnit(unit)
-    if unit == PriceUnit.MONTH:
-        return round_ore(price * 12)
-    if unit == PriceUnit.YEAR:
-        return round_ore(price)
-    return round_ore(price * DAYS_PER_YEAR)
+    return round_ore(price * ANNUAL_FACTOR[PriceUnit(unit)])
+
+
+def annual_factor_sql(unit: Any) -> Any:
+    """SQL twin of ANNUAL_FACTOR for a price-unit column: price × factor is a year's cost."""
+    return sa.case(
+        *((unit == u.value, factor) for u, factor in ANNUAL_FACTOR.items() if factor != 1),
+        else_=1,
+    )
 
 
 def _days_in_year(year: int) -> int:
     return 366 if calendar.isleap(year) else 365
 
 
-def _amount_for_days(price: Decimal, unit: PriceUnit, first: date, days: int) -> Decimal:
-    """The unrounded amount for `days` consecutive days within one calendar month."""
+def _amount_for_days(price: Decimal, unit: PriceUnit, first: date, days: int) -> Fraction:
+    """The exact amount for `days` consecutive days within one calendar month."""
+    amount = Fraction(price) * days
     if unit == PriceUnit.MONTH:
-        return price * days / calendar.monthrange(first.year, first.month)[1]
+        return amount / calendar.monthrange(first.year, first.month)[1]
     if unit == PriceUnit.YEAR:
-        return price * days / _days_in_year(first.year)
-    return price * days
+        return amount / _days_in_year(first.year)
+    return amount
+
+
+def round_ore_exact(amount: Fraction) -> Decimal:
+    """An exact amount rounded half-up to øre, once (no intermediate rounding)."""
+    ore, remainder = divmod(abs(amount) * 100, 1)
+    whole = int(ore) + (1 if remainder >= Fraction(1, 2) else 0)
+    return (Decimal(whole if amount >= 0 else -whole) * ORE).quantize(ORE)
+
+
+def _shown(amount: Fraction) -> Decimal:
+    """A piece of a calculation as a Decimal for display (the total is summed exactly)."""
+    return Decimal(amount.numerator) / Decimal(amount.denominator)
 
 
 def _month_starts(start: date, stop: date) -> list[date]:
@@ -213,7 +239,7 @@ def expected_amount(
             cuts.add(addon.valid_to + timedelta(days=1))
     edges = sorted(c for c in cuts if first <= c <= stop)
 
-    total = Decimal(0)
+    total = Fraction(0)
     lines: list[PeriodLine] = []
     for seg_start, seg_stop in zip(edges, edges[1:], strict=False):
         days = (seg_stop - seg_start).days
@@ -221,7 +247,9 @@ def expected_amount(
         price = regulated_price(terms, seg_start)
         amount = _amount_for_days(price, terms.unit, seg_start, days)
         total += amount
-        lines.append(PeriodLine("Grundtakst", seg_start, seg_last, days, price, terms.unit, amount))
+        lines.append(
+            PeriodLine("Grundtakst", seg_start, seg_last, days, price, terms.unit, _shown(amount))
+        )
         for addon in addons:
             if addon.valid_from <= seg_start and (
                 addon.valid_to is None or seg_last <= addon.valid_to
@@ -234,81 +262,16 @@ def expected_amount(
                 total += addon_amount
                 lines.append(
                     PeriodLine(
-                        "Tillæg", seg_start, seg_last, days, addon_price, addon.unit, addon_amount
+                        "Tillæg",
+                        seg_start,
+                        seg_last,
+                        days,
+                        addon_price,
+                        addon.unit,
+                        _shown(addon_amount),
                     )
                 )
-    return ExpectedAmount(round_ore(total), lines, (stop - first).days)
-
-
-@dataclass(frozen=True)
-class Deviation:
-    amount: Decimal
-    pct: Decimal | None
-    flagged: bool
-    under_expected: bool
-
-
-def invoice_deviation(
-    *,
-    invoiced: Decimal,
-    expected: Decimal,
-    tolerance_kr: Decimal = Decimal("1.00"),
-    tolerance_pct: Decimal = Decimal("0.0"),
-) -> Deviation:
-    """Deviation of an invoice from the expected amount (SPEC 4.3); percent is of expected."""
-    amount = round_ore(invoiced - expected)
-    pct = (amount / expected * HUNDRED).quantize(Decimal("0.0001")) if expected else None
-    threshold = max(tolerance_kr, expected * tolerance_pct / HUNDRED)
-    return Deviation(
-        amount=amount,
-        pct=pct,
-        flagged=amount > threshold,
-        under_expected=-amount > threshold,
-    )
-
-
-CATEGORY_ORDER = [
-    PriceCategory.LOW,
-    PriceCategory.MEDIUM,
-    PriceCategory.HIGH,
-    PriceCategory.EXTRAORDINARY,
-]
-
-
-@dataclass(frozen=True)
-class CategoryThresholds:
-    middel_from: Decimal
-    hoej_from: Decimal
-    ekstraordinaer_from: Decimal
-
-
-def price_category(
-    daily_rate: Decimal, thresholds: CategoryThresholds | None
-) -> PriceCategory | None:
-    """Band of a daily rate (SPEC 4.4); a rate equal to a threshold is in the higher band.
-
-    None means "ingen kategori": no set exists for the paragraph and year.
-    """
-    if thresholds is None:
-        return None
-    if daily_rate >= thresholds.ekstraordinaer_from:
-        return PriceCategory.EXTRAORDINARY
-    if daily_rate >= thresholds.hoej_from:
-        return PriceCategory.HIGH
-    if daily_rate >= thresholds.middel_from:
-        return PriceCategory.MEDIUM
-    return PriceCategory.LOW
-
-
-def above_visitation(
-    current: PriceCategory | str | None, visitation: PriceCategory | str | None
-) -> bool:
-    """True when the current category is above the one the case was approved in."""
-    if current is None or visitation is None:
-        return False
-    return CATEGORY_ORDER.index(PriceCategory(current)) > CATEGORY_ORDER.index(
-        PriceCategory(visitation)
-    )
+    return ExpectedAmount(round_ore_exact(total), lines, (stop - first).days)
 
 
 def net_after_vat_refund(price: Decimal, refund_pct: Decimal) -> Decimal:

@@ -1,0 +1,54 @@
+"""The seeded demo data: which data set the database holds, and removing it."""
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from models import (
+    AuditEvent,
+    Budget,
+    Contract,
+    InvoiceCheck,
+    PriceCategorySet,
+    Provider,
+    RegulationRate,
+    Setting,
+)
+from services.price_timeline import mark_stale
+
+DEMO_AUTHOR = "demo"
+
+
+def dataset_kind(*, session: Session) -> str | None:
+    """'demo' or 'large' when the database holds seeded demo data, else None."""
+    row = session.get(Setting, "dataset")
+    return row.value if row else None
+
+
+def remove_demo_data(*, session: Session, user: str) -> int:
+    """Delete the demo providers with everything that hangs on them, and demo reference data."""
+    demo_ids = select(Provider.id).where(col(Provider.is_demo).is_(True))
+    count = select(sa.func.count()).select_from(Provider).where(col(Provider.is_demo).is_(True))
+    removed = int(session.exec(count).one())
+    # Child rows go by ON DELETE CASCADE from contract/provider; contracts reference the provider
+    # without cascade on purpose, so delete them explicitly first.
+    session.execute(sa.delete(Contract).where(col(Contract.provider_id).in_(demo_ids)))
+    session.execute(sa.delete(InvoiceCheck).where(col(InvoiceCheck.provider_id).in_(demo_ids)))
+    session.execute(sa.delete(Provider).where(col(Provider.is_demo).is_(True)))
+    demo_sets = col(PriceCategorySet.is_demo).is_(True)
+    session.execute(sa.delete(PriceCategorySet).where(demo_sets))
+    session.execute(sa.delete(Budget).where(col(Budget.is_demo).is_(True)))
+    # Index rates carry no demo flag; the seeder signs every row it writes as "demo".
+    session.execute(sa.delete(RegulationRate).where(RegulationRate.created_by == DEMO_AUTHOR))
+    session.execute(sa.delete(Setting).where(Setting.key == "dataset"))
+    mark_stale(session.connection())  # index rates and category sets went by Core
+    session.add(
+        AuditEvent(
+            who=user,
+            action="delete",
+            entity="demo",
+            entity_id="*",
+            changes=f'{{"providers": {removed}}}',
+        )
+    )
+    session.commit()
+    return removed
