@@ -26,9 +26,9 @@ def utcnow() -> datetime:
 
 
 def money_field(
-    *, default: Any = ..., ge: Decimal | None = None, gt: Decimal | None = None, **kwargs: Any
+    *, default: Any = ..., ge: int | None = None, gt: int | None = None, **kwargs: Any
 ) -> Any:
-    """A NUMERIC(14,2) amount in kroner."""
+    """A NUMERIC(14,2) amount in kroner; `ge`/`gt` are whole kroner (compared exactly)."""
     return Field(default=default, max_digits=14, decimal_places=2, ge=ge, gt=gt, **kwargs)
 
 

@@ -41,14 +41,14 @@ class ContractBase(SQLModel):
     paragraph: Paragraph = enum_field(Paragraph, length=10)
     start_date: date
     end_date: date | None = None
-    price: Decimal = money_field(gt=Decimal(0))
+    price: Decimal = money_field(gt=0)
     price_unit: PriceUnit = enum_field(PriceUnit, default=PriceUnit.DAY, length=10)
     price_base_date: date
     regulation_kind: RegulationKind = enum_field(
         RegulationKind, default=RegulationKind.FIXED_PCT, length=10
     )
     regulation_pct: Decimal = Field(
-        default=Decimal("2.00"), max_digits=6, decimal_places=3, ge=Decimal(-50), le=Decimal(50)
+        default=Decimal("2.00"), max_digits=6, decimal_places=3, ge=-50, le=50
     )
     regulation_month: int = Field(default=1, ge=1, le=12)
     regulation_day: int = Field(default=1, ge=1, le=31)
@@ -66,7 +66,7 @@ class ContractBase(SQLModel):
     chk_no_change: bool = False
     visitation_category: PriceCategory | None = enum_field(PriceCategory, default=None, length=20)
     support_hours_per_week: Decimal | None = Field(
-        default=None, max_digits=6, decimal_places=1, ge=Decimal(0), le=Decimal(168)
+        default=None, max_digits=6, decimal_places=1, ge=0, le=168
     )
     night_cover: NightCover | None = enum_field(NightCover, default=None, length=10)
     included: str | None = Field(default=None, max_length=2000)
@@ -80,14 +80,14 @@ class ContractCreate(ContractBase):
     case_ref: TextIn = Field(min_length=1, max_length=50)
     start_date: DateIn
     end_date: DateIn | None = None
-    price: MoneyIn = Field(gt=Decimal(0))
+    price: MoneyIn = Field(gt=0)
     price_base_date: DateIn
     regulation_pct: NumberIn = Field(
-        default=Decimal("2.00"), max_digits=6, decimal_places=3, ge=Decimal(-50), le=Decimal(50)
+        default=Decimal("2.00"), max_digits=6, decimal_places=3, ge=-50, le=50
     )
     notice_text: OptionalTextIn = Field(default=None, max_length=1000)
     renegotiation_date: DateIn | None = None
-    support_hours_per_week: NumberIn | None = Field(default=None, ge=Decimal(0), le=Decimal(168))
+    support_hours_per_week: NumberIn | None = Field(default=None, ge=0, le=168)
     included: OptionalTextIn = Field(default=None, max_length=2000)
     excluded: OptionalTextIn = Field(default=None, max_length=2000)
     notes: OptionalTextIn = Field(default=None, max_length=4000)
@@ -111,7 +111,7 @@ class Contract(ContractBase, Versioned, table=True):
 class ContractAddonBase(SQLModel):
     contract_id: int = Field(foreign_key="contract.id", index=True, ondelete="CASCADE")
     name: str = Field(min_length=2, max_length=200)
-    price: Decimal = money_field(gt=Decimal(0))
+    price: Decimal = money_field(gt=0)
     unit: PriceUnit = enum_field(PriceUnit, default=PriceUnit.MONTH, length=10)
     valid_from: date
     valid_to: date | None = None
@@ -119,7 +119,7 @@ class ContractAddonBase(SQLModel):
 
 class ContractAddonCreate(ContractAddonBase):
     name: TextIn = Field(min_length=2, max_length=200)
-    price: MoneyIn = Field(gt=Decimal(0))
+    price: MoneyIn = Field(gt=0)
     valid_from: DateIn
     valid_to: DateIn | None = None
 
@@ -136,7 +136,7 @@ class ContractAddon(ContractAddonBase, Versioned, table=True):
 class PriceChangeBase(SQLModel):
     contract_id: int = Field(foreign_key="contract.id", index=True, ondelete="CASCADE")
     effective_date: date
-    new_price: Decimal = money_field(gt=Decimal(0))
+    new_price: Decimal = money_field(gt=0)
     old_price: Decimal | None = money_field(default=None)
     reason: PriceChangeReason = enum_field(
         PriceChangeReason, default=PriceChangeReason.RENEGOTIATION, length=30
@@ -146,7 +146,7 @@ class PriceChangeBase(SQLModel):
 
 class PriceChangeCreate(PriceChangeBase):
     effective_date: DateIn
-    new_price: MoneyIn = Field(gt=Decimal(0))
+    new_price: MoneyIn = Field(gt=0)
     old_price: MoneyIn | None = None
     note: OptionalTextIn = Field(default=None, max_length=2000)
 

@@ -17,7 +17,7 @@ class InvoiceCheckCreate(SQLModel):
     invoice_no: TextIn = Field(min_length=1, max_length=50)
     period_from: DateIn
     period_to: DateIn
-    invoiced: MoneyIn = Field(ge=Decimal(0))
+    invoiced: MoneyIn = Field(ge=0)
     assignee: OptionalTextIn = Field(default=None, max_length=100)
     resolution_note: OptionalTextIn = Field(default=None, max_length=2000)
 

@@ -105,9 +105,9 @@ class OfferBase(SQLModel):
     paragraph: Paragraph = enum_field(Paragraph, length=10)
     target_groups: str = Field(default="", max_length=500)
     places: int | None = Field(default=None, ge=0, le=10000)
-    list_rate: Decimal | None = money_field(default=None, gt=Decimal(0))
+    list_rate: Decimal | None = money_field(default=None, gt=0)
     list_rate_year: int | None = Field(default=None, ge=2000, le=2100)
-    negotiated_rate: Decimal | None = money_field(default=None, gt=Decimal(0))
+    negotiated_rate: Decimal | None = money_field(default=None, gt=0)
     negotiated_from: date | None = None
     portal_url: str | None = Field(default=None, max_length=500)
     active: bool = True
@@ -116,8 +116,8 @@ class OfferBase(SQLModel):
 class OfferCreate(OfferBase):
     name: TextIn = Field(min_length=2, max_length=200)
     target_groups: TextIn = Field(default="", max_length=500)
-    list_rate: MoneyIn | None = Field(default=None, gt=Decimal(0))
-    negotiated_rate: MoneyIn | None = Field(default=None, gt=Decimal(0))
+    list_rate: MoneyIn | None = Field(default=None, gt=0)
+    negotiated_rate: MoneyIn | None = Field(default=None, gt=0)
     negotiated_from: DateIn | None = None
     portal_url: OptionalTextIn = Field(default=None, max_length=500)
 

@@ -15,15 +15,15 @@ from models.types import MoneyIn, NumberIn
 class PriceCategorySetBase(SQLModel):
     paragraph: Paragraph = enum_field(Paragraph, length=10)
     year: int = Field(ge=2000, le=2100)
-    middel_from: Decimal = money_field(gt=Decimal(0))
-    hoej_from: Decimal = money_field(gt=Decimal(0))
-    ekstraordinaer_from: Decimal = money_field(gt=Decimal(0))
+    middel_from: Decimal = money_field(gt=0)
+    hoej_from: Decimal = money_field(gt=0)
+    ekstraordinaer_from: Decimal = money_field(gt=0)
 
 
 class PriceCategorySetCreate(PriceCategorySetBase):
-    middel_from: MoneyIn = Field(gt=Decimal(0))
-    hoej_from: MoneyIn = Field(gt=Decimal(0))
-    ekstraordinaer_from: MoneyIn = Field(gt=Decimal(0))
+    middel_from: MoneyIn = Field(gt=0)
+    hoej_from: MoneyIn = Field(gt=0)
+    ekstraordinaer_from: MoneyIn = Field(gt=0)
 
 
 class PriceCategorySetUpdate(PriceCategorySetCreate):
@@ -40,11 +40,11 @@ class PriceCategorySet(PriceCategorySetBase, Versioned, table=True):
 class BudgetBase(SQLModel):
     year: int = Field(ge=2000, le=2100)
     paragraph: Paragraph = enum_field(Paragraph, length=10)
-    amount: Decimal = money_field(ge=Decimal(0))
+    amount: Decimal = money_field(ge=0)
 
 
 class BudgetCreate(BudgetBase):
-    amount: MoneyIn = Field(ge=Decimal(0))
+    amount: MoneyIn = Field(ge=0)
 
 
 class Budget(BudgetBase, Versioned, table=True):
@@ -56,11 +56,11 @@ class Budget(BudgetBase, Versioned, table=True):
 # The index rate of a year, for contracts regulated by index.
 class RegulationRateBase(SQLModel):
     year: int = Field(ge=2000, le=2100)
-    percent: Decimal = Field(max_digits=6, decimal_places=3, ge=Decimal(-50), le=Decimal(50))
+    percent: Decimal = Field(max_digits=6, decimal_places=3, ge=-50, le=50)
 
 
 class RegulationRateCreate(RegulationRateBase):
-    percent: NumberIn = Field(ge=Decimal(-50), le=Decimal(50))
+    percent: NumberIn = Field(ge=-50, le=50)
 
 
 class RegulationRate(RegulationRateBase, Versioned, table=True):

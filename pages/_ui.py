@@ -109,6 +109,8 @@ def cached_read(fn: Callable[..., T], /, *, spinner: str | None = None, **kwargs
     clear_caches() drops them all after a write. `spinner` is shown while a missing entry is
     computed.
     """
+    if "<" in fn.__qualname__:  # lambdas and local functions share names: no cache key
+        raise TypeError(f"cached_read needs a module-level service, not {fn.__qualname__}")
     arguments = tuple(sorted(kwargs.items()))
     try:
         hash(arguments)
@@ -307,8 +309,8 @@ def edit_form(
     form_error(form)
     if reload_always is not None:
         reload_button(form, reload_always, always=True)
-    elif reload if reload is not None else loaded is not None:
-        reload_button(form)
+    elif loaded is not None if reload is None else reload:
+        reload_button(form)  # only after a form-level error
     shown: set[str] = set()
     token = _SHOWN_FIELDS.set((form, shown))
     button_type = "primary" if primary else "secondary"

@@ -7,11 +7,9 @@ import altair as alt
 import streamlit as st
 
 from pages._ui import (
-    READ_TTL,
-    db_key,
+    cached_read,
     export_buttons,
     pager,
-    session,
     show_flash,
     show_table,
 )
@@ -38,18 +36,6 @@ DANISH = alt.Locale(
 DELTA_COLOR = {"up": "normal", "down": "inverse", None: "off"}
 PAGE_SIZE = 25  # rows per table page on screen; the downloads hold every row
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _quarters(db: str, today: date) -> list[str]:
-    with session() as s:
-        return [q.key for q in available_quarters(session=s, today=today)]
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner="Samler kvartalsrapporten …")
-def _report(db: str, quarter_key: str, today: date) -> QuarterReport:
-    with session() as s:
-        return quarter_report(session=s, quarter=Quarter.parse(quarter_key), today=today)
 
 
 def _show_chart(chart: Any) -> None:
@@ -231,7 +217,7 @@ st.title("Kvartalsrapport")
 show_flash()
 
 today = date.today()
-keys = _quarters(db_key(), today)
+keys = [q.key for q in cached_read(available_quarters, today=today)]
 if st.session_state.get("quarterly_quarter") not in keys:
     fallback = default_quarter(today).key
     st.session_state["quarterly_quarter"] = fallback if fallback in keys else keys[0]
@@ -241,7 +227,12 @@ quarter_key = st.selectbox(
     format_func=lambda key: Quarter.parse(key).label,
     key="quarterly_quarter",
 )
-report = _report(db_key(), quarter_key, today)
+report = cached_read(
+    quarter_report,
+    spinner="Samler kvartalsrapporten …",
+    quarter=Quarter.parse(quarter_key),
+    today=today,
+)
 
 if not _has_data(report):
     st.info(

@@ -10,13 +10,11 @@ from sqlmodel import Session
 
 from models import FrameworkAgreement, Paragraph, label
 from pages._ui import (
-    READ_TTL,
     app_settings,
-    db_key,
+    cached_read,
     export_buttons,
     get_engine,
     pager,
-    session,
     show_flash,
     show_table,
 )
@@ -51,35 +49,6 @@ def _plain(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _target_groups(db: str) -> list[str]:
-    with session() as s:
-        return target_group_options(session=s)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _count(db: str, filters: LookupFilters, today: date) -> int:
-    with session() as s:
-        return count_offers(session=s, filters=filters, today=today)
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _page(db: str, filters: LookupFilters, today: date, offset: int) -> list[OfferPrice]:
-    with session() as s:
-        return search_offers(
-            session=s, filters=filters, today=today, limit=PAGE_SIZE, offset=offset
-        )
-
-
-@st.cache_data(ttl=READ_TTL, show_spinner=False)
-def _notes(db: str, provider_id: int) -> list[tuple[date, str, str, str]]:
-    with session() as s:
-        return [
-            (n.note_date, n.author, label(n.topic), n.text)
-            for n in latest_notes(session=s, provider_id=provider_id, limit=3)
-        ]
-
-
 def _filters() -> LookupFilters:
     """The search box and filters; a changed search starts again on page 1."""
     text = st.text_input(
@@ -98,7 +67,7 @@ def _filters() -> LookupFilters:
     )
     target_group = cols[1].selectbox(
         "Målgruppe",
-        [None, *_target_groups(db_key())],
+        [None, *cached_read(target_group_options)],
         key="prisopslag_target_group",
         format_func=lambda v: "Alle" if v is None else v,
     )
@@ -219,12 +188,14 @@ def _detail(offer: OfferPrice, settings: AppSettings) -> None:
             st.switch_page(PROVIDER_PAGE, query_params={"id": str(offer.provider_id)})
 
         st.markdown("**Seneste noter i vidensbanken**")
-        notes = _notes(db_key(), offer.provider_id)
+        notes = cached_read(latest_notes, provider_id=offer.provider_id, limit=3)
         if not notes:
             st.caption("Der er ingen noter om leverandøren endnu.")
-        for note_date, author, topic, text in notes:
-            st.caption(_plain(f"{format_date(note_date)} · {author} · {topic}"))
-            st.markdown(_plain(text))
+        for note in notes:
+            st.caption(
+                _plain(f"{format_date(note.note_date)} · {note.author} · {label(note.topic)}")
+            )
+            st.markdown(_plain(note.text))
 
 
 def _caption(settings: AppSettings, today: date) -> None:
@@ -240,15 +211,14 @@ def _caption(settings: AppSettings, today: date) -> None:
 
 def _render() -> None:
     today = date.today()
-    db = db_key()
-    if _count(db, LookupFilters(include_inactive=True), today) == 0:
+    if cached_read(count_offers, filters=LookupFilters(include_inactive=True), today=today) == 0:
         st.info(
             "Der er endnu ingen tilbud at slå op i. Opret leverandører og deres tilbud under "
             "Leverandører – så kan du søge på pris, kategori og erfaringer her."
         )
         return
     filters = _filters()
-    total = _count(db, filters, today)
+    total = cached_read(count_offers, filters=filters, today=today)
     if total == 0:
         st.info("Ingen tilbud passer på søgningen. Prøv med færre ord eller filtre.")
         return
@@ -257,7 +227,9 @@ def _render() -> None:
     count_col.markdown(f"**{format_number(total)} tilbud passer på søgningen**")
     with pager_col:
         _limit, offset = pager(total, PAGE_KEY, page_size=PAGE_SIZE)
-    offers = _page(db, filters, today, offset)
+    offers = cached_read(
+        search_offers, filters=filters, today=today, limit=PAGE_SIZE, offset=offset
+    )
     frame = results_frame(offers)[SCREEN_COLUMNS]
     event = show_table(
         frame,

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     Contract,
@@ -75,7 +75,7 @@ def load_terms(*, session: Session, contract: Contract) -> tuple[PriceTerms, lis
         session.exec(
             select(PriceChange)
             .where(PriceChange.contract_id == contract.id)
-            .order_by(PriceChange.effective_date)
+            .order_by(col(PriceChange.effective_date))
         )
     )
     addons = list(
@@ -213,7 +213,7 @@ def list_addons(*, session: Session, contract_id: int) -> list[ContractAddon]:
         session.exec(
             select(ContractAddon)
             .where(ContractAddon.contract_id == contract_id)
-            .order_by(ContractAddon.valid_from)
+            .order_by(col(ContractAddon.valid_from))
         )
     )
 
@@ -223,7 +223,7 @@ def list_price_changes(*, session: Session, contract_id: int) -> list[PriceChang
         session.exec(
             select(PriceChange)
             .where(PriceChange.contract_id == contract_id)
-            .order_by(PriceChange.effective_date)
+            .order_by(col(PriceChange.effective_date))
         )
     )
 

@@ -38,8 +38,8 @@ def remove_demo_data(*, session: Session, user: str) -> int:
     session.execute(sa.delete(PriceCategorySet).where(demo_sets))
     session.execute(sa.delete(Budget).where(col(Budget.is_demo).is_(True)))
     # Index rates carry no demo flag; the seeder signs every row it writes as "demo".
-    session.execute(sa.delete(RegulationRate).where(RegulationRate.created_by == DEMO_AUTHOR))
-    session.execute(sa.delete(Setting).where(Setting.key == "dataset"))
+    session.execute(sa.delete(RegulationRate).where(col(RegulationRate.created_by) == DEMO_AUTHOR))
+    session.execute(sa.delete(Setting).where(col(Setting.key) == "dataset"))
     mark_stale(session.connection())  # index rates and category sets went by Core
     session.add(
         AuditEvent(

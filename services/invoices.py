@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models import (
     Contract,
@@ -214,6 +214,6 @@ def deviation_history(*, session: Session, check_id: int) -> list[DeviationEvent
         session.exec(
             select(DeviationEvent)
             .where(DeviationEvent.invoice_check_id == check_id)
-            .order_by(DeviationEvent.at, DeviationEvent.id)
+            .order_by(col(DeviationEvent.at), col(DeviationEvent.id))
         )
     )

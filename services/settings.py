@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, fields
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -104,7 +105,8 @@ def get_settings(*, session: Session) -> AppSettings:
     """Stored settings over the defaults."""
     stored = {row.key: row.value for row in session.exec(select(Setting))}
     defaults = AppSettings()
-    values = {}
+    # Each value has its field's type: _from_text parses by the type of the field's default.
+    values: dict[str, Any] = {}
     for f in fields(AppSettings):
         if f.name in stored:
             try:

@@ -48,8 +48,8 @@ def require(session: Session, table: type[Row], row_id: Any, what: str) -> Row:
 def insert_row(*, session: Session, row: Row, user: str, entity: str) -> Row:
     """Add a new row with its audit trail and commit."""
     if hasattr(row, "created_by"):
-        row.created_by = user  # type: ignore[attr-defined]
-        row.updated_by = user  # type: ignore[attr-defined]
+        row.created_by = user
+        row.updated_by = user
     session.add(row)
     try:
         session.flush()
@@ -88,8 +88,8 @@ def update_row(
     changes = apply_changes(row, values)
     if not changes:
         return row
-    row.updated_by = user  # type: ignore[attr-defined]
-    row.updated_at = utcnow()  # type: ignore[attr-defined]
+    row.updated_by = user
+    row.updated_at = utcnow()
     record_change(
         session=session,
         user=user,

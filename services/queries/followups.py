@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models import Contract, ContractStatus, FollowUp, Goal, GoalStatus, Provider
+from services.rules.cadence import done_on_time_sql, overdue_sql
 from services.rules.pricing import add_months
 
 OVERDUE = "overdue"
@@ -99,7 +100,7 @@ def _worklist_where(
 ) -> tuple[sa.ColumnElement[bool], ...]:
     open_ = col(FollowUp.done_date).is_(None)
     if kind == OVERDUE:
-        return open_, col(FollowUp.due_date) < today
+        return (overdue_sql(today),)
     if kind == DUE_SOON:
         return (
             open_,
@@ -221,9 +222,9 @@ def month_plan(
             month.label("month"),
             sa.func.count().label("planned"),
             count_if(done),
-            count_if(sa.and_(done, col(FollowUp.done_date) <= col(FollowUp.due_date))),
-            count_if(sa.and_(done, col(FollowUp.done_date) > col(FollowUp.due_date))),
-            count_if(sa.and_(not_done, col(FollowUp.due_date) < today)),
+            count_if(done_on_time_sql()),
+            count_if(sa.and_(done, sa.not_(done_on_time_sql()))),
+            count_if(overdue_sql(today)),
             count_if(sa.and_(not_done, col(FollowUp.due_date) >= today)),
         )
         .select_from(FollowUp)
@@ -298,7 +299,7 @@ def followup_counts(
     query = _filtered(
         sa.select(
             count_if(open_),
-            count_if(sa.and_(open_, due_date < today)),
+            count_if(overdue_sql(today)),
             count_if(sa.and_(open_, due_date >= today, due_date <= today + timedelta(days=30))),
             count_if(sa.and_(done_date > add_months(today, -12), done_date <= today)),
         )

@@ -4,10 +4,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from models import (
-    OPEN_INVOICE_STATUSES,
     Contract,
     ContractStatus,
     FollowUp,
@@ -15,6 +14,8 @@ from models import (
     Offer,
     Provider,
 )
+from services.rules.cadence import overdue_sql
+from services.rules.deviations import open_deviation_sql
 
 
 @dataclass(frozen=True)
@@ -47,17 +48,10 @@ def table_counts(*, session: Session, today: date | None = None) -> TableCounts:
         invoice_checks=_count(session, select(count).select_from(InvoiceCheck)),
         open_deviations=_count(
             session,
-            select(count)
-            .select_from(InvoiceCheck)
-            .where(
-                col(InvoiceCheck.flagged).is_(True),
-                col(InvoiceCheck.status).in_(OPEN_INVOICE_STATUSES),
-            ),
+            select(count).select_from(InvoiceCheck).where(open_deviation_sql()),
         ),
         overdue_followups=_count(
             session,
-            select(count)
-            .select_from(FollowUp)
-            .where(col(FollowUp.done_date).is_(None), FollowUp.due_date < today),
+            select(count).select_from(FollowUp).where(overdue_sql(today)),
         ),
     )

@@ -449,7 +449,7 @@ def spend_by_year(
     year = year_of(InvoiceCheck.period_from, session)
     days = days_in_period(InvoiceCheck.period_from, InvoiceCheck.period_to)
     sums = (sa.func.sum(InvoiceCheck.invoiced), sa.func.sum(days), sa.func.count())
-    joined = sa.select(Contract.paragraph, *sums).join(
+    joined = sa.select(col(Contract.paragraph), *sums).join(
         Contract, col(Contract.id) == InvoiceCheck.contract_id
     )
     totals: dict[tuple[int, str], list[Any]] = {}
@@ -461,8 +461,8 @@ def spend_by_year(
     for paragraph, invoiced, n_days, count, year_value in plain_rows(session, query):
         totals[(int(year_value), str(paragraph))] = [money(invoiced), float(n_days or 0), count]
     later = joined.where(
-        InvoiceCheck.period_from > up_to,
-        InvoiceCheck.period_from <= date(up_to.year, 12, 31),
+        col(InvoiceCheck.period_from) > up_to,
+        col(InvoiceCheck.period_from) <= date(up_to.year, 12, 31),
         *_contract_filter(filters),
     ).group_by(Contract.paragraph)
     for paragraph, invoiced, n_days, count in plain_rows(session, later):
@@ -502,12 +502,12 @@ def spend_by_year(
 
 def budgets(*, session: Session, filters: Filters = Filters()) -> pd.DataFrame:
     """Budget per year and paragraph."""
-    query = sa.select(Budget.year, Budget.paragraph, Budget.amount)
+    query = sa.select(col(Budget.year), col(Budget.paragraph), col(Budget.amount))
     if filters.paragraphs:
         query = query.where(col(Budget.paragraph).in_(filters.paragraphs))
     rows = [
         {"year": int(y), "paragraph": str(p), "Paragraf": label(p), "Budget": money(a)}
-        for y, p, a in plain_rows(session, query.order_by(Budget.year, Budget.paragraph))
+        for y, p, a in plain_rows(session, query.order_by(col(Budget.year), col(Budget.paragraph)))
     ]
     return pd.DataFrame(rows, columns=["year", "paragraph", "Paragraf", "Budget"])
 
@@ -527,18 +527,18 @@ def provider_spend(
     """Invoiced per provider for periods starting from `first` to `last`, largest first."""
     # Sum per provider first, then join the few providers: joining every invoice costs more.
     per_provider = (
-        sa.select(InvoiceCheck.provider_id, sa.func.sum(InvoiceCheck.invoiced).label("total"))
+        sa.select(col(InvoiceCheck.provider_id), sa.func.sum(InvoiceCheck.invoiced).label("total"))
         .where(
-            InvoiceCheck.period_from >= first,
-            InvoiceCheck.period_from <= last,
+            col(InvoiceCheck.period_from) >= first,
+            col(InvoiceCheck.period_from) <= last,
             *_invoice_filter(filters),
         )
-        .group_by(InvoiceCheck.provider_id)
+        .group_by(col(InvoiceCheck.provider_id))
         .subquery()
     )
-    query = sa.select(Provider.id, Provider.name, Provider.kind, per_provider.c.total).join(
-        per_provider, per_provider.c.provider_id == Provider.id
-    )
+    query = sa.select(
+        col(Provider.id), col(Provider.name), col(Provider.kind), per_provider.c.total
+    ).join(per_provider, per_provider.c.provider_id == Provider.id)
     rows = [
         {
             "provider_id": pid,
@@ -722,9 +722,9 @@ def savings_by_year(*, session: Session, up_to: date, filters: Filters = Filters
         sa.func.coalesce(PriceChange.old_price, PriceChange.new_price) - PriceChange.new_price
     )
     query = (
-        sa.select(year, Contract.price_unit, sa.func.count(), saved)
+        sa.select(year, col(Contract.price_unit), sa.func.count(), saved)
         .join(Contract, col(Contract.id) == PriceChange.contract_id)
-        .where(*_renegotiations(filters), PriceChange.effective_date <= up_to)
+        .where(*_renegotiations(filters), col(PriceChange.effective_date) <= up_to)
         .group_by(year, Contract.price_unit)
     )
     totals: dict[int, list[Any]] = {}
@@ -745,21 +745,21 @@ def savings_between(
     """Each renegotiation effective from `first` to `last`, with its annualised saving."""
     query = (
         sa.select(
-            Contract.case_ref,
-            Provider.name,
-            PriceChange.effective_date,
-            PriceChange.old_price,
-            PriceChange.new_price,
-            Contract.price_unit,
+            col(Contract.case_ref),
+            col(Provider.name),
+            col(PriceChange.effective_date),
+            col(PriceChange.old_price),
+            col(PriceChange.new_price),
+            col(Contract.price_unit),
         )
         .join(Contract, col(Contract.id) == PriceChange.contract_id)
         .join(Provider, col(Provider.id) == Contract.provider_id)
         .where(
             *_renegotiations(filters),
-            PriceChange.effective_date >= first,
-            PriceChange.effective_date <= last,
+            col(PriceChange.effective_date) >= first,
+            col(PriceChange.effective_date) <= last,
         )
-        .order_by(PriceChange.effective_date, Contract.case_ref)
+        .order_by(col(PriceChange.effective_date), col(Contract.case_ref))
     )
     rows = []
     for case_ref, provider, effective, old, new, unit in plain_rows(session, query):

@@ -3,19 +3,23 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models import (
-    OPEN_INVOICE_STATUSES,
     Contract,
     ContractStatus,
     InvoiceCheck,
     Offer,
     Provider,
 )
+from services.rules.deviations import open_deviation_sql
+
+T = TypeVar("T")
 
 REGISTER_COLUMNS = [
     "id",
@@ -93,26 +97,25 @@ def provider_register(
         .select_from(InvoiceCheck)
         .where(
             InvoiceCheck.provider_id == Provider.id,
-            col(InvoiceCheck.flagged).is_(True),
-            col(InvoiceCheck.status).in_(OPEN_INVOICE_STATUSES),
+            open_deviation_sql(),
         )
         .scalar_subquery()
     )
-    query = select(
-        Provider.id,
-        Provider.name,
-        Provider.cvr,
-        Provider.kind,
-        Provider.city,
-        Provider.framework,
-        Provider.quality_rating,
-        Provider.active,
+    query = sa.select(
+        col(Provider.id),
+        col(Provider.name),
+        col(Provider.cvr),
+        col(Provider.kind),
+        col(Provider.city),
+        col(Provider.framework),
+        col(Provider.quality_rating),
+        col(Provider.active),
         offers.label("offers"),
         contracts.label("active_contracts"),
         spend.label("spend_12m"),
         deviations.label("open_deviations"),
     )
-    query = _filtered(query, filters).order_by(Provider.name, Provider.id)
+    query = _filtered(query, filters).order_by(col(Provider.name), col(Provider.id))
     rows = session.exec(query.limit(limit).offset(offset)).all()  # type: ignore[call-overload]
     frame = pd.DataFrame([tuple(r) for r in rows], columns=REGISTER_COLUMNS)
     frame["spend_12m"] = frame["spend_12m"].map(
@@ -124,7 +127,8 @@ def provider_register(
 def provider_names(*, session: Session) -> dict[int, str]:
     """Every provider's id and name, for pickers."""
     rows = session.exec(select(Provider.id, Provider.name).order_by(Provider.name)).all()
-    return {int(r[0]): str(r[1]) for r in rows}
+    # `id` is typed optional (unset before insert); a stored row always has one.
+    return {int(pid): str(name) for pid, name in rows if pid is not None}
 
 
 @dataclass(frozen=True)
@@ -141,11 +145,11 @@ class ProviderKeyFigures:
 def provider_key_figures(*, session: Session, provider_id: int, today: date) -> ProviderKeyFigures:
     """Counts and sums for one provider, in a handful of SQL aggregates."""
 
-    def scalar(query: sa.Select) -> object:
-        return session.exec(query).one()  # type: ignore[call-overload]
+    def scalar(query: SelectOfScalar[T]) -> T:
+        return session.exec(query).one()
 
     by_status = dict(
-        session.exec(  # type: ignore[call-overload]
+        session.exec(
             select(Contract.status, sa.func.count())
             .where(Contract.provider_id == provider_id)
             .group_by(Contract.status)
@@ -154,12 +158,11 @@ def provider_key_figures(*, session: Session, provider_id: int, today: date) -> 
     spend = sa.func.coalesce(sa.func.sum(InvoiceCheck.invoiced), 0)
     open_filter = (
         InvoiceCheck.provider_id == provider_id,
-        col(InvoiceCheck.flagged).is_(True),
-        col(InvoiceCheck.status).in_(OPEN_INVOICE_STATUSES),
+        open_deviation_sql(),
     )
     open_row = session.exec(
         select(
-            sa.func.count(),  # type: ignore[call-overload]
+            sa.func.count(),
             sa.func.coalesce(sa.func.sum(InvoiceCheck.deviation), 0),
         ).where(*open_filter)
     ).one()
@@ -174,9 +177,7 @@ def provider_key_figures(*, session: Session, provider_id: int, today: date) -> 
         ),
         offers=int(
             scalar(
-                select(sa.func.count())
-                .select_from(Offer)  # type: ignore[arg-type]
-                .where(Offer.provider_id == provider_id)
+                select(sa.func.count()).select_from(Offer).where(Offer.provider_id == provider_id)
             )
         ),
         spend_12m=_money(
@@ -206,11 +207,11 @@ def _money(value: object) -> Decimal:
 
 def provider_spend_by_year(*, session: Session, provider_id: int) -> pd.DataFrame:
     """Invoiced amount and invoice count per year of the invoice period (SQL GROUP BY)."""
-    year = sa.extract("year", InvoiceCheck.period_from).label("year")
+    year = sa.extract("year", col(InvoiceCheck.period_from)).label("year")
     rows = session.exec(
         select(
             year,
-            sa.func.sum(InvoiceCheck.invoiced),  # type: ignore[call-overload]
+            sa.func.sum(InvoiceCheck.invoiced),
             sa.func.count(),
         )
         .where(InvoiceCheck.provider_id == provider_id)
@@ -225,14 +226,14 @@ def provider_spend_by_year(*, session: Session, provider_id: int) -> pd.DataFram
 
 def count_provider_contracts(*, session: Session, provider_id: int) -> int:
     query = select(sa.func.count()).select_from(Contract).where(Contract.provider_id == provider_id)
-    return int(session.exec(query).one())  # type: ignore[call-overload]
+    return int(session.exec(query).one())
 
 
 def provider_contracts(
     *, session: Session, provider_id: int, limit: int = 50, offset: int = 0
 ) -> pd.DataFrame:
     """The provider's contracts, active first, newest start first."""
-    active_first = sa.case((Contract.status == ContractStatus.ACTIVE, 0), else_=1)
+    active_first = sa.case((col(Contract.status) == ContractStatus.ACTIVE, 0), else_=1)
     rows = session.exec(
         select(
             Contract.id,

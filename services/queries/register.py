@@ -84,7 +84,7 @@ class RegisterCounts:
 
     total: int
     matching: int  # after the alert filter, if any
-    by_alert: dict[str, int] = field(default_factory=dict)
+    by_alert: dict[AlertKind, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

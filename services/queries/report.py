@@ -137,23 +137,23 @@ DEVIATION_COLUMNS = [
 def _deviations(session: Session, condition: sa.ColumnElement[bool]) -> pd.DataFrame:
     query = (
         sa.select(
-            Contract.case_ref,
-            Provider.name,
-            InvoiceCheck.invoice_no,
-            InvoiceCheck.period_from,
-            InvoiceCheck.period_to,
-            InvoiceCheck.invoiced,
-            InvoiceCheck.expected,
-            InvoiceCheck.deviation,
-            InvoiceCheck.deviation_pct,
-            InvoiceCheck.status,
-            InvoiceCheck.checked_on,
-            InvoiceCheck.resolved_on,
+            col(Contract.case_ref),
+            col(Provider.name),
+            col(InvoiceCheck.invoice_no),
+            col(InvoiceCheck.period_from),
+            col(InvoiceCheck.period_to),
+            col(InvoiceCheck.invoiced),
+            col(InvoiceCheck.expected),
+            col(InvoiceCheck.deviation),
+            col(InvoiceCheck.deviation_pct),
+            col(InvoiceCheck.status),
+            col(InvoiceCheck.checked_on),
+            col(InvoiceCheck.resolved_on),
         )
         .join(Contract, col(Contract.id) == InvoiceCheck.contract_id)
         .join(Provider, col(Provider.id) == InvoiceCheck.provider_id)
         .where(col(InvoiceCheck.flagged).is_(True), condition)
-        .order_by(InvoiceCheck.checked_on, InvoiceCheck.id)
+        .order_by(col(InvoiceCheck.checked_on), col(InvoiceCheck.id))
     )
     rows = [[*row[:9], label(row[9]), row[10], row[11]] for row in plain_rows(session, query)]
     return pd.DataFrame(rows, columns=DEVIATION_COLUMNS)
@@ -162,11 +162,11 @@ def _deviations(session: Session, condition: sa.ColumnElement[bool]) -> pd.DataF
 def _renegotiations_in(session: Session, first: date, last: date) -> pd.DataFrame:
     query = (
         sa.select(
-            Contract.case_ref,
-            Provider.name,
-            Contract.paragraph,
-            Contract.renegotiation_date,
-            Contract.status,
+            col(Contract.case_ref),
+            col(Provider.name),
+            col(Contract.paragraph),
+            col(Contract.renegotiation_date),
+            col(Contract.status),
         )
         .join(Provider, col(Provider.id) == Contract.provider_id)
         .where(
@@ -174,7 +174,7 @@ def _renegotiations_in(session: Session, first: date, last: date) -> pd.DataFram
             col(Contract.renegotiation_date) >= first,
             col(Contract.renegotiation_date) <= last,
         )
-        .order_by(Contract.renegotiation_date, Contract.case_ref)
+        .order_by(col(Contract.renegotiation_date), col(Contract.case_ref))
     )
     rows = [
         [case_ref, provider, label(paragraph), when, label(status)]
@@ -188,11 +188,11 @@ def _renegotiations_in(session: Session, first: date, last: date) -> pd.DataFram
 def _notice_deadlines_in(session: Session, first: date, last: date) -> pd.DataFrame:
     query = (
         sa.select(
-            Contract.case_ref,
-            Provider.name,
-            Contract.paragraph,
-            Contract.end_date,
-            Contract.notice_days,
+            col(Contract.case_ref),
+            col(Provider.name),
+            col(Contract.paragraph),
+            col(Contract.end_date),
+            col(Contract.notice_days),
         )
         .join(Provider, col(Provider.id) == Contract.provider_id)
         .where(
@@ -221,12 +221,12 @@ def _notice_deadlines_in(session: Session, first: date, last: date) -> pd.DataFr
 def _overdue_followups_at(session: Session, on: date) -> pd.DataFrame:
     """Follow-ups due before `on` and not done by then (done later, or not at all)."""
     columns = (
-        Contract.case_ref,
-        Provider.name,
-        Contract.paragraph,
-        FollowUp.kind,
-        FollowUp.due_date,
-        FollowUp.done_date,
+        col(Contract.case_ref),
+        col(Provider.name),
+        col(Contract.paragraph),
+        col(FollowUp.kind),
+        col(FollowUp.due_date),
+        col(FollowUp.done_date),
     )
     base = (
         sa.select(*columns)
