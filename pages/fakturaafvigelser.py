@@ -31,7 +31,7 @@ from pages._ui import (
     show_table,
 )
 from services.errors import InputError, UserError
-from services.formatting import format_date, format_kr, format_number, format_pct
+from services.formatting import format_date, format_kr, format_number, format_pct, regulation_text
 from services.invoices import (
     InvoicePreview,
     check_invoice,
@@ -452,12 +452,12 @@ def _invoice_fields(today: date) -> None:
 
 def _terms_caption(preview: InvoicePreview, data: dict[str, Any]) -> str:
     contract = preview.contract
-    kind = str(contract.regulation_kind)
-    regulation = label(kind, "regulation")
-    if kind == "fast_pct":
-        regulation += f" {format_pct(contract.regulation_pct)}"
-    if kind != "ingen":
-        regulation += f" pr. {contract.regulation_day}.{contract.regulation_month}."
+    regulation = regulation_text(
+        contract.regulation_kind,
+        contract.regulation_pct,
+        contract.regulation_day,
+        contract.regulation_month,
+    )
     text = (
         f"Kontraktpris {format_kr(contract.price)} {label(contract.price_unit)} med prisdato "
         f"{format_date(contract.price_base_date)} · regulering: {regulation} · "

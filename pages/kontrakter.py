@@ -43,7 +43,14 @@ from services.contracts import (
     update_contract,
 )
 from services.errors import UserError
-from services.formatting import MONTH_NAMES, format_date, format_kr, format_number, format_pct
+from services.formatting import (
+    MONTH_NAMES,
+    format_date,
+    format_kr,
+    format_number,
+    format_pct,
+    regulation_text,
+)
 from services.invoices import check_status_label
 from services.queries.providers import provider_names
 from services.queries.register import (
@@ -738,13 +745,12 @@ def _show_overview(detail: ContractDetail) -> None:
 
 
 def _regulation_text(c: dict[str, Any]) -> str:
-    kind = str(c["regulation_kind"])
-    day = f"{c['regulation_day']}. {MONTH_NAMES[int(c['regulation_month']) - 1]}"
-    if kind == RegulationKind.FIXED_PCT.value:
-        return f"{format_pct(c['regulation_pct'])} den {day}"
-    if kind == RegulationKind.INDEX.value:
-        return f"Indeks (reguleringssats) den {day}"
-    return label(kind, "regulation")
+    return regulation_text(
+        c["regulation_kind"],
+        c["regulation_pct"],
+        int(c["regulation_day"]),
+        int(c["regulation_month"]),
+    )
 
 
 def _show_price_history(detail: ContractDetail, contract_id: int) -> None:

@@ -7,6 +7,7 @@ from babel.dates import format_date as babel_format_date
 from babel.dates import get_month_names
 from babel.numbers import format_decimal
 
+from models.enums import RegulationKind, label
 from models.types import parse_date, parse_decimal, round_ore
 
 LOCALE = "da_DK"
@@ -84,3 +85,15 @@ def format_large_kr(value: Decimal | int | float | None, decimals: int = 1) -> s
     if abs(amount) >= 1_000_000_000:
         return f"{format_number(amount / 1_000_000_000, 2)} mia. kr."
     return f"{format_number(amount / 1_000_000, decimals)} mio. kr."
+
+
+def regulation_text(kind: object, pct: Decimal | None, day: int, month: int) -> str:
+    """How a price is regulated, in words: "2,00 % den 1. januar", "Indeks (reguleringssats)
+    den 1. januar" or "Ingen regulering"."""
+    code = str(kind)
+    when = f"den {day}. {MONTH_NAMES[month - 1]}"
+    if code == RegulationKind.FIXED_PCT:
+        return f"{format_pct(pct)} {when}"
+    if code == RegulationKind.INDEX:
+        return f"{label(code)} {when}"
+    return label(code, "regulation")

@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models import (
     Contract,
@@ -225,18 +225,18 @@ def _reference_data(
     rates = {
         int(year): Decimal(percent)
         for year, percent in connection.execute(
-            sa.select(RegulationRate.year, RegulationRate.percent)
+            sa.select(col(RegulationRate.year), col(RegulationRate.percent))
         )
     }
     thresholds = {
         (str(paragraph), int(year)): CategoryThresholds(middel, hoej, ekstra)
         for paragraph, year, middel, hoej, ekstra in connection.execute(
             sa.select(
-                PriceCategorySet.paragraph,
-                PriceCategorySet.year,
-                PriceCategorySet.middel_from,
-                PriceCategorySet.hoej_from,
-                PriceCategorySet.ekstraordinaer_from,
+                col(PriceCategorySet.paragraph),
+                col(PriceCategorySet.year),
+                col(PriceCategorySet.middel_from),
+                col(PriceCategorySet.hoej_from),
+                col(PriceCategorySet.ekstraordinaer_from),
             )
         )
     }
@@ -257,19 +257,25 @@ def _build_rows(
     rates, thresholds = _reference_data(connection)
     changes: dict[int, list[tuple[date, Decimal]]] = {}
     for contract_id, effective, new_price in connection.execute(
-        sa.select(PriceChange.contract_id, PriceChange.effective_date, PriceChange.new_price)
-        .where(*only(PriceChange.contract_id))
-        .order_by(PriceChange.contract_id, PriceChange.effective_date, PriceChange.id)
+        sa.select(
+            col(PriceChange.contract_id),
+            col(PriceChange.effective_date),
+            col(PriceChange.new_price),
+        )
+        .where(*only(col(PriceChange.contract_id)))
+        .order_by(
+            col(PriceChange.contract_id), col(PriceChange.effective_date), col(PriceChange.id)
+        )
     ):
         changes.setdefault(contract_id, []).append((effective, new_price))
     addons: dict[int, list[AddonTerms]] = {}
     for contract_id, price, unit, valid_from, valid_to in connection.execute(
         sa.select(
-            ContractAddon.contract_id,
-            ContractAddon.price,
-            ContractAddon.unit,
-            ContractAddon.valid_from,
-            ContractAddon.valid_to,
+            col(ContractAddon.contract_id),
+            col(ContractAddon.price),
+            col(ContractAddon.unit),
+            col(ContractAddon.valid_from),
+            col(ContractAddon.valid_to),
         ).where(*only(ContractAddon.contract_id))
     ):
         addons.setdefault(contract_id, []).append(
@@ -278,7 +284,7 @@ def _build_rows(
     regulations: dict[tuple[Any, ...], Regulation] = {}
     rows: list[dict[str, Any]] = []
     for (
-        contract_id,
+        row_id,
         paragraph,
         start,
         price,
@@ -288,29 +294,33 @@ def _build_rows(
         visitation,
     ) in connection.execute(
         sa.select(
-            Contract.id,
-            Contract.paragraph,
-            Contract.start_date,
-            Contract.price,
-            Contract.price_unit,
-            Contract.price_base_date,
-            Contract.regulation_kind,
-            Contract.regulation_pct,
-            Contract.regulation_month,
-            Contract.regulation_day,
-            Contract.visitation_category,
-        ).where(*only(Contract.id))
+            col(Contract.id),
+            col(Contract.paragraph),
+            col(Contract.start_date),
+            col(Contract.price),
+            col(Contract.price_unit),
+            col(Contract.price_base_date),
+            col(Contract.regulation_kind),
+            col(Contract.regulation_pct),
+            col(Contract.regulation_month),
+            col(Contract.regulation_day),
+            col(Contract.visitation_category),
+        ).where(*only(col(Contract.id)))
     ):
+        assert row_id is not None  # a stored contract always has its id
         key = tuple(regulation_key)
         regulation = regulations.get(key)
         if regulation is None:
-            regulation = regulations[key] = Regulation(*key, rates)  # type: ignore[arg-type]
+            kind, pct, month, day = key
+            regulation = regulations[key] = Regulation(
+                kind=RegulationKind(kind), pct=pct, month=month, day=day, index_rates=rates
+            )
         terms = PriceTerms(
-            price, PriceUnit(unit), base_date, regulation, tuple(changes.get(contract_id, ()))
+            price, PriceUnit(unit), base_date, regulation, tuple(changes.get(row_id, ()))
         )
         periods = contract_price_periods(
             terms=terms,
-            addons=addons.get(contract_id, ()),
+            addons=addons.get(row_id, ()),
             paragraph=str(paragraph),
             visitation_category=str(visitation) if visitation else None,
             thresholds=thresholds,
@@ -319,7 +329,7 @@ def _build_rows(
         )
         rows.extend(
             {
-                "contract_id": contract_id,
+                "contract_id": row_id,
                 "valid_from": p.valid_from,
                 "valid_to": p.valid_to,
                 "price_ore": p.price_ore,
@@ -386,7 +396,7 @@ def mark_stale(connection: sa.Connection) -> None:
 def period_on(day: date) -> sa.ColumnElement[bool]:
     """Join condition from Contract: the contract's stored price period that holds `day`."""
     return sa.and_(
-        PERIODS.c.contract_id == Contract.id,
+        PERIODS.c.contract_id == col(Contract.id),
         PERIODS.c.valid_from <= day,
         PERIODS.c.valid_to >= day,
     )

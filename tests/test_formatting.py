@@ -15,6 +15,7 @@ from services.formatting import (
     parse_amount,
     parse_date,
     parse_decimal,
+    regulation_text,
 )
 
 
@@ -195,3 +196,15 @@ def test_parse_date_rejects_impossible_dates_with_a_danish_message(text):
 def test_parse_date_refuses_two_digit_or_ancient_years(text):
     with pytest.raises(ValueError, match="Årstallet|dato"):
         parse_date(text)
+
+
+@pytest.mark.parametrize(
+    ("kind", "pct", "expected"),
+    [
+        ("fast_pct", Decimal("2.00"), "2,00 % den 1. januar"),
+        ("indeks", None, "Indeks (reguleringssats) den 1. januar"),
+        ("ingen", None, "Ingen regulering"),
+    ],
+)
+def test_regulation_text(kind, pct, expected):
+    assert expected == regulation_text(kind, pct, 1, 1)
