@@ -1,6 +1,7 @@
 """The pages in navigation order: one list for the entry point, the tests and the README check."""
 
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 
 @dataclass(frozen=True)
@@ -8,50 +9,47 @@ class PageSpec:
     section: str
     title: str
     path: str
-    url_path: str
     icon: str
+
+    @property
+    def url_path(self) -> str:
+        """The page's address: its file name without `.py` (pages/kontrakter.py → kontrakter)."""
+        return PurePosixPath(self.path).stem
 
 
 PAGES: list[PageSpec] = [
-    PageSpec("Ledelse", "Overblik", "pages/overblik.py", "overblik", ":material/dashboard:"),
+    PageSpec("Ledelse", "Overblik", "pages/overblik.py", ":material/dashboard:"),
     PageSpec(
         "Ledelse",
         "Kvartalsrapport",
         "pages/kvartalsrapport.py",
-        "kvartalsrapport",
         ":material/event_note:",
     ),
-    PageSpec("Opslag", "Prisopslag", "pages/prisopslag.py", "prisopslag", ":material/search:"),
-    PageSpec(
-        "Opslag", "Leverandører", "pages/leverandoerer.py", "leverandoerer", ":material/apartment:"
-    ),
-    PageSpec("Aftaler", "Kontrakter", "pages/kontrakter.py", "kontrakter", ":material/contract:"),
+    PageSpec("Opslag", "Prisopslag", "pages/prisopslag.py", ":material/search:"),
+    PageSpec("Opslag", "Leverandører", "pages/leverandoerer.py", ":material/apartment:"),
+    PageSpec("Aftaler", "Kontrakter", "pages/kontrakter.py", ":material/contract:"),
     PageSpec(
         "Aftaler",
         "Priskategorier",
         "pages/priskategorier.py",
-        "priskategorier",
         ":material/straighten:",
     ),
     PageSpec(
         "Opfølgning og kontrol",
         "Opfølgning",
         "pages/opfoelgning.py",
-        "opfoelgning",
         ":material/handshake:",
     ),
     PageSpec(
         "Opfølgning og kontrol",
         "Fakturaafvigelser",
         "pages/fakturaafvigelser.py",
-        "fakturaafvigelser",
         ":material/receipt_long:",
     ),
     PageSpec(
         "Administration",
         "Indstillinger",
         "pages/indstillinger.py",
-        "indstillinger",
         ":material/settings:",
     ),
 ]

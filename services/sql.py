@@ -1,5 +1,6 @@
 """SQL building blocks that render the same meaning on SQLite and PostgreSQL."""
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,3 +23,10 @@ def _day_number_default(element: day_number, compiler: Any, **kw: Any) -> str:
 @compiles(day_number, "sqlite")
 def _day_number_sqlite(element: day_number, compiler: Any, **kw: Any) -> str:
     return f"CAST(julianday({compiler.process(element.clauses, **kw)}) - 2440587.5 AS INTEGER)"
+
+
+def date_of(value: Any) -> date | None:
+    """A date read back from SQL, e.g. MIN(date): SQLite hands it back as ISO text."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))

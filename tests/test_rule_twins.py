@@ -67,6 +67,7 @@ from services.rules.notice import (
     renegotiation_due_sql,
 )
 from services.rules.pricing import ANNUAL_FACTOR, annual_factor_sql, daily_equivalent
+from services.sql import date_of
 from tests.factories import make_provider
 
 TODAY = date(2026, 6, 30)
@@ -418,9 +419,9 @@ def test_alert_table_in_python_and_sql(session):
             notice_days=row.notice_days,
             checklist_checked=int(row[5]),
             overdue_followups=int(row[6]),
-            oldest_overdue=_date(row[7]),
+            oldest_overdue=date_of(row[7]),
             open_deviations=int(row[8]),
-            oldest_open_deviation=_date(row[9]),
+            oldest_open_deviation=date_of(row[9]),
             over_visitation_category=bool(row[10]),
         )
         alerts = contract_alerts(python_facts, TODAY, HORIZONS)
@@ -452,9 +453,3 @@ def _kinds_by_status(session: Session, conditions: Any, joins: Any) -> dict[str,
         for (status,) in session.execute(query):
             result[ContractStatus(status)].add(kind.value)
     return result
-
-
-def _date(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))

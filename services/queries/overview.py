@@ -53,7 +53,7 @@ from services.rules.checklist import CHECKLIST_SIZE, checked_count_sql
 from services.rules.deviations import CLOSED_INVOICE_STATUSES, was_open_deviation_sql
 from services.rules.pricing import ANNUAL_FACTOR, DAYS_PER_YEAR, add_months, annual_amount
 from services.settings import get_settings
-from services.sql import day_number
+from services.sql import date_of, day_number
 
 HUNDRED = Decimal(100)
 ZERO = Decimal("0.00")
@@ -104,10 +104,6 @@ def plain_rows(session: Session, query: Any) -> Any:
 
 def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
-
-
-def _date(value: date) -> ColumnElement[Any]:
-    return sa.literal(value, sa.Date)
 
 
 def year_of(column: Any, session: Session) -> ColumnElement[Any]:
@@ -855,13 +851,6 @@ def _alert_facts_columns(parts: _AlertQuery) -> list[Any]:
     ]
 
 
-def _as_date(value: Any) -> date | None:
-    """A date from MIN(date) (SQLite hands it back as text)."""
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
-
-
 def _alert_rows(
     rows: Iterable[Sequence[Any]], today: date, horizons: AlertHorizons
 ) -> list[tuple[dict[str, Any], list[AlertKind]]]:
@@ -892,9 +881,9 @@ def _alert_rows(
             notice_days=notice_days,
             checklist_checked=int(n_checked),
             overdue_followups=int(n_late),
-            oldest_overdue=_as_date(oldest_late),
+            oldest_overdue=date_of(oldest_late),
             open_deviations=int(n_open),
-            oldest_open_deviation=_as_date(oldest_open),
+            oldest_open_deviation=date_of(oldest_open),
             over_visitation_category=bool(above),
         )
         alerts = contract_alerts(facts, today, horizons)

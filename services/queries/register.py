@@ -50,6 +50,7 @@ from services.rules.checklist import checked_count, checklist_completeness, chec
 from services.rules.deviations import open_deviation_sql
 from services.rules.notice import notice_deadline
 from services.rules.pricing import PriceTerms, annual_amount, daily_equivalent, regulated_price
+from services.sql import date_of
 from services.validation import require
 
 # Ways to sort the register.
@@ -200,18 +201,11 @@ def _facts(row: Any, *, over_visitation: bool) -> ContractFacts:
         notice_days=contract.notice_days,
         checklist_checked=int(row.checked),
         overdue_followups=int(row.overdue),
-        oldest_overdue=_as_date(row.overdue_oldest),
+        oldest_overdue=date_of(row.overdue_oldest),
         open_deviations=int(row.open_dev),
-        oldest_open_deviation=_as_date(row.open_oldest),
+        oldest_open_deviation=date_of(row.open_oldest),
         over_visitation_category=over_visitation,
     )
-
-
-def _as_date(value: Any) -> date | None:
-    """A date from MIN(date) (SQLite returns it as text)."""
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
 
 
 # --- The register ---------------------------------------------------------------------------
@@ -607,7 +601,7 @@ def contract_detail(
         overdue_followups=len(overdue_dues),
         oldest_overdue=min(overdue_dues, default=None),
         open_deviations=int(open_dev),
-        oldest_open_deviation=_as_date(oldest_open),
+        oldest_open_deviation=date_of(oldest_open),
         over_visitation_category=over,
     )
     return ContractDetail(
