@@ -5,10 +5,11 @@ the final sum: the pieces of a period are added as exact fractions and rounded o
 """
 
 import calendar
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal, Inexact, Rounded
 from fractions import Fraction
 from typing import Any
 
@@ -19,6 +20,9 @@ from models.types import ORE, round_ore
 from services.errors import UserError
 
 HUNDRED = Decimal(100)
+# Multiplying and adding amounts of at most 14 digits stays exact in 60 digits; the traps make
+# sure of it (an inexact step raises instead of rounding silently).
+EXACT = Context(prec=60, traps=[Inexact, Rounded])
 DAYS_PER_YEAR = Decimal(365)
 
 
@@ -106,8 +110,8 @@ def regulate(price: Decimal, base_date: date, on: date, regulation: Regulation) 
     """Apply each regulation step after `base_date` up to `on`, rounding to øre each step."""
     result = round_ore(price)
     for day in regulation_days(base_date, on, regulation):
-        factor = 1 + Fraction(regulation_rate(day.year, regulation)) / 100
-        result = round_ore_exact(Fraction(result) * factor)
+        factor = HUNDRED + regulation_rate(day.year, regulation)
+        result = round_ore(EXACT.multiply(result, factor).scaleb(-2))
     return result
 
 
@@ -159,14 +163,44 @@ def _days_in_year(year: int) -> int:
     return 366 if calendar.isleap(year) else 365
 
 
-def _amount_for_days(price: Decimal, unit: PriceUnit, first: date, days: int) -> Fraction:
-    """The exact amount for `days` consecutive days within one calendar month."""
-    amount = Fraction(price) * days
+def _days_of_unit(unit: PriceUnit, first: date) -> int:
+    """The days a price's unit is spread over: 1 for `dag`, the calendar month's days for
+    `maaned`, the calendar year's days for `aar`."""
     if unit == PriceUnit.MONTH:
-        return amount / calendar.monthrange(first.year, first.month)[1]
+        return calendar.monthrange(first.year, first.month)[1]
     if unit == PriceUnit.YEAR:
-        return amount / _days_in_year(first.year)
-    return amount
+        return _days_in_year(first.year)
+    return 1
+
+
+class ExactSum:
+    """Adds amounts of the form price × days / days-of-unit without rounding anything: the
+    numerators are added per denominator in exact Decimal arithmetic, and the few
+    denominators are combined as a fraction only when the total is rounded, once."""
+
+    def __init__(self) -> None:
+        self._numerators: dict[int, Decimal] = {}
+
+    def add(self, price: Decimal, days: int, denominator: int) -> Decimal:
+        """Add price × days / denominator; returns the piece (unrounded, for display)."""
+        numerator = EXACT.multiply(price, days)
+        self._numerators[denominator] = EXACT.add(
+            self._numerators.get(denominator, Decimal(0)), numerator
+        )
+        return numerator / denominator
+
+    def rounded(self) -> Decimal:
+        """The exact total rounded half-up to øre: over the least common denominator L the
+        total is N / L, and N × 100 divided by L in whole numbers leaves the remainder that
+        decides the rounding."""
+        common = math.lcm(*self._numerators) if self._numerators else 1
+        total = Decimal(0)
+        for denominator, numerator in self._numerators.items():
+            total = EXACT.add(total, EXACT.multiply(numerator, common // denominator))
+        ore, remainder = EXACT.divmod(EXACT.multiply(abs(total), HUNDRED), common)
+        if EXACT.multiply(remainder, 2) >= common:
+            ore += 1
+        return (ore * ORE).copy_sign(total) if ore else Decimal("0.00")
 
 
 def round_ore_exact(amount: Fraction) -> Decimal:
@@ -174,11 +208,6 @@ def round_ore_exact(amount: Fraction) -> Decimal:
     ore, remainder = divmod(abs(amount) * 100, 1)
     whole = int(ore) + (1 if remainder >= Fraction(1, 2) else 0)
     return (Decimal(whole if amount >= 0 else -whole) * ORE).quantize(ORE)
-
-
-def _shown(amount: Fraction) -> Decimal:
-    """A piece of a calculation as a Decimal for display (the total is summed exactly)."""
-    return Decimal(amount.numerator) / Decimal(amount.denominator)
 
 
 def _month_starts(start: date, stop: date) -> list[date]:
@@ -239,17 +268,14 @@ def expected_amount(
             cuts.add(addon.valid_to + timedelta(days=1))
     edges = sorted(c for c in cuts if first <= c <= stop)
 
-    total = Fraction(0)
+    total = ExactSum()
     lines: list[PeriodLine] = []
     for seg_start, seg_stop in zip(edges, edges[1:], strict=False):
         days = (seg_stop - seg_start).days
         seg_last = seg_stop - timedelta(days=1)
         price = regulated_price(terms, seg_start)
-        amount = _amount_for_days(price, terms.unit, seg_start, days)
-        total += amount
-        lines.append(
-            PeriodLine("Grundtakst", seg_start, seg_last, days, price, terms.unit, _shown(amount))
-        )
+        amount = total.add(price, days, _days_of_unit(terms.unit, seg_start))
+        lines.append(PeriodLine("Grundtakst", seg_start, seg_last, days, price, terms.unit, amount))
         for addon in addons:
             if addon.valid_from <= seg_start and (
                 addon.valid_to is None or seg_last <= addon.valid_to
@@ -258,8 +284,7 @@ def expected_amount(
                     addon.price, addon.unit, addon.valid_from, terms.regulation
                 )
                 addon_price = regulated_price(addon_terms, seg_start)
-                addon_amount = _amount_for_days(addon_price, addon.unit, seg_start, days)
-                total += addon_amount
+                addon_amount = total.add(addon_price, days, _days_of_unit(addon.unit, seg_start))
                 lines.append(
                     PeriodLine(
                         "Tillæg",
@@ -268,10 +293,10 @@ def expected_amount(
                         days,
                         addon_price,
                         addon.unit,
-                        _shown(addon_amount),
+                        addon_amount,
                     )
                 )
-    return ExpectedAmount(round_ore_exact(total), lines, (stop - first).days)
+    return ExpectedAmount(total.rounded(), lines, (stop - first).days)
 
 
 def net_after_vat_refund(price: Decimal, refund_pct: Decimal) -> Decimal:
