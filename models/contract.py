@@ -182,6 +182,16 @@ class ContractPricePeriod(SQLModel, table=True):
             "category",
             "above_visitation",
         ),
+        # The few periods above their visitation category, by day: the category alert reads
+        # these without a pass over every contract's periods.
+        sa.Index(
+            "ix_contractpriceperiod_above",
+            "valid_from",
+            "valid_to",
+            "contract_id",
+            sqlite_where=sa.text("above_visitation = 1"),
+            postgresql_where=sa.text("above_visitation"),
+        ),
     )
 
 

@@ -122,6 +122,7 @@ REGISTER_COLUMNS = [
 
 @dataclass(frozen=True)
 class _Parts:
+    base: Any  # contracts with their providers
     facts: FactColumns
     flags: dict[AlertKind, sa.ColumnElement[bool]]
     joins: Any
@@ -132,9 +133,8 @@ class _Parts:
 def _parts(filters: RegisterFilters, today: date, horizons: AlertHorizons) -> _Parts:
     """The joined tables, the alert facts and conditions (services.rules.alerts) and the base
     filters."""
-    joins, facts = join_facts(
-        sa.join(Contract, Provider, col(Contract.provider_id) == col(Provider.id)), today
-    )
+    base = sa.join(Contract, Provider, col(Contract.provider_id) == col(Provider.id))
+    joins, facts = join_facts(base, today)
     flags = alert_conditions_sql(facts, today, horizons)
     where: list[sa.ColumnElement[bool]] = []
     if filters.statuses:
@@ -148,7 +148,7 @@ def _parts(filters: RegisterFilters, today: date, horizons: AlertHorizons) -> _P
         where.append(sa.func.lower(Contract.case_ref).contains(search, autoescape=True))
     if filters.alert:
         where.append(flags[AlertKind(filters.alert)])
-    return _Parts(facts, flags, joins, where, urgency_sql(facts, flags))
+    return _Parts(base, facts, flags, joins, where, urgency_sql(facts, flags))
 
 
 def _order_by(sort: str, parts: _Parts) -> list[Any]:
@@ -183,17 +183,32 @@ def _fact_columns(parts: _Parts) -> list[Any]:
 
 
 def _filtered_query(filters: RegisterFilters, parts: _Parts) -> Any:
-    query = (
-        sa.select(Contract, col(Provider.name), *_fact_columns(parts))
-        .select_from(parts.joins)
+    """The contracts (with provider names) matching the filters, in the chosen order. The
+    alert facts are joined only when the filter or the order needs them: a page of rows gets
+    its facts afterwards, for its own ids (_facts_of)."""
+    needs_facts = bool(filters.alert) or filters.sort == "advarsel"
+    return (
+        sa.select(Contract, col(Provider.name))
+        .select_from(parts.joins if needs_facts else parts.base)
         .where(*parts.where)
+        .order_by(*_order_by(filters.sort, parts))
     )
-    return query.order_by(*_order_by(filters.sort, parts))
 
 
-def _facts(row: Any, *, over_visitation: bool) -> ContractFacts:
-    """The alert facts of a register row (Contract first, then the fact columns)."""
-    contract = row[0]
+def _facts_of(session: Session, parts: _Parts, ids: Sequence[int]) -> dict[int, Any]:
+    """The alert fact columns of the given contracts, by id."""
+    if not ids:
+        return {}
+    query = (
+        sa.select(col(Contract.id), *_fact_columns(parts))
+        .select_from(parts.joins)
+        .where(col(Contract.id).in_(list(ids)))
+    )
+    return {row.id: row for row in session.execute(query)}
+
+
+def _facts(contract: Contract, row: Any, *, over_visitation: bool) -> ContractFacts:
+    """The alert facts of a contract from its fact columns."""
     return ContractFacts(
         status=contract.status,
         renegotiation_date=contract.renegotiation_date,
@@ -251,12 +266,14 @@ def _changes_by_contract(session: Session, ids: Sequence[int]) -> dict[int, list
 def _enrich(
     session: Session,
     rows: Iterable[Any],
+    parts: _Parts,
     today: date,
     horizons: AlertHorizons,
 ) -> pd.DataFrame:
     """Register rows with price today, category, notice deadline and alerts (these rows only)."""
     rows = list(rows)
     ids = [row[0].id for row in rows]
+    fact_rows = _facts_of(session, parts, ids)
     changes = _changes_by_contract(session, ids)
     rates = index_rates(session=session) if rows else {}
     thresholds = category_thresholds(session=session) if rows else {}
@@ -275,7 +292,9 @@ def _enrich(
             else None
         )
         facts = _facts(
-            row, over_visitation=above_visitation(category, contract.visitation_category)
+            contract,
+            fact_rows[contract.id],
+            over_visitation=above_visitation(category, contract.visitation_category),
         )
         alerts = contract_alerts(facts, today, horizons)
         records.append(
@@ -320,7 +339,7 @@ def register_rows(
     ensure_price_timeline(session=session, day=today)
     parts = _parts(filters, today, horizons)
     query = _filtered_query(filters, parts).limit(limit).offset(offset)
-    return _enrich(session, session.execute(query), today, horizons)
+    return _enrich(session, session.execute(query), parts, today, horizons)
 
 
 def register_page(

@@ -13,11 +13,10 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import col
+from sqlmodel import col, select
 
 from models.contract import Contract, ContractPricePeriod
 from models.enums import AlertKind, ContractStatus
-from services.price_timeline import period_on
 from services.rules.cadence import overdue_per_contract
 from services.rules.checklist import CHECKLIST_SIZE, checked_count_sql
 from services.rules.deviations import open_deviations_per_contract
@@ -238,23 +237,39 @@ def urgency(alerts: list[Alert]) -> tuple[int, date]:
 # --- SQL: many contracts --------------------------------------------------------------------
 
 
+def above_visitation_on(day: date) -> Any:
+    """Subquery: the contracts whose stored price period of `day` is above their visitation
+    category (services.rules.categories.above_visitation, stored by services.price_timeline;
+    found through a partial index)."""
+    return (
+        select(col(ContractPricePeriod.contract_id).label("contract_id"))
+        .where(
+            col(ContractPricePeriod.above_visitation) == sa.true(),
+            col(ContractPricePeriod.valid_from) <= day,
+            col(ContractPricePeriod.valid_to) >= day,
+        )
+        .subquery("above")
+    )
+
+
 def join_facts(selectable: Any, today: date) -> tuple[Any, FactColumns]:
     """Outer-join to `selectable` (which holds Contract) what the alerts need: overdue
     follow-ups, open deviations and today's stored price period. The stored periods must hold
     `today` (services.price_timeline.ensure_price_timeline)."""
     overdue = overdue_per_contract(today)
     open_dev = open_deviations_per_contract()
+    above = above_visitation_on(today)
     joined = (
         selectable.outerjoin(overdue, overdue.c.contract_id == Contract.id)
         .outerjoin(open_dev, open_dev.c.contract_id == Contract.id)
-        .outerjoin(ContractPricePeriod, period_on(today))
+        .outerjoin(above, above.c.contract_id == Contract.id)
     )
     columns = FactColumns(
         overdue_n=sa.func.coalesce(overdue.c.n, 0),
         overdue_oldest=overdue.c.oldest,
         open_n=sa.func.coalesce(open_dev.c.n, 0),
         open_oldest=open_dev.c.oldest,
-        above_visitation=sa.func.coalesce(col(ContractPricePeriod.above_visitation), False),
+        above_visitation=above.c.contract_id.is_not(None),
         checked=checked_count_sql(),
     )
     return joined, columns
