@@ -28,9 +28,9 @@ from services.reference import create_price_category_set
 from services.rules.alerts import (
     ALERT_RULES,
     AlertHorizons,
-    ContractFacts,
     alert_conditions_sql,
     contract_alerts,
+    facts_from_row,
     join_facts,
     urgency,
     urgency_sql,
@@ -67,7 +67,6 @@ from services.rules.notice import (
     renegotiation_due_sql,
 )
 from services.rules.pricing import ANNUAL_FACTOR, annual_factor_sql, daily_equivalent
-from services.sql import date_of
 from tests.factories import make_provider
 
 TODAY = date(2026, 6, 30)
@@ -396,34 +395,14 @@ def test_alert_table_in_python_and_sql(session):
     rank, due = urgency_sql(facts, conditions)
     query = sa.select(
         col(Contract.id),
-        col(Contract.status),
-        col(Contract.renegotiation_date),
-        col(Contract.end_date),
-        col(Contract.notice_days),
-        facts.checked,
-        facts.overdue_n,
-        facts.overdue_oldest,
-        facts.open_n,
-        facts.open_oldest,
-        facts.above_visitation,
-        rank,
-        due,
+        *facts.labelled(),
+        rank.label("rank"),
+        due.label("due"),
         *(sa.case((c, 1), else_=0).label(f"k_{k.value}") for k, c in conditions.items()),
     ).select_from(joins)
     checked_kinds = 0
     for row in session.execute(query):
-        python_facts = ContractFacts(
-            status=row.status,
-            renegotiation_date=row.renegotiation_date,
-            end_date=row.end_date,
-            notice_days=row.notice_days,
-            checklist_checked=int(row[5]),
-            overdue_followups=int(row[6]),
-            oldest_overdue=date_of(row[7]),
-            open_deviations=int(row[8]),
-            oldest_open_deviation=date_of(row[9]),
-            over_visitation_category=bool(row[10]),
-        )
+        python_facts = facts_from_row(row)
         alerts = contract_alerts(python_facts, TODAY, HORIZONS)
         python_kinds = {a.kind.value for a in alerts}
         sql_kinds = {
@@ -432,9 +411,9 @@ def test_alert_table_in_python_and_sql(session):
         assert python_kinds == sql_kinds, (row.id, row.status)
         python_rank, python_due = urgency(alerts)
         if alerts:
-            assert python_rank == row[11], row.id
+            assert python_rank == row.rank, row.id
             expected_due = None if python_due == date.max else day_no(python_due)
-            assert (expected_due if expected_due is not None else 10**9) == row[12], row.id
+            assert (expected_due if expected_due is not None else 10**9) == row.due, row.id
         checked_kinds += len(python_kinds)
     assert checked_kinds > 20
     # Statuses per SPEC 4.6: a draft has no alert at all, an ended contract only open

@@ -39,10 +39,10 @@ from services.price_timeline import ensure_price_timeline, period_on
 from services.rules.alerts import (
     ALERTS,
     AlertHorizons,
-    ContractFacts,
     FactColumns,
     alert_conditions_sql,
     contract_alerts,
+    facts_from_row,
     join_facts,
     urgency,
     urgency_sql,
@@ -53,7 +53,7 @@ from services.rules.checklist import CHECKLIST_SIZE, checked_count_sql
 from services.rules.deviations import CLOSED_INVOICE_STATUSES, was_open_deviation_sql
 from services.rules.pricing import ANNUAL_FACTOR, DAYS_PER_YEAR, add_months, annual_amount
 from services.settings import get_settings
-from services.sql import date_of, day_number
+from services.sql import day_number
 
 HUNDRED = Decimal(100)
 ZERO = Decimal("0.00")
@@ -833,77 +833,39 @@ def _alert_query(today: date, horizons: AlertHorizons, filters: Filters) -> _Ale
 
 
 def _alert_facts_columns(parts: _AlertQuery) -> list[Any]:
-    facts = parts.facts
     return [
-        col(Contract.id),
-        col(Contract.provider_id),
-        col(Contract.case_ref),
-        col(Provider.name),
-        col(Contract.paragraph),
-        col(Contract.status),
-        col(Contract.renegotiation_date),
-        col(Contract.end_date),
-        col(Contract.notice_days),
-        facts.checked,
-        facts.overdue_n,
-        facts.overdue_oldest,
-        facts.open_n,
-        facts.open_oldest,
-        facts.above_visitation,
+        col(Contract.id).label("contract_id"),
+        col(Contract.provider_id).label("provider_id"),
+        col(Contract.case_ref).label("case_ref"),
+        col(Provider.name).label("provider"),
+        col(Contract.paragraph).label("paragraph"),
+        *parts.facts.labelled(),
     ]
 
 
 def _alert_rows(
-    rows: Iterable[Sequence[Any]], today: date, horizons: AlertHorizons
+    rows: Iterable[Any], today: date, horizons: AlertHorizons
 ) -> list[tuple[dict[str, Any], list[AlertKind]]]:
     """Each contract's alerts by the rules' Python form: a row of the alert list and the alert
     kinds, most urgent first (contracts without an alert are left out)."""
     result = []
-    for (
-        cid,
-        provider_id,
-        case_ref,
-        provider,
-        paragraph,
-        status,
-        renegotiation,
-        end,
-        notice_days,
-        n_checked,
-        n_late,
-        oldest_late,
-        n_open,
-        oldest_open,
-        above,
-    ) in rows:
-        facts = ContractFacts(
-            status=status,
-            renegotiation_date=renegotiation,
-            end_date=end,
-            notice_days=notice_days,
-            checklist_checked=int(n_checked),
-            overdue_followups=int(n_late),
-            oldest_overdue=date_of(oldest_late),
-            open_deviations=int(n_open),
-            oldest_open_deviation=date_of(oldest_open),
-            over_visitation_category=bool(above),
-        )
-        alerts = contract_alerts(facts, today, horizons)
+    for row in rows:
+        alerts = contract_alerts(facts_from_row(row), today, horizons)
         if not alerts:
             continue
         rank, due = urgency(alerts)
         texts = [f"{a.text} ({format_date(a.due)})" if a.due else a.text for a in alerts]
-        row = {
-            "contract_id": cid,
-            "provider_id": provider_id,
+        record = {
+            "contract_id": row.contract_id,
+            "provider_id": row.provider_id,
             "rank": rank,
-            "Sag": case_ref,
-            "Leverandør": provider,
-            "Paragraf": label(paragraph),
+            "Sag": row.case_ref,
+            "Leverandør": row.provider,
+            "Paragraf": label(row.paragraph),
             "Varsler": " · ".join(texts),
             "Frist": None if due == date.max else due,
         }
-        result.append((row, [alert.kind for alert in alerts]))
+        result.append((record, [alert.kind for alert in alerts]))
     return result
 
 

@@ -41,6 +41,7 @@ from services.rules.alerts import (
     FactColumns,
     alert_conditions_sql,
     contract_alerts,
+    facts_from_row,
     join_facts,
     urgency_sql,
 )
@@ -171,17 +172,6 @@ def _order_by(sort: str, parts: _Parts) -> list[Any]:
     return newest
 
 
-def _fact_columns(parts: _Parts) -> list[Any]:
-    facts = parts.facts
-    return [
-        facts.checked.label("checked"),
-        facts.overdue_n.label("overdue"),
-        facts.overdue_oldest.label("overdue_oldest"),
-        facts.open_n.label("open_dev"),
-        facts.open_oldest.label("open_oldest"),
-    ]
-
-
 def _filtered_query(filters: RegisterFilters, parts: _Parts) -> Any:
     """The contracts (with provider names) matching the filters, in the chosen order. The
     alert facts are joined only when the filter or the order needs them: a page of rows gets
@@ -200,27 +190,11 @@ def _facts_of(session: Session, parts: _Parts, ids: Sequence[int]) -> dict[int, 
     if not ids:
         return {}
     query = (
-        sa.select(col(Contract.id), *_fact_columns(parts))
+        sa.select(col(Contract.id), *parts.facts.labelled())
         .select_from(parts.joins)
         .where(col(Contract.id).in_(list(ids)))
     )
     return {row.id: row for row in session.execute(query)}
-
-
-def _facts(contract: Contract, row: Any, *, over_visitation: bool) -> ContractFacts:
-    """The alert facts of a contract from its fact columns."""
-    return ContractFacts(
-        status=contract.status,
-        renegotiation_date=contract.renegotiation_date,
-        end_date=contract.end_date,
-        notice_days=contract.notice_days,
-        checklist_checked=int(row.checked),
-        overdue_followups=int(row.overdue),
-        oldest_overdue=date_of(row.overdue_oldest),
-        open_deviations=int(row.open_dev),
-        oldest_open_deviation=date_of(row.open_oldest),
-        over_visitation_category=over_visitation,
-    )
 
 
 # --- The register ---------------------------------------------------------------------------
@@ -291,8 +265,7 @@ def _enrich(
             if price_today is not None
             else None
         )
-        facts = _facts(
-            contract,
+        facts = facts_from_row(
             fact_rows[contract.id],
             over_visitation=above_visitation(category, contract.visitation_category),
         )
@@ -407,15 +380,11 @@ def register_export(
             col(Contract.case_ref),
             col(Provider.name),
             col(Contract.paragraph),
-            col(Contract.status),
             col(Contract.start_date),
-            col(Contract.end_date),
             col(Contract.price),
             col(Contract.price_unit),
             col(Contract.visitation_category),
-            col(Contract.renegotiation_date),
-            col(Contract.notice_days),
-            *_fact_columns(parts),
+            *parts.facts.labelled(),
             *[sa.case((flag, 1), else_=0).label(f"flag_{k}") for k, flag in parts.flags.items()],
         )
         .select_from(parts.joins)

@@ -30,7 +30,7 @@ from services.rules.notice import (
     renegotiation_due_sql,
     renegotiation_overdue,
 )
-from services.sql import day_number
+from services.sql import date_of, day_number
 
 ACTIVE = frozenset({ContractStatus.ACTIVE})
 # "Live": the citizen still lives there until the end date.
@@ -73,6 +73,39 @@ class FactColumns:
     open_oldest: Any
     above_visitation: Any
     checked: Any
+
+    def labelled(self) -> list[Any]:
+        """The fact columns with labels, plus the contract's own facts, for a SELECT whose rows
+        `facts_from_row` reads."""
+        return [
+            col(Contract.status).label("status"),
+            col(Contract.renegotiation_date).label("renegotiation_date"),
+            col(Contract.end_date).label("end_date"),
+            col(Contract.notice_days).label("notice_days"),
+            self.checked.label("checked"),
+            self.overdue_n.label("overdue"),
+            self.overdue_oldest.label("overdue_oldest"),
+            self.open_n.label("open_dev"),
+            self.open_oldest.label("open_oldest"),
+            self.above_visitation.label("above"),
+        ]
+
+
+def facts_from_row(row: Any, *, over_visitation: bool | None = None) -> ContractFacts:
+    """The facts of one contract from a row selected with FactColumns.labelled(). The category
+    fact is the stored one unless `over_visitation` gives it (computed from today's price)."""
+    return ContractFacts(
+        status=row.status,
+        renegotiation_date=row.renegotiation_date,
+        end_date=row.end_date,
+        notice_days=row.notice_days,
+        checklist_checked=int(row.checked),
+        overdue_followups=int(row.overdue),
+        oldest_overdue=date_of(row.overdue_oldest),
+        open_deviations=int(row.open_dev),
+        oldest_open_deviation=date_of(row.open_oldest),
+        over_visitation_category=bool(row.above) if over_visitation is None else over_visitation,
+    )
 
 
 @dataclass(frozen=True)
@@ -325,6 +358,7 @@ __all__ = [
     "alert_short_label",
     "alert_short_labels",
     "contract_alerts",
+    "facts_from_row",
     "day_no",
     "join_facts",
     "urgency",
