@@ -37,6 +37,7 @@ from services.rules.pricing import (
     regulated_price,
 )
 from services.settings import get_settings
+from services.unit_of_work import action, flush
 from services.validation import insert_row, require, update_row, validate, without
 
 
@@ -126,7 +127,7 @@ def _schedule_first_followup(session: Session, contract: Contract, user: str) ->
                 updated_by=user,
             )
         )
-        session.commit()
+        flush(session)
 
 
 def _raw_date_errors(values: Mapping[str, Any]) -> dict[str, str]:
@@ -137,6 +138,7 @@ def _raw_date_errors(values: Mapping[str, Any]) -> dict[str, str]:
     return {}
 
 
+@action
 def create_contract(*, session: Session, data: Mapping[str, Any], user: str) -> Contract:
     """Validate and store a new contract; an active one gets its first follow-up planned."""
     values = _contract_input(data)
@@ -150,6 +152,7 @@ def create_contract(*, session: Session, data: Mapping[str, Any], user: str) -> 
     return contract
 
 
+@action
 def update_contract(
     *, session: Session, contract_id: int, data: Mapping[str, Any], user: str
 ) -> Contract:
@@ -182,6 +185,7 @@ def _check_addon(session: Session, valid: ContractAddonCreate) -> None:
         raise InputError({"valid_to": "Slutdatoen skal ligge efter startdatoen"})
 
 
+@action
 def add_addon(*, session: Session, data: Mapping[str, Any], user: str) -> ContractAddon:
     """An agreed extra service on a contract, with its own price."""
     valid = validate(ContractAddonCreate, data)
@@ -191,6 +195,7 @@ def add_addon(*, session: Session, data: Mapping[str, Any], user: str) -> Contra
     )
 
 
+@action
 def update_addon(
     *, session: Session, addon_id: int, data: Mapping[str, Any], user: str
 ) -> ContractAddon:
@@ -228,6 +233,7 @@ def list_price_changes(*, session: Session, contract_id: int) -> list[PriceChang
     )
 
 
+@action
 def register_price_change(
     *, session: Session, contract_id: int, data: Mapping[str, Any], user: str
 ) -> PriceChange:

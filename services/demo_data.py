@@ -14,6 +14,7 @@ from models import (
     Setting,
 )
 from services.price_timeline import mark_stale
+from services.unit_of_work import action, flush
 
 DEMO_AUTHOR = "demo"
 
@@ -24,6 +25,7 @@ def dataset_kind(*, session: Session) -> str | None:
     return row.value if row else None
 
 
+@action
 def remove_demo_data(*, session: Session, user: str) -> int:
     """Delete the demo providers with everything that hangs on them, and demo reference data."""
     demo_ids = select(Provider.id).where(col(Provider.is_demo).is_(True))
@@ -50,5 +52,5 @@ def remove_demo_data(*, session: Session, user: str) -> int:
             changes=f'{{"providers": {removed}}}',
         )
     )
-    session.commit()
+    flush(session)
     return removed

@@ -25,9 +25,11 @@ from services.errors import InputError
 from services.formatting import format_date
 from services.rules.cadence import next_followup_due
 from services.settings import get_settings
+from services.unit_of_work import action, flush
 from services.validation import insert_row, require, update_row, validate, without
 
 
+@action
 def plan_followup(*, session: Session, data: Mapping[str, Any], user: str) -> FollowUp:
     """Plan a follow-up by hand (besides the ones the cadence rule schedules)."""
     valid = validate(FollowUpCreate, data)
@@ -68,6 +70,7 @@ def _validate_goals(
     return valid_goals
 
 
+@action
 def record_followup(
     *,
     session: Session,
@@ -90,6 +93,16 @@ def record_followup(
         raise InputError({"_form": "Opfølgningen er allerede registreret"})
     contract = require(session, Contract, followup.contract_id, "Kontrakten")
     valid_goals = _validate_goals(session, contract.id, goals)  # type: ignore[arg-type]
+    # Everything that can fail is worked out before anything is written: the next due date
+    # needs the price category, which needs the index rate of the year.
+    settings = get_settings(session=session)
+    category = current_category(session=session, contract=contract, on=valid.done_date)
+    due = next_followup_due(
+        last_done=valid.done_date,
+        paragraph=contract.paragraph,
+        category=category,
+        cadence=settings.cadence,
+    )
 
     followup = update_row(
         session=session,
@@ -115,16 +128,6 @@ def record_followup(
         contract.renegotiation_date = valid.done_date
         contract.updated_by = user
         session.add(contract)
-    session.commit()
-
-    settings = get_settings(session=session)
-    category = current_category(session=session, contract=contract, on=valid.done_date)
-    due = next_followup_due(
-        last_done=valid.done_date,
-        paragraph=contract.paragraph,
-        category=category,
-        cadence=settings.cadence,
-    )
     if valid.action == FollowUpAction.TERMINATE or (
         contract.end_date is not None and due > contract.end_date
     ):
@@ -137,8 +140,7 @@ def record_followup(
         updated_by=user,
     )
     session.add(upcoming)
-    session.commit()
-    session.refresh(upcoming)
+    flush(session)
     return followup, upcoming
 
 
@@ -176,6 +178,7 @@ def list_goals(*, session: Session, contract_id: int) -> list[Goal]:
     )
 
 
+@action
 def update_goal(*, session: Session, goal_id: int, data: Mapping[str, Any], user: str) -> Goal:
     """Edit a goal or change its status."""
     goal = require(session, Goal, goal_id, "Målet")

@@ -22,6 +22,7 @@ from services.formatting import format_kr, format_pct
 from services.rules.deviations import Deviation, invoice_deviation
 from services.rules.pricing import ExpectedAmount, expected_amount
 from services.settings import get_settings
+from services.unit_of_work import action, flush
 from services.validation import insert_row, require, update_row, validate
 
 CLOSED_STATUSES = (InvoiceStatus.RESOLVED, InvoiceStatus.ACCEPTED)
@@ -110,6 +111,7 @@ def preview_invoice_check(*, session: Session, data: Mapping[str, Any]) -> Invoi
     return InvoicePreview(contract, expected, deviation)
 
 
+@action
 def check_invoice(
     *, session: Session, data: Mapping[str, Any], user: str, today: date | None = None
 ) -> InvoiceCheck:
@@ -157,10 +159,11 @@ def check_invoice(
                 updated_by=user,
             )
         )
-        session.commit()
+        flush(session)
     return check
 
 
+@action
 def update_deviation(
     *,
     session: Session,
@@ -205,7 +208,7 @@ def update_deviation(
             updated_by=user,
         )
     )
-    session.commit()
+    flush(session)
     return check
 
 

@@ -64,6 +64,7 @@ from services.rules.pricing import (
     regulation_day_in,
 )
 from services.rules.version import PRICE_RULES_VERSION
+from services.unit_of_work import in_action
 
 PERIODS = ContractPricePeriod.__table__  # type: ignore[attr-defined]
 TIMELINE = PriceTimeline.__table__  # type: ignore[attr-defined]
@@ -418,7 +419,8 @@ def ensure_price_timeline(*, session: Session, day: date, historical: bool = Fal
         reach = _reach(connection)  # another session may have rebuilt while this one waited
         if reach is None or not reach.covers(day, historical=historical):
             rebuild_price_timeline(connection, today=reference)
-        session.commit()
+        if not in_action(session):  # inside a user action its own commit takes the rebuild
+            session.commit()
     except (IntegrityError, OperationalError):
         # Another session was rebuilding them at the same moment (SQLite: it held the write
         # lock); read on with what is committed, the next read tries again.

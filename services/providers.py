@@ -19,6 +19,7 @@ from models import (
     ProviderUpdate,
 )
 from services.errors import InputError
+from services.unit_of_work import action
 from services.validation import insert_row, require, update_row, validate, without
 
 VAT_REFUND_KINDS = (ProviderKind.PRIVATE, ProviderKind.SELF_GOVERNING)
@@ -41,6 +42,7 @@ def _provider_input(data: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+@action
 def create_provider(*, session: Session, data: Mapping[str, Any], user: str) -> Provider:
     """Validate and store a new provider."""
     valid = validate(ProviderCreate, _provider_input(data))
@@ -49,6 +51,7 @@ def create_provider(*, session: Session, data: Mapping[str, Any], user: str) -> 
     )
 
 
+@action
 def update_provider(
     *, session: Session, provider_id: int, data: Mapping[str, Any], user: str
 ) -> Provider:
@@ -70,6 +73,7 @@ def get_provider(*, session: Session, provider_id: int) -> Provider:
     return require(session, Provider, provider_id, "Leverandøren")
 
 
+@action
 def add_provider_note(*, session: Session, data: Mapping[str, Any], user: str) -> ProviderNote:
     """Add a dated, signed vidensbank note. Notes are never edited afterwards."""
     values = {"note_date": date.today(), "author": user, **dict(data)}
@@ -102,6 +106,7 @@ def _check_offer(valid: OfferCreate) -> dict[str, str]:
     return errors
 
 
+@action
 def create_offer(*, session: Session, data: Mapping[str, Any], user: str) -> Offer:
     """Validate and store a new offer under a provider."""
     valid = validate(OfferCreate, data)
@@ -111,6 +116,7 @@ def create_offer(*, session: Session, data: Mapping[str, Any], user: str) -> Off
     return insert_row(session=session, row=Offer(**valid.model_dump()), user=user, entity="offer")
 
 
+@action
 def update_offer(*, session: Session, offer_id: int, data: Mapping[str, Any], user: str) -> Offer:
     valid = validate(OfferUpdate, data)
     if errors := _check_offer(valid):

@@ -19,6 +19,7 @@ from models import (
 from models.types import round_ore
 from services.errors import InputError
 from services.rules.categories import CategoryThresholds
+from services.unit_of_work import action, flush
 from services.validation import insert_row, require, update_row, validate, without
 
 
@@ -39,6 +40,7 @@ def _set_exists(session: Session, paragraph: str, year: int, except_id: int | No
     return any(row_id != except_id for row_id in session.exec(query))
 
 
+@action
 def create_price_category_set(
     *, session: Session, data: Mapping[str, Any], user: str
 ) -> PriceCategorySet:
@@ -55,6 +57,7 @@ def create_price_category_set(
     )
 
 
+@action
 def update_price_category_set(
     *, session: Session, set_id: int, data: Mapping[str, Any], user: str
 ) -> PriceCategorySet:
@@ -95,6 +98,7 @@ def category_thresholds(*, session: Session) -> dict[tuple[str, int], CategoryTh
     }
 
 
+@action
 def copy_price_category_year(
     *, session: Session, from_year: int, to_year: int, rate_pct: Decimal, user: str
 ) -> list[PriceCategorySet]:
@@ -122,10 +126,11 @@ def copy_price_category_year(
         )
         session.add(row)
         created.append(row)
-    session.commit()
+    flush(session)
     return created
 
 
+@action
 def save_budget(*, session: Session, data: Mapping[str, Any], user: str) -> Budget:
     """Create or replace the budget of one paragraph and year."""
     valid = validate(BudgetCreate, data)
@@ -155,6 +160,7 @@ def list_budgets(*, session: Session, year: int | None = None) -> list[Budget]:
     return list(session.exec(query.order_by(col(Budget.year).desc(), Budget.paragraph)))
 
 
+@action
 def save_regulation_rate(*, session: Session, data: Mapping[str, Any], user: str) -> RegulationRate:
     """Create or replace the index rate of a year."""
     valid = validate(RegulationRateCreate, data)

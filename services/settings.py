@@ -12,6 +12,7 @@ from services.errors import ConflictError, InputError
 from services.formatting import format_number
 from services.rules.alerts import AlertHorizons
 from services.rules.cadence import Cadence
+from services.unit_of_work import action, flush
 
 DEFAULT_VUM_THEMES = (
     "Praktiske opgaver i hjemmet",
@@ -120,6 +121,7 @@ def setting_versions(*, session: Session) -> dict[str, int]:
     return {row.key: row.version for row in session.exec(select(Setting))}
 
 
+@action
 def ensure_default_settings(*, session: Session, user: str = "system") -> None:
     """Store every default that is not yet stored, so the settings are visible and editable."""
     stored = set(session.exec(select(Setting.key)))
@@ -134,9 +136,10 @@ def ensure_default_settings(*, session: Session, user: str = "system") -> None:
                     updated_by=user,
                 )
             )
-    session.commit()
+    flush(session)
 
 
+@action
 def update_settings(
     *,
     session: Session,
@@ -185,7 +188,6 @@ def update_settings(
             session.add(Setting(key=key, value=text, created_by=user, updated_by=user))
             continue
         if versions and key in versions and versions[key] != row.version:
-            session.rollback()
             raise ConflictError("indstillingerne")
         if row.value != text:
             record_change(
@@ -199,5 +201,6 @@ def update_settings(
             row.value = text
             row.updated_by = user
             session.add(row)
-    session.commit()
+    # A save from the same loaded page that lost the race is a conflict, not a traceback.
+    flush(session, "indstillingerne")
     return get_settings(session=session)

@@ -1,17 +1,18 @@
-"""One way to validate input and save rows: schema check, CPR guard, optimistic locking, audit."""
+"""One way to validate input and save rows: schema check, CPR guard, optimistic locking, audit.
+
+The row helpers flush; the user action around them commits (services.unit_of_work)."""
 
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, SQLModel
 
 from models.base import utcnow
 from services.audit import apply_changes, record_change
 from services.cpr import CPR_MESSAGE, contains_cpr
 from services.errors import ConflictError, InputError, NotFoundError, input_error_from
+from services.unit_of_work import flush
 
 Schema = TypeVar("Schema", bound=BaseModel)
 Row = TypeVar("Row", bound=SQLModel)
@@ -46,18 +47,12 @@ def require(session: Session, table: type[Row], row_id: Any, what: str) -> Row:
 
 
 def insert_row(*, session: Session, row: Row, user: str, entity: str) -> Row:
-    """Add a new row with its audit trail and commit."""
+    """Add a new row with its audit event (flushed, not committed: see unit_of_work)."""
     if hasattr(row, "created_by"):
         row.created_by = user
         row.updated_by = user
     session.add(row)
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        session.rollback()
-        raise InputError(
-            {"_form": "Posten findes allerede eller henviser til noget, der ikke findes."}
-        ) from exc
+    flush(session)
     record_change(
         session=session,
         user=user,
@@ -66,8 +61,6 @@ def insert_row(*, session: Session, row: Row, user: str, entity: str) -> Row:
         entity_id=getattr(row, "id", ""),
         changes={},
     )
-    session.commit()
-    session.refresh(row)
     return row
 
 
@@ -81,9 +74,9 @@ def update_row(
     entity: str,
     what: str,
 ) -> Row:
-    """Apply changed values if nobody saved the row since `expected_version` was loaded."""
+    """Apply changed values if nobody saved the row since `expected_version` was loaded; the
+    change and its audit event are flushed, not committed (see unit_of_work)."""
     if getattr(row, "version", None) != expected_version:
-        session.rollback()
         raise ConflictError(what)
     changes = apply_changes(row, values)
     if not changes:
@@ -99,17 +92,7 @@ def update_row(
         changes=changes,
     )
     session.add(row)
-    try:
-        session.commit()
-    except StaleDataError:
-        session.rollback()
-        raise ConflictError(what) from None
-    except IntegrityError as exc:
-        session.rollback()
-        raise InputError(
-            {"_form": "Ændringen strider mod en anden post (findes allerede)."}
-        ) from exc
-    session.refresh(row)
+    flush(session, what)
     return row
 
 
