@@ -10,6 +10,7 @@ from sqlalchemy.pool import StaticPool
 
 import models  # noqa: F401  (registers every table on SQLModel.metadata)
 from services.config import ensure_sqlite_dir
+from services.unit_of_work import WRITE
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,6 +28,20 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # SQLAlchemy issues BEGIN itself (_sqlite_begin), not the driver: see WRITE below.
+    dbapi_connection.isolation_level = None
+
+
+# A connection that a user action writes through has the execution option WRITE
+# (services.unit_of_work): on SQLite its transaction starts with BEGIN IMMEDIATE, so it holds
+# the write lock from its first read. Two actions that read, check and write (a duplicate
+# check, the goals cap) then take turns instead of both passing the check, and a writer waits
+# (busy_timeout) instead of failing with "database is locked" when its snapshot went stale.
+
+
+def _sqlite_begin(connection: sa.Connection) -> None:
+    immediate = connection.get_execution_options().get(WRITE)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def get_engine(url: str) -> Engine:
@@ -44,6 +59,7 @@ def get_engine(url: str) -> Engine:
             poolclass=StaticPool if in_memory else None,
         )
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 

@@ -25,6 +25,7 @@ from services.errors import ConflictError, InputError
 P = ParamSpec("P")
 R = TypeVar("R")
 DEPTH = "takstkompas_action_depth"
+WRITE = "takstkompas_write"  # services.db: SQLite begins such a transaction IMMEDIATE
 DUPLICATE = "Posten findes allerede eller henviser til noget, der ikke findes."
 
 
@@ -90,6 +91,14 @@ def action(fn: Callable[P, R]) -> Callable[P, R]:
         session = kwargs["session"]
         assert isinstance(session, Session)
         outermost = session.info.get(DEPTH, 0) == 0
+        if outermost:
+            if session.in_transaction() and not (session.new or session.dirty or session.deleted):
+                # End a transaction that only read: its snapshot may be older than the last
+                # commit, and SQLite could not turn it into a writer then.
+                session.rollback()
+            if not session.in_transaction():
+                # A fresh transaction that will write: SQLite begins it IMMEDIATE (services.db).
+                session.connection(execution_options={WRITE: True})
         with unit_of_work(session):
             result = fn(*args, **kwargs)
         if outermost:

@@ -4,6 +4,7 @@ leaves nothing of it behind, and a save that loses a race gets the conflict mess
 Each test here failed before the write helpers stopped committing halfway.
 """
 
+import threading
 from datetime import date
 from decimal import Decimal
 
@@ -182,32 +183,43 @@ def test_settings_saved_from_the_same_loaded_page_one_wins_one_gets_the_conflict
     engine, monkeypatch
 ):
     # Finding 4: the loser got a StaleDataError traceback instead of the conflict message.
-    # The race, made deterministic: the second save has passed its version check when the
-    # first one commits.
+    # The race, made deterministic: the other save starts when this one has passed its version
+    # check. On PostgreSQL the other one commits first and this one gets the conflict; on
+    # SQLite this one holds the write lock (BEGIN IMMEDIATE), so the other waits, then finds
+    # its loaded version outdated.
     with Session(engine) as setup:
         update_settings(session=setup, values={"tolerance_kr": "1"}, user=USER)
     first, second = Session(engine), Session(engine)
     versions = setting_versions(session=first)
     real_record_change = audit.record_change
-    raced = []
+    outcome: dict[str, object] = {}
 
-    def record_change_after_the_other_save(**kwargs):
-        if kwargs["user"] == "b" and not raced:
-            raced.append(True)
+    def save(session: Session, value: str, user: str) -> None:
+        try:
             update_settings(
-                session=first, values={"tolerance_kr": "5"}, user="a", versions=versions
+                session=session, values={"tolerance_kr": value}, user=user, versions=versions
             )
+            outcome[user] = value
+        except ConflictError as exc:
+            outcome[user] = exc
+
+    def record_change_while_the_other_saves(**kwargs):
+        if kwargs["user"] == "b" and "other" not in outcome:
+            outcome["other"] = threading.Thread(target=save, args=(first, "5", "a"))
+            outcome["other"].start()
+            outcome["other"].join(timeout=1)
         return real_record_change(**kwargs)
 
-    monkeypatch.setattr(audit, "record_change", record_change_after_the_other_save)
+    monkeypatch.setattr(audit, "record_change", record_change_while_the_other_saves)
     try:
-        with pytest.raises(ConflictError):
-            update_settings(
-                session=second, values={"tolerance_kr": "7"}, user="b", versions=versions
-            )
+        save(second, "7", "b")
+        outcome["other"].join(timeout=10)
     finally:
         first.close()
         second.close()
-    assert raced
+    results = [outcome["a"], outcome["b"]]
+    winners = [r for r in results if isinstance(r, str)]
+    assert 1 == len(winners), results
+    assert 1 == sum(isinstance(r, ConflictError) for r in results), results
     with Session(engine) as check:
-        assert "5" == check.get(Setting, "tolerance_kr").value
+        assert winners[0] == check.get(Setting, "tolerance_kr").value
