@@ -1,7 +1,7 @@
 """Shared building blocks for all tables: naming convention, audit columns, versioning."""
 
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from typing import Any
 
@@ -23,6 +23,31 @@ Money = Decimal
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class ClampedNumeric(sa.types.TypeDecorator[Decimal]):
+    """NUMERIC(precision, scale) that stores a value beyond its range as the nearest value it can
+    hold, rounded half-up to its scale. For derived figures whose size the input does not bound:
+    an invoice's deviation in percent of a tiny expected amount (NUMERIC(9,4) holds ±99.999,9999
+    %) must not make PostgreSQL refuse the whole check."""
+
+    impl = sa.Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int, scale: int) -> None:
+        super().__init__(precision=precision, scale=scale)
+        self.step = Decimal(1).scaleb(-scale)
+        self.limit = Decimal(10) ** (precision - scale) - self.step
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        number = Decimal(value)
+        if not number.is_finite():
+            return None
+        if abs(number) >= self.limit:
+            return self.limit.copy_sign(number)
+        return number.quantize(self.step, rounding=ROUND_HALF_UP)
 
 
 def money_field(

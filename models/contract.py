@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
+from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
 from models.base import Versioned, enum_field, money_field
@@ -16,7 +17,23 @@ from models.enums import (
     PriceUnit,
     RegulationKind,
 )
-from models.types import DateIn, MoneyIn, NumberIn, OptionalTextIn, TextIn
+from models.types import (
+    INT_MAX,
+    REGULATION_PCT_MAX,
+    REGULATION_PCT_MIN,
+    DateIn,
+    NumberIn,
+    OptionalDateIn,
+    OptionalIntIn,
+    OptionalMoneyIn,
+    OptionalMultilineTextIn,
+    OptionalNumberIn,
+    OptionalTextIn,
+    PriceIn,
+    TextIn,
+    field_error,
+    price_limit_error,
+)
 
 # The eight points of the standard-contract checklist (SPEC 4.6), in order, with Danish text.
 CHECKLIST_ITEMS: dict[str, str] = {
@@ -34,9 +51,9 @@ CHECKLIST_ITEMS: dict[str, str] = {
 # Fields of a contract, shared by input schemas and the table.
 class ContractBase(SQLModel):
     case_ref: str = Field(min_length=1, max_length=50, index=True)
-    provider_id: int = Field(foreign_key="provider.id", index=True)
+    provider_id: int = Field(foreign_key="provider.id", index=True, ge=1, le=INT_MAX)
     offer_id: int | None = Field(
-        default=None, foreign_key="offer.id", index=True, ondelete="SET NULL"
+        default=None, foreign_key="offer.id", index=True, ondelete="SET NULL", ge=1, le=INT_MAX
     )
     paragraph: Paragraph = enum_field(Paragraph, length=10)
     start_date: date
@@ -48,7 +65,11 @@ class ContractBase(SQLModel):
         RegulationKind, default=RegulationKind.FIXED_PCT, length=10
     )
     regulation_pct: Decimal = Field(
-        default=Decimal("2.00"), max_digits=6, decimal_places=3, ge=-50, le=50
+        default=Decimal("2.00"),
+        max_digits=6,
+        decimal_places=3,
+        ge=REGULATION_PCT_MIN,
+        le=REGULATION_PCT_MAX,
     )
     regulation_month: int = Field(default=1, ge=1, le=12)
     regulation_day: int = Field(default=1, ge=1, le=31)
@@ -78,23 +99,36 @@ class ContractBase(SQLModel):
 # Input for creating a contract; accepts what a user types.
 class ContractCreate(ContractBase):
     case_ref: TextIn = Field(min_length=1, max_length=50)
+    offer_id: OptionalIntIn = Field(default=None, ge=1, le=INT_MAX)
     start_date: DateIn
-    end_date: DateIn | None = None
-    price: MoneyIn = Field(gt=0)
+    end_date: OptionalDateIn = None
+    price: PriceIn = Field(gt=0)
     price_base_date: DateIn
     regulation_pct: NumberIn = Field(
-        default=Decimal("2.00"), max_digits=6, decimal_places=3, ge=-50, le=50
+        default=Decimal("2.00"),
+        max_digits=6,
+        decimal_places=3,
+        ge=REGULATION_PCT_MIN,
+        le=REGULATION_PCT_MAX,
     )
     notice_text: OptionalTextIn = Field(default=None, max_length=1000)
-    renegotiation_date: DateIn | None = None
-    support_hours_per_week: NumberIn | None = Field(default=None, ge=0, le=168)
-    included: OptionalTextIn = Field(default=None, max_length=2000)
-    excluded: OptionalTextIn = Field(default=None, max_length=2000)
-    notes: OptionalTextIn = Field(default=None, max_length=4000)
+    renegotiation_date: OptionalDateIn = None
+    support_hours_per_week: OptionalNumberIn = Field(
+        default=None, max_digits=6, decimal_places=1, ge=0, le=168
+    )
+    included: OptionalMultilineTextIn = Field(default=None, max_length=2000)
+    excluded: OptionalMultilineTextIn = Field(default=None, max_length=2000)
+    notes: OptionalMultilineTextIn = Field(default=None, max_length=4000)
+
+    @model_validator(mode="after")
+    def _price_within_unit_cap(self) -> "ContractCreate":
+        if message := price_limit_error(self.price, self.price_unit):
+            raise field_error(type(self).__name__, "price", message, self.price)
+        return self
 
 
 class ContractUpdate(ContractCreate):
-    version: int
+    version: int = Field(ge=0, le=INT_MAX)
 
 
 class Contract(ContractBase, Versioned, table=True):
@@ -109,7 +143,9 @@ class Contract(ContractBase, Versioned, table=True):
 
 # An agreed extra service with its own price, regulated like the contract.
 class ContractAddonBase(SQLModel):
-    contract_id: int = Field(foreign_key="contract.id", index=True, ondelete="CASCADE")
+    contract_id: int = Field(
+        foreign_key="contract.id", index=True, ondelete="CASCADE", ge=1, le=INT_MAX
+    )
     name: str = Field(min_length=2, max_length=200)
     price: Decimal = money_field(gt=0)
     unit: PriceUnit = enum_field(PriceUnit, default=PriceUnit.MONTH, length=10)
@@ -119,13 +155,19 @@ class ContractAddonBase(SQLModel):
 
 class ContractAddonCreate(ContractAddonBase):
     name: TextIn = Field(min_length=2, max_length=200)
-    price: MoneyIn = Field(gt=0)
+    price: PriceIn = Field(gt=0)
     valid_from: DateIn
-    valid_to: DateIn | None = None
+    valid_to: OptionalDateIn = None
+
+    @model_validator(mode="after")
+    def _price_within_unit_cap(self) -> "ContractAddonCreate":
+        if message := price_limit_error(self.price, self.unit):
+            raise field_error(type(self).__name__, "price", message, self.price)
+        return self
 
 
 class ContractAddonUpdate(ContractAddonCreate):
-    version: int
+    version: int = Field(ge=0, le=INT_MAX)
 
 
 class ContractAddon(ContractAddonBase, Versioned, table=True):
@@ -134,7 +176,9 @@ class ContractAddon(ContractAddonBase, Versioned, table=True):
 
 # A change of the contract's price from a date; regulation runs from the latest one.
 class PriceChangeBase(SQLModel):
-    contract_id: int = Field(foreign_key="contract.id", index=True, ondelete="CASCADE")
+    contract_id: int = Field(
+        foreign_key="contract.id", index=True, ondelete="CASCADE", ge=1, le=INT_MAX
+    )
     effective_date: date
     new_price: Decimal = money_field(gt=0)
     old_price: Decimal | None = money_field(default=None)
@@ -144,17 +188,21 @@ class PriceChangeBase(SQLModel):
     note: str | None = Field(default=None, max_length=2000)
 
 
+# The new price's cap by the contract's unit is the service's to check (price_limit_error):
+# the schema does not know the unit.
 class PriceChangeCreate(PriceChangeBase):
     effective_date: DateIn
-    new_price: MoneyIn = Field(gt=0)
-    old_price: MoneyIn | None = None
-    note: OptionalTextIn = Field(default=None, max_length=2000)
+    new_price: PriceIn = Field(gt=0)
+    old_price: OptionalMoneyIn = None
+    note: OptionalMultilineTextIn = Field(default=None, max_length=2000)
 
 
 class PriceChange(PriceChangeBase, Versioned, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    # One price change per contract and day, enforced by the database: two renegotiations
+    # registered at once cannot both be stored.
     __table_args__ = (
-        sa.Index("ix_pricechange_contract_effective", "contract_id", "effective_date"),
+        sa.Index("uq_pricechange_contract_day", "contract_id", "effective_date", unique=True),
     )
 
 

@@ -14,12 +14,22 @@ from models.enums import (
     Progression,
     SupportNeedChange,
 )
-from models.types import DateIn, OptionalTextIn, TextIn
+from models.types import (
+    INT_MAX,
+    DateIn,
+    MultilineTextIn,
+    OptionalDateIn,
+    OptionalMultilineTextIn,
+    OptionalTextIn,
+    TextIn,
+)
 
 
 # A planned follow-up; the outcome fields are filled when it is done.
 class FollowUpBase(SQLModel):
-    contract_id: int = Field(foreign_key="contract.id", index=True, ondelete="CASCADE")
+    contract_id: int = Field(
+        foreign_key="contract.id", index=True, ondelete="CASCADE", ge=1, le=INT_MAX
+    )
     due_date: date
     kind: FollowUpKind = enum_field(FollowUpKind, default=FollowUpKind.MEETING, length=20)
     done_date: date | None = None
@@ -34,9 +44,9 @@ class FollowUpBase(SQLModel):
 
 class FollowUpCreate(FollowUpBase):
     due_date: DateIn
-    done_date: DateIn | None = None
+    done_date: OptionalDateIn = None
     done_by: OptionalTextIn = Field(default=None, max_length=100)
-    note: OptionalTextIn = Field(default=None, max_length=4000)
+    note: OptionalMultilineTextIn = Field(default=None, max_length=4000)
 
 
 # The outcome of a follow-up as recorded by the follow-up team.
@@ -47,8 +57,8 @@ class FollowUpOutcome(SQLModel):
     progression: Progression
     support_need_change: SupportNeedChange
     action: FollowUpAction
-    note: OptionalTextIn = Field(default=None, max_length=4000)
-    version: int
+    note: OptionalMultilineTextIn = Field(default=None, max_length=4000)
+    version: int = Field(ge=0, le=INT_MAX)
 
 
 class FollowUp(FollowUpBase, Versioned, table=True):
@@ -62,8 +72,12 @@ class FollowUp(FollowUpBase, Versioned, table=True):
 
 # A SMART goal in one VUM theme.
 class GoalBase(SQLModel):
-    contract_id: int = Field(foreign_key="contract.id", index=True, ondelete="CASCADE")
-    followup_id: int | None = Field(default=None, foreign_key="followup.id", ondelete="SET NULL")
+    contract_id: int = Field(
+        foreign_key="contract.id", index=True, ondelete="CASCADE", ge=1, le=INT_MAX
+    )
+    followup_id: int | None = Field(
+        default=None, foreign_key="followup.id", ondelete="SET NULL", ge=1, le=INT_MAX
+    )
     theme: str = Field(min_length=1, max_length=100)
     goal_type: GoalType = enum_field(GoalType, default=GoalType.DEVELOP, length=20)
     text: str = Field(min_length=1, max_length=1000)
@@ -74,13 +88,13 @@ class GoalBase(SQLModel):
 
 class GoalCreate(GoalBase):
     theme: TextIn = Field(min_length=1, max_length=100)
-    text: TextIn = Field(min_length=5, max_length=1000)
+    text: MultilineTextIn = Field(min_length=5, max_length=1000)
     measure: OptionalTextIn = Field(default=None, max_length=1000)
-    deadline: DateIn | None = None
+    deadline: OptionalDateIn = None
 
 
 class GoalUpdate(GoalCreate):
-    version: int
+    version: int = Field(ge=0, le=INT_MAX)
 
 
 class Goal(GoalBase, Versioned, table=True):

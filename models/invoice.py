@@ -6,20 +6,29 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from models.base import Audited, Versioned, enum_field, money_field, utcnow
+from models.base import Audited, ClampedNumeric, Versioned, enum_field, money_field, utcnow
 from models.enums import InvoiceStatus
-from models.types import DateIn, MoneyIn, OptionalTextIn, TextIn
+from models.types import (
+    INT_MAX,
+    DateIn,
+    InvoiceAmountIn,
+    OptionalMultilineTextIn,
+    OptionalTextIn,
+    TextIn,
+)
 
 
 # What the user enters to check one invoice.
 class InvoiceCheckCreate(SQLModel):
-    contract_id: int
+    contract_id: int = Field(ge=1, le=INT_MAX)
     invoice_no: TextIn = Field(min_length=1, max_length=50)
     period_from: DateIn
     period_to: DateIn
-    invoiced: MoneyIn = Field(ge=0)
+    invoiced: InvoiceAmountIn = Field(ge=0)
     assignee: OptionalTextIn = Field(default=None, max_length=100)
-    resolution_note: OptionalTextIn = Field(default=None, max_length=2000)
+    resolution_note: OptionalMultilineTextIn = Field(default=None, max_length=2000)
+    # The user's word that a CPR-like invoice number ("250314-0042") is an invoice number.
+    invoice_no_confirmed: bool = False
 
 
 # A checked invoice; expected amount and deviation are stored as computed at check time.
@@ -34,7 +43,11 @@ class InvoiceCheck(Versioned, table=True):
     invoiced: Decimal = money_field()
     expected: Decimal = money_field()
     deviation: Decimal = money_field()
-    deviation_pct: Decimal | None = Field(default=None, max_digits=9, decimal_places=4)
+    # Clamped to what NUMERIC(9,4) holds: an invoice 1.000 × a tiny expected amount is beyond
+    # ±99.999,9999 %, and the check must still be stored (the amounts themselves are exact).
+    deviation_pct: Decimal | None = Field(
+        default=None, max_digits=9, decimal_places=4, sa_type=ClampedNumeric(9, 4)
+    )
     flagged: bool = Field(default=False)
     under_expected: bool = Field(default=False)
     status: InvoiceStatus | None = enum_field(InvoiceStatus, default=None, length=25)
@@ -79,8 +92,8 @@ class InvoiceCheck(Versioned, table=True):
 class DeviationUpdate(SQLModel):
     status: InvoiceStatus
     assignee: OptionalTextIn = Field(default=None, max_length=100)
-    note: OptionalTextIn = Field(default=None, max_length=2000)
-    version: int
+    note: OptionalMultilineTextIn = Field(default=None, max_length=2000)
+    version: int = Field(ge=0, le=INT_MAX)
 
 
 # Every status change, assignment and note on a deviation, kept for good.

@@ -9,7 +9,17 @@ from sqlmodel import Field, SQLModel
 
 from models.base import Audited, Versioned, enum_field, money_field
 from models.enums import FrameworkAgreement, NoteTopic, Paragraph, ProviderKind
-from models.types import DateIn, MoneyIn, OptionalTextIn, TextIn
+from models.types import (
+    INT_MAX,
+    DateIn,
+    MultilineTextIn,
+    OptionalDailyRateIn,
+    OptionalDateIn,
+    OptionalIntIn,
+    OptionalMultilineTextIn,
+    OptionalTextIn,
+    TextIn,
+)
 
 
 # Fields of a provider, shared by input schemas and the table.
@@ -39,8 +49,9 @@ class ProviderCreate(ProviderBase):
     city: OptionalTextIn = Field(default=None, max_length=100)
     portal_url: OptionalTextIn = Field(default=None, max_length=500)
     contact: OptionalTextIn = Field(default=None, max_length=300)
-    framework_valid_to: DateIn | None = None
-    assessment: OptionalTextIn = Field(default=None, max_length=4000)
+    framework_valid_to: OptionalDateIn = None
+    quality_rating: OptionalIntIn = Field(default=None, ge=1, le=5)
+    assessment: OptionalMultilineTextIn = Field(default=None, max_length=4000)
 
     @field_validator("cvr")
     @classmethod
@@ -70,7 +81,7 @@ class ProviderCreate(ProviderBase):
 
 
 class ProviderUpdate(ProviderCreate):
-    version: int
+    version: int = Field(ge=0, le=INT_MAX)
 
 
 # A provider (CVR entity) delivering places.
@@ -81,7 +92,9 @@ class Provider(ProviderBase, Versioned, table=True):
 
 # A dated, signed note in the vidensbank; never edited after it is written.
 class ProviderNoteBase(SQLModel):
-    provider_id: int = Field(foreign_key="provider.id", index=True, ondelete="CASCADE")
+    provider_id: int = Field(
+        foreign_key="provider.id", index=True, ondelete="CASCADE", ge=1, le=INT_MAX
+    )
     note_date: date
     author: str = Field(min_length=1, max_length=100)
     topic: NoteTopic = enum_field(NoteTopic, default=NoteTopic.OTHER, length=20)
@@ -91,7 +104,7 @@ class ProviderNoteBase(SQLModel):
 class ProviderNoteCreate(ProviderNoteBase):
     note_date: DateIn
     author: TextIn = Field(min_length=1, max_length=100)
-    text: TextIn = Field(min_length=3, max_length=4000)
+    text: MultilineTextIn = Field(min_length=3, max_length=4000)
 
 
 class ProviderNote(ProviderNoteBase, Audited, table=True):
@@ -100,7 +113,9 @@ class ProviderNote(ProviderNoteBase, Audited, table=True):
 
 # A concrete offer (a house, a unit) of a provider under one paragraph.
 class OfferBase(SQLModel):
-    provider_id: int = Field(foreign_key="provider.id", index=True, ondelete="CASCADE")
+    provider_id: int = Field(
+        foreign_key="provider.id", index=True, ondelete="CASCADE", ge=1, le=INT_MAX
+    )
     name: str = Field(min_length=2, max_length=200, index=True)
     paragraph: Paragraph = enum_field(Paragraph, length=10)
     target_groups: str = Field(default="", max_length=500)
@@ -116,9 +131,11 @@ class OfferBase(SQLModel):
 class OfferCreate(OfferBase):
     name: TextIn = Field(min_length=2, max_length=200)
     target_groups: TextIn = Field(default="", max_length=500)
-    list_rate: MoneyIn | None = Field(default=None, gt=0)
-    negotiated_rate: MoneyIn | None = Field(default=None, gt=0)
-    negotiated_from: DateIn | None = None
+    places: OptionalIntIn = Field(default=None, ge=0, le=10000)
+    list_rate: OptionalDailyRateIn = Field(default=None, gt=0)
+    list_rate_year: OptionalIntIn = Field(default=None, ge=2000, le=2100)
+    negotiated_rate: OptionalDailyRateIn = Field(default=None, gt=0)
+    negotiated_from: OptionalDateIn = None
     portal_url: OptionalTextIn = Field(default=None, max_length=500)
 
     @field_validator("portal_url")
@@ -130,7 +147,7 @@ class OfferCreate(OfferBase):
 
 
 class OfferUpdate(OfferCreate):
-    version: int
+    version: int = Field(ge=0, le=INT_MAX)
 
 
 class Offer(OfferBase, Versioned, table=True):

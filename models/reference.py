@@ -8,7 +8,14 @@ from sqlmodel import Field, SQLModel
 
 from models.base import Versioned, enum_field, money_field, utcnow
 from models.enums import Paragraph
-from models.types import MoneyIn, NumberIn
+from models.types import (
+    INT_MAX,
+    REGULATION_PCT_MAX,
+    REGULATION_PCT_MIN,
+    BudgetIn,
+    DailyRateIn,
+    NumberIn,
+)
 
 
 # Thresholds (daily rate in kr.) of the price bands for one paragraph and year.
@@ -20,14 +27,15 @@ class PriceCategorySetBase(SQLModel):
     ekstraordinaer_from: Decimal = money_field(gt=0)
 
 
+# The thresholds are daily rates: each at most the cap of a daily rate.
 class PriceCategorySetCreate(PriceCategorySetBase):
-    middel_from: MoneyIn = Field(gt=0)
-    hoej_from: MoneyIn = Field(gt=0)
-    ekstraordinaer_from: MoneyIn = Field(gt=0)
+    middel_from: DailyRateIn = Field(gt=0)
+    hoej_from: DailyRateIn = Field(gt=0)
+    ekstraordinaer_from: DailyRateIn = Field(gt=0)
 
 
 class PriceCategorySetUpdate(PriceCategorySetCreate):
-    version: int
+    version: int = Field(ge=0, le=INT_MAX)
 
 
 class PriceCategorySet(PriceCategorySetBase, Versioned, table=True):
@@ -44,7 +52,7 @@ class BudgetBase(SQLModel):
 
 
 class BudgetCreate(BudgetBase):
-    amount: MoneyIn = Field(ge=0)
+    amount: BudgetIn = Field(ge=0)
 
 
 class Budget(BudgetBase, Versioned, table=True):
@@ -56,11 +64,15 @@ class Budget(BudgetBase, Versioned, table=True):
 # The index rate of a year, for contracts regulated by index.
 class RegulationRateBase(SQLModel):
     year: int = Field(ge=2000, le=2100)
-    percent: Decimal = Field(max_digits=6, decimal_places=3, ge=-50, le=50)
+    percent: Decimal = Field(
+        max_digits=6, decimal_places=3, ge=REGULATION_PCT_MIN, le=REGULATION_PCT_MAX
+    )
 
 
 class RegulationRateCreate(RegulationRateBase):
-    percent: NumberIn = Field(ge=-50, le=50)
+    percent: NumberIn = Field(
+        max_digits=6, decimal_places=3, ge=REGULATION_PCT_MIN, le=REGULATION_PCT_MAX
+    )
 
 
 class RegulationRate(RegulationRateBase, Versioned, table=True):

@@ -25,8 +25,17 @@ How the stored periods stay true to the data and to the rules:
 - Code that writes contracts, price changes, add-ons, index rates or category sets through
   SQLAlchemy Core, which the flush hook does not see, calls `refresh_contract_prices` or
   `mark_stale` itself (or `rebuild_price_timeline`, as the seed does).
+
+No contract can stop a build. The input schemas bound what is stored (models.types), but rows
+written before those bounds, or past them, may still hold a price that overflows when regulated
+for decades, a date in year 1, a regulation day that does not exist. Such a contract gets one
+period without a price (`missing_rate`, as a contract whose index rate is missing: it is counted
+as in force, not in the spend, and Overblik says how many), a warning is logged with its id,
+and every other contract is built. A price is only stored while its annual amount is at most
+PERIOD_ANNUAL_MAX, so the sums key figures take in SQL can never overflow a BIGINT.
 """
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -52,6 +61,7 @@ from models import (
     RegulationKind,
     RegulationRate,
 )
+from models.types import DATE_MAX, DATE_MIN
 from services.rules.categories import CategoryThresholds, above_visitation, price_category
 from services.rules.pricing import (
     AddonTerms,
@@ -70,6 +80,18 @@ PERIODS = ContractPricePeriod.__table__  # type: ignore[attr-defined]
 TIMELINE = PriceTimeline.__table__  # type: ignore[attr-defined]
 INSERT_BATCH = 5_000
 TIMELINE_LOCK = 0x7461_6B73  # PostgreSQL advisory lock key for writing the periods ("taks")
+# The largest annual amount (base and add-ons, kr.) stored as a price: no placement costs a
+# milliard a year; above it the price is a typing or import error, reported and not summed.
+# Summed over 100.000 contracts × 366 days in øre it stays far below a BIGINT.
+PERIOD_ANNUAL_MAX = Decimal(1_000_000_000)
+# What a build can meet in a stored row it cannot price (the row is marked, the build goes on).
+UNPRICEABLE = (ArithmeticError, ValueError, TypeError, LookupError)
+
+logger = logging.getLogger(__name__)
+
+
+class PriceOutOfRange(ArithmeticError):
+    """A contract's price cannot be stored: too large, not a number, or dated before 1900."""
 
 
 def _ore(amount: Decimal) -> int:
@@ -148,6 +170,7 @@ def contract_price_periods(
                         addon.price, addon.unit, addon.valid_from, terms.regulation
                     )
                     annual += annual_amount(regulated_price(addon_terms, day), addon.unit)
+            _check_storable(base, annual, day)
         except MissingIndexRate:
             period = PricePeriod(day, next_day - timedelta(days=1), None, None, None, False, True)
         else:
@@ -177,6 +200,22 @@ def contract_price_periods(
         else:
             periods.append(period)
     return periods
+
+
+def _check_storable(base: Decimal, annual: Decimal, day: date) -> None:
+    """PriceOutOfRange unless both amounts are numbers within PERIOD_ANNUAL_MAX."""
+    if not (
+        base.is_finite()
+        and annual.is_finite()
+        and abs(base) <= PERIOD_ANNUAL_MAX
+        and abs(annual) <= PERIOD_ANNUAL_MAX
+    ):
+        raise PriceOutOfRange(f"the price on {day} is out of range: {base} ({annual} a year)")
+
+
+def unpriced_periods(first: date, last: date) -> list[PricePeriod]:
+    """One period without a price, for a contract that cannot be priced."""
+    return [PricePeriod(first, last, None, None, None, False, True)]
 
 
 # --- Building and keeping them in the database ----------------------------------------------
@@ -233,7 +272,7 @@ def _reference_data(
         (str(paragraph), int(year)): CategoryThresholds(middel, hoej, ekstra)
         for paragraph, year, middel, hoej, ekstra in connection.execute(
             sa.select(
-                col(PriceCategorySet.paragraph),
+                _text(PriceCategorySet.paragraph),
                 col(PriceCategorySet.year),
                 col(PriceCategorySet.middel_from),
                 col(PriceCategorySet.hoej_from),
@@ -242,6 +281,18 @@ def _reference_data(
         )
     }
     return rates, thresholds
+
+
+def _text(column: Any) -> Any:
+    """An enum column read as plain text: a stored code the enum does not know cannot stop a
+    build in the middle of reading (the contract that holds it is marked, not the build)."""
+    return sa.type_coerce(col(column), sa.String)
+
+
+def _check_dates(*days: date) -> None:
+    """PriceOutOfRange for a day before 1900: year 1 would regulate for two thousand years."""
+    if days and min(days) < DATE_MIN:
+        raise PriceOutOfRange(f"dated {min(days)}, before {DATE_MIN}")
 
 
 def _build_rows(
@@ -269,21 +320,20 @@ def _build_rows(
         )
     ):
         changes.setdefault(contract_id, []).append((effective, new_price))
-    addons: dict[int, list[AddonTerms]] = {}
-    for contract_id, price, unit, valid_from, valid_to in connection.execute(
+    addons: dict[int, list[tuple[Any, ...]]] = {}
+    for contract_id, *addon in connection.execute(
         sa.select(
             col(ContractAddon.contract_id),
             col(ContractAddon.price),
-            col(ContractAddon.unit),
+            _text(ContractAddon.unit),
             col(ContractAddon.valid_from),
             col(ContractAddon.valid_to),
         ).where(*only(ContractAddon.contract_id))
     ):
-        addons.setdefault(contract_id, []).append(
-            AddonTerms(price, PriceUnit(unit), valid_from, valid_to)
-        )
+        addons.setdefault(contract_id, []).append(tuple(addon))
     regulations: dict[tuple[Any, ...], Regulation] = {}
     rows: list[dict[str, Any]] = []
+    unpriced: list[int] = []
     for (
         row_id,
         paragraph,
@@ -296,38 +346,54 @@ def _build_rows(
     ) in connection.execute(
         sa.select(
             col(Contract.id),
-            col(Contract.paragraph),
+            _text(Contract.paragraph),
             col(Contract.start_date),
             col(Contract.price),
-            col(Contract.price_unit),
+            _text(Contract.price_unit),
             col(Contract.price_base_date),
-            col(Contract.regulation_kind),
+            _text(Contract.regulation_kind),
             col(Contract.regulation_pct),
             col(Contract.regulation_month),
             col(Contract.regulation_day),
-            col(Contract.visitation_category),
+            _text(Contract.visitation_category),
         ).where(*only(col(Contract.id)))
     ):
         assert row_id is not None  # a stored contract always has its id
-        key = tuple(regulation_key)
-        regulation = regulations.get(key)
-        if regulation is None:
-            kind, pct, month, day = key
-            regulation = regulations[key] = Regulation(
-                kind=RegulationKind(kind), pct=pct, month=month, day=day, index_rates=rates
+        contract_changes = tuple(changes.get(row_id, ()))
+        try:
+            _check_dates(start, base_date, *(day for day, _ in contract_changes))
+            key = tuple(regulation_key)
+            regulation = regulations.get(key)
+            if regulation is None:
+                kind, pct, month, day = key
+                regulation = Regulation(
+                    kind=RegulationKind(kind), pct=pct, month=month, day=day, index_rates=rates
+                )
+                regulations[key] = regulation
+            contract_addons = [
+                # An add-on "until 9999" ends with the last day a date can hold.
+                AddonTerms(
+                    addon_price,
+                    PriceUnit(addon_unit),
+                    valid_from,
+                    None if valid_to is None else min(valid_to, DATE_MAX),
+                )
+                for addon_price, addon_unit, valid_from, valid_to in addons.get(row_id, ())
+            ]
+            _check_dates(*(addon.valid_from for addon in contract_addons))
+            periods = contract_price_periods(
+                terms=PriceTerms(price, PriceUnit(unit), base_date, regulation, contract_changes),
+                addons=contract_addons,
+                paragraph=str(paragraph),
+                visitation_category=str(visitation) if visitation else None,
+                thresholds=thresholds,
+                first=min(start, base_date, reach.floor),
+                last=reach.horizon,
             )
-        terms = PriceTerms(
-            price, PriceUnit(unit), base_date, regulation, tuple(changes.get(row_id, ()))
-        )
-        periods = contract_price_periods(
-            terms=terms,
-            addons=addons.get(row_id, ()),
-            paragraph=str(paragraph),
-            visitation_category=str(visitation) if visitation else None,
-            thresholds=thresholds,
-            first=min(start, base_date, reach.floor),
-            last=reach.horizon,
-        )
+        except UNPRICEABLE as exc:
+            unpriced.append(row_id)
+            logger.warning("Contract %s cannot be priced, stored without a price: %r", row_id, exc)
+            periods = unpriced_periods(max(DATE_MIN, min(start, reach.floor)), reach.horizon)
         rows.extend(
             {
                 "contract_id": row_id,
@@ -340,6 +406,12 @@ def _build_rows(
                 "missing_rate": p.missing_rate,
             }
             for p in periods
+        )
+    if unpriced:
+        logger.warning(
+            "%d contract(s) stored without a price (see the warnings above): %s",
+            len(unpriced),
+            ", ".join(map(str, unpriced[:50])),
         )
     return rows
 

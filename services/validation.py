@@ -34,6 +34,11 @@ def validate(
         for key, message in input_error_from(exc).fields.items():
             errors.setdefault(key, message)
         raise InputError(errors) from None
+    # The schema cleans text (control characters out): "010190\x01-1234" becomes a CPR number
+    # only then, so the cleaned values are guarded too.
+    for key, value in result.model_dump().items():
+        if isinstance(value, str) and key not in errors and contains_cpr(value):
+            errors[key] = CPR_MESSAGE
     if errors:
         raise InputError(errors)
     return result

@@ -51,3 +51,25 @@ def test_csv_is_danish_and_neutralised():
         ['\'=HYPERLINK("x")', "2080,80", "22.11.2026"],
         ["Egelunden", "-15,00", ""],
     ] == rows
+
+
+CONTROL = "".join(chr(c) for c in range(1, 32) if chr(c) not in "\t\n\r")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"Bostedet{CONTROL}Egelund",  # rows stored before input was cleaned
+        '\x0b=HYPERLINK("http://x")',  # Word's manual line break before a formula
+        "=1+1\x1b",
+        "@SUM(A1)\x01",
+        "+45 12 34 56 78",
+    ],
+)
+def test_every_export_builds_with_control_characters_and_formula_payloads(text):
+    frame = pd.DataFrame({"Navn": [text], "Beløb": [Decimal("1.00")]})
+    book = load_workbook(io.BytesIO(to_xlsx([Sheet("Ark", frame, money=["Beløb"])])))
+    value = [row for row in book["Ark"].iter_rows(values_only=True)][-1][0]
+    assert not any(ch in value for ch in CONTROL)
+    assert not value.startswith(("=", "+", "-", "@"))
+    assert to_csv(frame)

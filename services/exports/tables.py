@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -55,7 +56,8 @@ def _cell_value(value: object) -> object:
         return value
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
-    return neutralise(str(value))
+    # Control characters stored before input was cleaned would stop openpyxl: leave them out.
+    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
 
 
 def to_xlsx(sheets: Sequence[Sheet]) -> bytes:
