@@ -21,18 +21,24 @@ from pages._ui import (
     export_buttons,
     field_error,
     form_error,
+    form_errors,
     get_engine,
+    md,
     money_input,
     pager,
+    query_id,
     reset_form,
     run_save,
     select_code,
     show_flash,
     show_table,
+    unknown_link,
 )
 from services.errors import InputError, UserError
 from services.formatting import format_date, format_kr, format_number, format_pct, regulation_text
 from services.invoices import (
+    INVOICE_NO_CONFIRM_LABEL,
+    INVOICE_NO_LOOKS_LIKE_CPR,
     InvoicePreview,
     check_invoice,
     check_verdict,
@@ -59,6 +65,7 @@ TAB = f"{PAGE}_tab"
 TAB_LOG = "Afvigelseslog"
 TAB_CHECK = "Kontrollér en faktura"
 SELECTED = f"{PAGE}_selected_id"
+LINKED = f"{PAGE}_linked_id"  # the deviation the page's address (?id=) opened
 CHECK = f"{PAGE}_check"  # the invoice check form
 PREVIEW = f"{CHECK}__preview"
 PAGE_SIZE = 50
@@ -223,6 +230,7 @@ def _log_view(today: date) -> None:
 
 def _close_detail() -> None:
     st.session_state.pop(SELECTED, None)
+    st.session_state.pop(LINKED, None)
     for key in [k for k in st.session_state if str(k).startswith(f"{PAGE}_log_")]:
         del st.session_state[key]
 
@@ -280,7 +288,7 @@ def _status_form(detail: DeviationDetail) -> None:
         loaded=(row.id, detail.version),
         submit="Gem ændring",
         submit_key=f"{form}_save",
-        success=f"Afvigelsen på faktura {row.invoice_no} er opdateret.",
+        success=f"Afvigelsen på faktura {md(row.invoice_no)} er opdateret.",
     )
 
 
@@ -288,15 +296,18 @@ def _detail_view(check_id: int, today: date) -> None:
     detail = cached_read(deviation_detail, check_id=check_id, today=today)
     st.divider()
     if detail is None:
-        st.warning("Afvigelsen findes ikke (måske er fakturakontrollen ikke en afvigelse).")
+        if st.session_state.get(LINKED) == check_id:
+            unknown_link("en kendt afvigelse")
+        else:
+            st.warning("Afvigelsen findes ikke (måske er fakturakontrollen ikke en afvigelse).")
         _close_detail()
         return
     row = detail.row
     head, close = st.columns([5, 1])
-    head.subheader(f"Faktura {row.invoice_no} · {row.provider}")
+    head.subheader(f"Faktura {md(row.invoice_no)} · {md(row.provider)}")
     close.button("Luk", key=f"{PAGE}_close_detail", on_click=_close_detail)
     st.caption(
-        f"Sag {row.case_ref} · periode {format_date(row.period_from)}–"
+        f"Sag {md(row.case_ref)} · periode {format_date(row.period_from)}–"
         f"{format_date(row.period_to)} · kontrolleret {format_date(row.checked_on)} · "
         f"{format_number(row.age_days)} dage"
         + (f" · lukket {format_date(row.resolved_on)}" if row.resolved_on else "")
@@ -345,6 +356,7 @@ def _check_data() -> dict[str, Any]:
         "period_to": state.get(f"{CHECK}_period_to"),
         "invoiced": state.get(f"{CHECK}_invoiced", ""),
         "assignee": state.get(f"{CHECK}_assignee") or None,
+        "invoice_no_confirmed": state.get(f"{CHECK}_invoice_no_confirmed", False),
     }
 
 
@@ -432,6 +444,12 @@ def _invoice_fields(today: date) -> None:
     with cols[0]:
         st.text_input("Fakturanummer", key=f"{CHECK}_invoice_no", max_chars=50)
         field_error(CHECK, "invoice_no")
+        # Only for a number that looks like a CPR number; kept once ticked (or it would be lost).
+        confirm = f"{CHECK}_invoice_no_confirmed"
+        if st.session_state.get(confirm) or (
+            form_errors(CHECK).get("invoice_no") == INVOICE_NO_LOOKS_LIKE_CPR
+        ):
+            st.checkbox(INVOICE_NO_CONFIRM_LABEL, key=confirm)
     with cols[1]:
         date_input("Periode fra", key=f"{CHECK}_period_from", value=first)
         field_error(CHECK, "period_from")
@@ -538,9 +556,9 @@ def _check_view(today: date) -> None:
             CHECK,
             lambda: call_service(_check_invoice, data=data),
             success=(
-                f"Faktura {data['invoice_no']} er kontrolleret og ført i afvigelsesloggen."
+                f"Faktura {md(data['invoice_no'])} er kontrolleret og ført i afvigelsesloggen."
                 if flagged
-                else f"Kontrollen af faktura {data['invoice_no']} er gemt."
+                else f"Kontrollen af faktura {md(data['invoice_no'])} er gemt."
             ),
             on_success=_after_check,
         )
@@ -553,11 +571,14 @@ st.title("Fakturaafvigelser")
 show_flash()
 today = date.today()
 
-query_id = st.query_params.get("id")
-if query_id and query_id.isdigit():
-    st.session_state[SELECTED] = int(query_id)
-    st.session_state[TAB] = TAB_LOG
+if "id" in st.query_params:
+    linked = query_id()
     del st.query_params["id"]
+    if linked is None:
+        unknown_link("en kendt afvigelse")
+    else:
+        st.session_state[SELECTED] = st.session_state[LINKED] = linked
+        st.session_state[TAB] = TAB_LOG
 
 log_tab, check_tab = st.tabs([TAB_LOG, TAB_CHECK], key=TAB, on_change="rerun")
 if log_tab.open is not False:

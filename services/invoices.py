@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from models import (
@@ -16,8 +17,10 @@ from models import (
     InvoiceStatus,
     label,
 )
+from models.types import EXPECTED_TOO_LARGE_MESSAGE, MONEY_MAX
 from services.contracts import load_terms
-from services.errors import InputError
+from services.cpr import contains_cpr
+from services.errors import InputError, input_error_from
 from services.formatting import format_kr, format_pct
 from services.rules.deviations import Deviation, invoice_deviation
 from services.rules.pricing import ExpectedAmount, expected_amount
@@ -26,6 +29,12 @@ from services.unit_of_work import action, flush
 from services.validation import insert_row, require, update_row, validate
 
 CLOSED_STATUSES = (InvoiceStatus.RESOLVED, InvoiceStatus.ACCEPTED)
+
+INVOICE_NO_CONFIRM_LABEL = "Fakturanummeret er et fakturanummer, ikke et CPR-nummer"
+INVOICE_NO_LOOKS_LIKE_CPR = (
+    "Fakturanummeret ligner et CPR-nummer, og Takstkompas må ikke indeholde CPR-numre. Er det "
+    f"virkelig fakturanummeret, så sæt flueben ved »{INVOICE_NO_CONFIRM_LABEL}« og prøv igen."
+)
 
 
 @dataclass(frozen=True)
@@ -75,8 +84,28 @@ def check_status_label(*, flagged: bool, under_expected: bool, status: str | Non
     return "OK"
 
 
+def _validated_input(data: Mapping[str, Any]) -> InvoiceCheckCreate:
+    """The schema and the CPR guard; a CPR-like invoice number passes only when confirmed.
+
+    A date-based invoice number ("250314-0042") looks exactly like a CPR number. It is refused
+    with a message that tells the user how to confirm it, and accepted when `invoice_no_confirmed`
+    is True; every other field keeps the strict guard of validate().
+    """
+    invoice_no = data.get("invoice_no")
+    if not (isinstance(invoice_no, str) and contains_cpr(invoice_no)):
+        return validate(InvoiceCheckCreate, data)
+    confirmed = data.get("invoice_no_confirmed") is True
+    unconfirmed = {} if confirmed else {"invoice_no": INVOICE_NO_LOOKS_LIKE_CPR}
+    # Every other field through the guard and the schema (all errors at once) …
+    validate(InvoiceCheckCreate, {**data, "invoice_no": "-"}, extra_errors=unconfirmed)
+    try:  # … then the confirmed invoice number through the schema alone.
+        return InvoiceCheckCreate.model_validate(dict(data))
+    except ValidationError as exc:
+        raise input_error_from(exc) from None
+
+
 def _validated(session: Session, data: Mapping[str, Any]) -> tuple[InvoiceCheckCreate, Contract]:
-    valid = validate(InvoiceCheckCreate, data)
+    valid = _validated_input(data)
     if valid.period_to < valid.period_from:
         raise InputError({"period_to": "Perioden skal slutte efter den begynder"})
     if (valid.period_to - valid.period_from).days > 366:
@@ -101,6 +130,8 @@ def preview_invoice_check(*, session: Session, data: Mapping[str, Any]) -> Invoi
         contract_end=contract.end_date,
         addons=addons,
     )
+    if abs(expected.total) + valid.invoiced > MONEY_MAX:  # NUMERIC(14,2) could not store it
+        raise InputError({"_form": EXPECTED_TOO_LARGE_MESSAGE})
     settings = get_settings(session=session)
     deviation = invoice_deviation(
         invoiced=valid.invoiced,

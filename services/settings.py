@@ -7,7 +7,8 @@ from typing import Any
 from sqlmodel import Session, select
 
 from models import Setting
-from models.types import parse_decimal
+from models.types import clean_text, parse_decimal
+from services.cpr import CPR_MESSAGE, contains_cpr
 from services.errors import ConflictError, InputError
 from services.formatting import format_number
 from services.rules.alerts import AlertHorizons
@@ -139,6 +140,9 @@ def ensure_default_settings(*, session: Session, user: str = "system") -> None:
     flush(session)
 
 
+THEME_MAX = 100  # characters in one VUM theme
+
+
 @action
 def update_settings(
     *,
@@ -160,9 +164,15 @@ def update_settings(
         default = getattr(defaults, key)
         if isinstance(default, tuple):
             items = raw if isinstance(raw, list | tuple) else str(raw).splitlines()
-            lines = [str(x).strip() for x in items if str(x).strip()]
+            try:  # the same cleaning as every text field (no control characters, NUL refused)
+                lines = [line for x in items if (line := clean_text(x)[:THEME_MAX])]
+            except ValueError as exc:
+                errors[key] = str(exc)
+                continue
             if not lines:
                 errors[key] = "Der skal være mindst ét tema"
+            elif any(contains_cpr(line) for line in lines):
+                errors[key] = CPR_MESSAGE
             else:
                 parsed[key] = "\n".join(lines)
             continue

@@ -8,6 +8,7 @@ import pytest
 from services.contracts import add_addon
 from services.errors import ConflictError, InputError
 from services.invoices import (
+    INVOICE_NO_CONFIRM_LABEL,
     check_invoice,
     deviation_history,
     preview_invoice_check,
@@ -99,6 +100,71 @@ def test_invalid_invoice_check_is_refused_with_field(session, data, field):
             },
         )
     assert field in raised.value.fields
+
+
+def _order_number_check(contract_id: int, **data: object) -> dict[str, object]:
+    """A date-based invoice number: 250314-0042 has the shape of a CPR number."""
+    return {
+        "contract_id": contract_id,
+        "invoice_no": "250314-0042",
+        "invoiced": "1000",
+        **MARCH,
+        **data,
+    }
+
+
+def test_cpr_like_invoice_number_is_refused_with_how_to_confirm_it(session):
+    contract = make_contract(session)
+    for call in (preview_invoice_check, check_invoice):
+        kwargs = {"user": USER} if call is check_invoice else {}
+        with pytest.raises(InputError) as raised:
+            call(session=session, data=_order_number_check(contract.id), **kwargs)
+        message = raised.value.fields["invoice_no"]
+        assert "ligner et CPR-nummer" in message
+        assert INVOICE_NO_CONFIRM_LABEL in message
+    with pytest.raises(InputError):  # only an explicit True confirms
+        check_invoice(
+            session=session,
+            user=USER,
+            data=_order_number_check(contract.id, invoice_no_confirmed="ja"),
+        )
+    assert [] == deviation_log(session=session, filters=DeviationFilter(statuses=()), today=TODAY)
+
+
+def test_confirmed_cpr_like_invoice_number_is_saved(session):
+    contract = make_contract(session)
+    data = _order_number_check(contract.id, invoice_no_confirmed=True, invoiced="66000")
+    assert preview_invoice_check(session=session, data=data).deviation.flagged
+    check = check_invoice(session=session, user=USER, data=data)
+    assert ("250314-0042", True) == (check.invoice_no, check.flagged)
+    with pytest.raises(InputError) as raised:  # the duplicate check still applies
+        check_invoice(session=session, user=USER, data=data)
+    assert "allerede kontrolleret" in raised.value.fields["invoice_no"]
+
+
+def test_confirming_the_invoice_number_leaves_the_other_fields_guarded(session):
+    contract = make_contract(session)
+    cpr_note = {"assignee": "Karin", "resolution_note": "Borger 010190-1234", "invoiced": "abc"}
+    with pytest.raises(InputError) as raised:
+        check_invoice(
+            session=session,
+            user=USER,
+            data=_order_number_check(contract.id, invoice_no_confirmed=True, **cpr_note),
+        )
+    assert {"resolution_note", "invoiced"} == set(raised.value.fields)
+    assert "CPR-nummer" in raised.value.fields["resolution_note"]
+    with pytest.raises(InputError) as raised:  # unconfirmed: every error at once
+        check_invoice(session=session, user=USER, data=_order_number_check(contract.id, **cpr_note))
+    assert {"invoice_no", "resolution_note", "invoiced"} == set(raised.value.fields)
+    with pytest.raises(InputError) as raised:  # a confirmed number still meets the schema
+        check_invoice(
+            session=session,
+            user=USER,
+            data=_order_number_check(
+                contract.id, invoice_no_confirmed=True, invoice_no="250314-0042" + "x" * 50
+            ),
+        )
+    assert "Må højst være 50 tegn" == raised.value.fields["invoice_no"]
 
 
 def test_status_changes_are_kept_as_history_and_closing_needs_a_note(session):

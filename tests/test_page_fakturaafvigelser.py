@@ -153,6 +153,36 @@ def test_invalid_check_shows_danish_message_at_the_field_and_keeps_input(db, mon
         assert [] == list(session.exec(select(InvoiceCheck)))
 
 
+def test_cpr_like_invoice_number_is_saved_once_confirmed(db, monkeypatch):
+    confirm = f"{CHECK}_invoice_no_confirmed"
+    at = _open_check_tab(db, monkeypatch)
+    _fill_check(at, _contract_id(db), invoiced="66.000,00")
+    assert not any(c.key == confirm for c in at.checkbox)  # an ordinary number: no checkbox
+
+    at.text_input(key=f"{CHECK}_invoice_no").input("250314-0042")
+    at.button(key=f"{CHECK}_calculate").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("ligner et CPR-nummer" in e for e in _errors(at))
+    assert not any(m.label == "Forventet beløb" for m in at.metric)
+    assert (
+        "Fakturanummeret er et fakturanummer, ikke et CPR-nummer" == at.checkbox(key=confirm).label
+    )
+
+    at.checkbox(key=confirm).check().run()
+    at.button(key=f"{CHECK}_calculate").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not any("CPR" in e for e in _errors(at))
+    assert "64.504,80 kr." == _metric(at, "Forventet beløb")
+    assert at.checkbox(key=confirm).value  # still shown, still ticked
+
+    at.button(key=f"{CHECK}_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("250314" in s.value for s in at.success)
+    assert not any(c.key == confirm for c in at.checkbox)  # forgotten with the invoice
+    with _session(db) as session:
+        assert ["250314-0042"] == list(session.exec(select(InvoiceCheck.invoice_no)))
+
+
 def test_duplicate_invoice_number_is_refused_at_the_field(db, monkeypatch):
     contract_id = _contract_id(db)
     with _session(db) as session:
