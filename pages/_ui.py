@@ -8,6 +8,7 @@ rerun, so nothing typed is lost; a conflict explains what to do and offers to re
 """
 
 import inspect
+import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextvars import ContextVar
 from datetime import date
@@ -136,6 +137,50 @@ def call_service(fn: Callable[..., T], /, **kwargs: Any) -> T:
         kwargs["user"] = user_name()
     with session() as s:
         return fn(session=s, **kwargs)
+
+
+# --- User text and links -------------------------------------------------------------------
+
+# Every ASCII punctuation character. CommonMark lets a backslash make any of them literal, and
+# Streamlit's own Markdown extras all start with one: `:material/…:` icons, `:red[…]` colours,
+# `:smile:` emoji shortcodes, `$…$` LaTeX.
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_WHITESPACE = re.compile(r"[ \t\n\r\f\v]+")
+# Record ids are INTEGER columns: 32 bits on PostgreSQL, so a larger number is no record's id.
+MAX_ID = 2**31 - 1
+_ID_TEXT = re.compile(r"[0-9]{1,10}")
+
+
+def md(text: object) -> str:
+    """User text for a call that renders Markdown (st.markdown, st.subheader, st.caption,
+    st.success, metric and widget labels, tab and expander labels, radio options …): shown
+    exactly as typed, never as an image, a link, formatting, an icon or a formula.
+
+    Line breaks become spaces (a heading or caption is one line; the browser shows a run of
+    spaces as one anyway). Selectbox and multiselect options are plain text: pass them as is.
+    A block of user text (a note) is better shown with st.text.
+    """
+    if text is None:
+        return ""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", _WHITESPACE.sub(" ", str(text)))
+
+
+def parse_id(text: object) -> int | None:
+    """A record id given from outside (a link): ASCII digits only, 1 to MAX_ID, else None."""
+    if not isinstance(text, str) or not _ID_TEXT.fullmatch(text):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
+def query_id(name: str = "id") -> int | None:
+    """The record id in the page's address (`?id=42`); None when absent or not an id."""
+    return parse_id(st.query_params.get(name))
+
+
+def unknown_link(what: str) -> None:
+    """The page's address names no record it can show: say so instead of failing."""
+    st.warning(f"Linket peger ikke på {what}.", icon=":material/link_off:")
 
 
 # --- Banners and messages -------------------------------------------------------------------

@@ -1,6 +1,5 @@
 """Kontrakter: register with filters and alerts, contract page, create/edit, renegotiation."""
 
-import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -28,12 +27,15 @@ from pages._ui import (
     export_buttons,
     field_error,
     form_errors,
+    md,
     money_input,
     pager,
+    query_id,
     reset_form,
     select_code,
     show_flash,
     show_table,
+    unknown_link,
 )
 from services.contracts import (
     add_addon,
@@ -71,6 +73,7 @@ from services.settings import AppSettings
 PAGE_SIZE = 50
 CHECKS_PAGE_SIZE = 25
 SELECTED = "contracts_selected_id"
+LINKED = "contracts_linked_id"  # the contract the page's address (?id=) opened
 # Sentinels for "no alert filter" and "no offer" (a None value would show a placeholder).
 ALL = ""
 NO_OFFER = 0
@@ -93,14 +96,6 @@ KEPT_KEYS = (
 
 # --- Small helpers --------------------------------------------------------------------------
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|<>~$:])")
-
-
-def _esc(text: object) -> str:
-    """User text shown inside markdown (subheaders, captions) is escaped."""
-    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
-    return re.sub(r"^([-+])", r"\\\1", escaped)
-
 
 def _label(value: object) -> str:
     """Danish label of a code in a table cell; empty for a missing value."""
@@ -121,12 +116,14 @@ def _price_text(amount: Decimal | None, unit: str) -> str:
 
 def _open_contract(contract_id: int) -> None:
     st.session_state[SELECTED] = contract_id
+    st.session_state.pop(LINKED, None)
     st.session_state["contracts_qp_seen"] = str(contract_id)
     st.query_params["id"] = str(contract_id)
 
 
 def _close_contract() -> None:
     st.session_state.pop(SELECTED, None)
+    st.session_state.pop(LINKED, None)
     st.session_state["contracts_qp_seen"] = None
     if "id" in st.query_params:
         del st.query_params["id"]
@@ -634,7 +631,7 @@ def _show_new(settings: AppSettings) -> None:
         create_contract,
         submit="Opret kontrakt",
         submit_key="contracts_create",
-        success=lambda data: f"Kontrakten {_esc(data['case_ref'])} er oprettet.",
+        success=lambda data: f"Kontrakten {md(data['case_ref'])} er oprettet.",
         after_save=lambda contract: _open_contract(int(contract.id)),
     )
 
@@ -737,9 +734,7 @@ def _show_overview(detail: ContractDetail) -> None:
         ]
         if c.get("notes"):
             spec.append(("Noter", c["notes"]))
-        st.markdown(
-            "\n".join(f"- **{name}:** {_esc(' '.join(str(value).split()))}" for name, value in spec)
-        )
+        st.markdown("\n".join(f"- **{name}:** {md(value)}" for name, value in spec))
         if hours is None and not c.get("included"):
             st.caption("Prisens indhold er ikke specificeret.")
 
@@ -1064,7 +1059,10 @@ def _show_contract(contract_id: int, settings: AppSettings, today: date) -> None
             contract_detail, contract_id=contract_id, today=today, horizons=settings.horizons
         )
     except UserError as exc:
-        st.warning(exc.message)
+        if st.session_state.get(LINKED) == contract_id:
+            unknown_link("en kendt kontrakt")
+        else:
+            st.warning(exc.message)
         return
     if st.session_state.get("contracts_editing_id") != contract_id:
         for form in (EDIT_FORM, RENEG_FORM, ADDON_FORM):
@@ -1072,9 +1070,9 @@ def _show_contract(contract_id: int, settings: AppSettings, today: date) -> None
         st.session_state.pop("contracts_checks_page", None)
         st.session_state["contracts_editing_id"] = contract_id
     c = detail.contract
-    st.subheader(f"Sag {_esc(c['case_ref'])}")
+    st.subheader(f"Sag {md(c['case_ref'])}")
     parts = [
-        _esc(detail.provider_name),
+        md(detail.provider_name),
         label(c["paragraph"]),
         f"Status: {label(c['status'])}",
         (
@@ -1084,7 +1082,7 @@ def _show_contract(contract_id: int, settings: AppSettings, today: date) -> None
         ),
     ]
     if detail.offer_name:
-        parts.insert(1, f"Tilbud: {_esc(detail.offer_name)}")
+        parts.insert(1, f"Tilbud: {md(detail.offer_name)}")
     st.caption(" · ".join(parts))
     _show_metrics(detail)
     tabs = st.tabs(
@@ -1123,10 +1121,11 @@ for kept in KEPT_KEYS:
 requested = st.query_params.get("id")
 if requested is not None and requested != st.session_state.get("contracts_qp_seen"):
     st.session_state["contracts_qp_seen"] = requested
-    if requested.isdigit():
-        st.session_state[SELECTED] = int(requested)
+    linked = query_id()
+    if linked is None:
+        unknown_link("en kendt kontrakt")
     else:
-        st.warning("Linket peger ikke på en kontrakt.")
+        st.session_state[SELECTED] = st.session_state[LINKED] = linked
 
 settings_now = app_settings()
 today_now = date.today()

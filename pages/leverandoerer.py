@@ -15,12 +15,15 @@ from pages._ui import (
     export_buttons,
     field_error,
     form_errors,
+    md,
     money_input,
     pager,
+    query_id,
     select_code,
     session,
     show_flash,
     show_table,
+    unknown_link,
     user_name,
 )
 from services.formatting import format_kr, format_number
@@ -47,6 +50,7 @@ from services.queries.providers import (
 )
 
 SELECTED = "providers_selected_id"
+LINKED = "providers_linked_id"  # the provider the page's address (?id=) opened
 PAGE_SIZE = 50
 
 
@@ -173,7 +177,7 @@ def _create_provider() -> None:
             create_provider,
             batch=True,
             submit="Opret leverandør",
-            success=lambda data: f"Leverandøren »{data['name']}« er oprettet.",
+            success=lambda data: f"Leverandøren »{md(data['name'])}« er oprettet.",
             after_save=opened,
         )
 
@@ -365,7 +369,7 @@ def _offers_tab(provider_id: int) -> None:
             create_offer,
             batch=True,
             submit="Opret tilbud",
-            success=lambda data: f"Tilbuddet »{data['name']}« er oprettet.",
+            success=lambda data: f"Tilbuddet »{md(data['name'])}« er oprettet.",
         )
     if offers:
         by_id = {o.id: o for o in offers}
@@ -406,7 +410,7 @@ def _notes_tab(provider_id: int) -> None:
         )
         field_error(form, "text")
         st.caption(
-            f"Noten dateres {date.today():%d.%m.%Y} og underskrives af {user_name()}. "
+            f"Noten dateres {date.today():%d.%m.%Y} og underskrives af {md(user_name())}. "
             "Noter kan ikke rettes bagefter."
         )
         return {"provider_id": provider_id, "topic": topic, "text": text}
@@ -426,7 +430,7 @@ def _notes_tab(provider_id: int) -> None:
         return
     for note in notes:
         with st.container(border=True):
-            st.caption(f"{note.note_date:%d.%m.%Y} · {note.author} · {label(note.topic)}")
+            st.caption(f"{note.note_date:%d.%m.%Y} · {md(note.author)} · {label(note.topic)}")
             st.text(note.text)
 
 
@@ -545,16 +549,20 @@ def _detail_view(provider_id: int) -> None:
         try:
             provider = get_provider(session=s, provider_id=provider_id)
         except Exception:
-            st.error("Leverandøren findes ikke længere.")
+            if st.session_state.pop(LINKED, None) == provider_id:
+                unknown_link("en kendt leverandør")
+                st.query_params.pop("id", None)
+            else:
+                st.error("Leverandøren findes ikke længere.")
             st.session_state.pop(SELECTED, None)
             return
         figures = provider_key_figures(session=s, provider_id=provider_id, today=date.today())
-    st.subheader(provider.name)
+    st.subheader(md(provider.name))
     facts = [label(provider.kind)]
     if provider.cvr:
-        facts.append(f"CVR {provider.cvr}")
+        facts.append(f"CVR {md(provider.cvr)}")
     if provider.city:
-        facts.append(f"{provider.postal_code or ''} {provider.city}".strip())
+        facts.append(md(f"{provider.postal_code or ''} {provider.city}".strip()))
     if provider.framework != FrameworkAgreement.NONE:
         until = (
             f" til {provider.framework_valid_to:%d.%m.%Y}" if provider.framework_valid_to else ""
@@ -620,9 +628,13 @@ def _detail_view(provider_id: int) -> None:
 
 st.title("Leverandører")
 show_flash()
-query_id = st.query_params.get("id")
-if query_id and query_id.isdigit() and SELECTED not in st.session_state:
-    st.session_state[SELECTED] = int(query_id)
+if "id" in st.query_params and SELECTED not in st.session_state:
+    linked = query_id()
+    if linked is None:
+        unknown_link("en kendt leverandør")
+        st.query_params.pop("id", None)
+    else:
+        st.session_state[SELECTED] = st.session_state[LINKED] = linked
 if st.session_state.get(SELECTED):
     _detail_view(int(st.session_state[SELECTED]))
 else:

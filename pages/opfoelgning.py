@@ -1,6 +1,5 @@
 """Opfølgning: due and overdue follow-ups, the year's plan, recording outcomes with SMART goals."""
 
-import re
 from datetime import date
 from typing import Any
 
@@ -27,11 +26,14 @@ from pages._ui import (
     export_buttons,
     field_error,
     form_errors,
+    md,
     pager,
+    query_id,
     reset_form,
     select_code,
     show_flash,
     show_table,
+    unknown_link,
     user_name,
 )
 from services.errors import InputError
@@ -64,6 +66,7 @@ from services.settings import AppSettings
 
 PAGE_SIZE = 50
 SELECTED = "opfoelgning_selected_id"  # the open follow-up whose outcome is being recorded
+LINKED = "opfoelgning_linked_id"  # the follow-up the page's address (?id=) opened
 TABLE_GENERATION = "opfoelgning_table_gen"  # bumped after a save so old row selections go
 LAST_PICK = "opfoelgning_last_pick"
 NEXT_MESSAGE = "opfoelgning_next_message"
@@ -87,11 +90,7 @@ def _select(followup_id: int | None) -> None:
     if st.session_state.get(SELECTED) != followup_id:
         reset_form(RECORD)
     st.session_state[SELECTED] = followup_id
-
-
-def _md(text: object) -> str:
-    """User text shown inside Markdown: every Markdown character escaped, so it stays text."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:])", r"\\\1", str(text))
+    st.session_state.pop(LINKED, None)
 
 
 def _close() -> None:
@@ -316,11 +315,11 @@ def _goal_form(goal: dict[str, Any]) -> None:
     with st.container(border=True):
         text_col, status_col, button_col = st.columns([4, 2, 1], vertical_alignment="bottom")
         with text_col:
-            st.markdown(f"**{_md(goal['theme'])}** · {label(goal['goal_type'])}")
+            st.markdown(f"**{md(goal['theme'])}** · {label(goal['goal_type'])}")
             st.text(goal["text"])
             details = []
             if goal["measure"]:
-                details.append(f"Måles: {_md(goal['measure'])}")
+                details.append(f"Måles: {md(goal['measure'])}")
             if goal["deadline"]:
                 details.append(f"Frist: {format_date(goal['deadline'])}")
             if details:
@@ -421,7 +420,7 @@ def _record_form(followup: OpenFollowup, settings: AppSettings) -> None:
 
     with st.container(border=True):
         head, button = st.columns([5, 1], vertical_alignment="center")
-        head.markdown(f"**{_md(followup.case_ref)}** · {_md(followup.provider)}")
+        head.markdown(f"**{md(followup.case_ref)}** · {md(followup.provider)}")
         head.caption(
             f"{label(followup.paragraph)} · forfald {format_date(followup.due_date)} · "
             f"{label(followup.kind)} · kontrakt {label(followup.contract_status).lower()}"
@@ -527,7 +526,7 @@ def _record_form(followup: OpenFollowup, settings: AppSettings) -> None:
             border=False,
             submit="Gem opfølgning",
             submit_key="opfoelgning_record_save",
-            success=f"Opfølgningen på {_md(followup.case_ref)} er registreret.",
+            success=f"Opfølgningen på {md(followup.case_ref)} er registreret.",
             after_save=done,
         )
 
@@ -543,7 +542,10 @@ def _record_section() -> None:
         cached_read(get_open_followup, followup_id=int(selected)) if selected is not None else None
     )
     if selected is not None and followup is None:
-        st.warning("Opfølgningen er allerede registreret eller findes ikke længere.")
+        if st.session_state.get(LINKED) == selected:
+            unknown_link("en åben opfølgning")
+        else:
+            st.warning("Opfølgningen er allerede registreret eller findes ikke længere.")
         _select(None)
     if followup is None:
         st.caption("Vælg en opfølgning i arbejdslisten ovenfor, eller søg på sagsnummer.")
@@ -703,9 +705,14 @@ st.caption(
 )
 
 requested = st.query_params.get("id")  # a link from another page: ?id=<follow-up id>
-if requested and requested.isdigit() and st.session_state.get(f"{LAST_PICK}_url") != requested:
+if requested is not None and st.session_state.get(f"{LAST_PICK}_url") != requested:
     st.session_state[f"{LAST_PICK}_url"] = requested
-    _select(int(requested))
+    linked = query_id()
+    if linked is None:
+        unknown_link("en åben opfølgning")
+    else:
+        _select(linked)
+        st.session_state[LINKED] = linked
 
 today = date.today()
 paragraphs, provider_id = _filters()

@@ -204,8 +204,9 @@ def _key_figures(data: Overview) -> None:
     )
     if p.missing_rate:
         st.warning(
-            f"{format_number(p.missing_rate)} kontrakt(er) mangler en reguleringssats (indeks) "
-            "og indgår ikke i årsudgiften. Tilføj satsen under Indstillinger.",
+            f"{format_number(p.missing_rate)} kontrakt(er) kan ikke prissættes og indgår ikke i "
+            "årsudgiften: oftest mangler en reguleringssats (indeks), som tilføjes under "
+            "Indstillinger; ellers er kontraktens pris eller datoer urimelige og skal rettes.",
             icon="⚠️",
         )
 

@@ -1,7 +1,6 @@
 """Prisopslag: what a place costs at a provider, what we pay on current contracts, and what
 colleagues know about the provider (SPEC 5.2)."""
 
-import re
 from datetime import date
 
 import pandas as pd
@@ -14,6 +13,7 @@ from pages._ui import (
     cached_read,
     export_buttons,
     get_engine,
+    md,
     pager,
     show_flash,
     show_table,
@@ -41,12 +41,6 @@ PAGE_KEY = "prisopslag_page"
 SIGNATURE_KEY = "prisopslag_filter_signature"
 SEARCH_NUMBER_KEY = "prisopslag_search_number"
 PROVIDER_PAGE = "pages/leverandoerer.py"
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
-
-
-def _plain(text: str) -> str:
-    """User text shown through markdown, with every markdown character taken literally."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def _filters() -> LookupFilters:
@@ -133,7 +127,7 @@ def _contract_text(offer: OfferPrice) -> str:
 def _detail(offer: OfferPrice, settings: AppSettings) -> None:
     """The selected offer: prices, facts, link and the provider's latest notes."""
     with st.container(border=True):
-        st.markdown(f"#### {_plain(offer.offer_name)} · {_plain(offer.provider_name)}")
+        st.markdown(f"#### {md(offer.offer_name)} · {md(offer.provider_name)}")
         facts = [
             label(offer.paragraph),
             f"CVR {offer.cvr}" if offer.cvr else "",
@@ -142,9 +136,9 @@ def _detail(offer: OfferPrice, settings: AppSettings) -> None:
             label(offer.framework, "framework"),
             f"{format_number(offer.places)} pladser" if offer.places else "",
         ]
-        st.caption(_plain(" · ".join(f for f in facts if f)))
+        st.caption(md(" · ".join(f for f in facts if f)))
         if offer.target_groups:
-            st.caption(f"Målgrupper: {_plain(offer.target_groups)}")
+            st.caption(f"Målgrupper: {md(offer.target_groups)}")
 
         cols = st.columns(4)
         list_help = f"Fra Tilbudsportalen, {offer.list_rate_year}" if offer.list_rate_year else None
@@ -192,10 +186,8 @@ def _detail(offer: OfferPrice, settings: AppSettings) -> None:
         if not notes:
             st.caption("Der er ingen noter om leverandøren endnu.")
         for note in notes:
-            st.caption(
-                _plain(f"{format_date(note.note_date)} · {note.author} · {label(note.topic)}")
-            )
-            st.markdown(_plain(note.text))
+            st.caption(f"{format_date(note.note_date)} · {md(note.author)} · {label(note.topic)}")
+            st.text(note.text)
 
 
 def _caption(settings: AppSettings, today: date) -> None:

@@ -1,5 +1,6 @@
 """Running the app's pages through Streamlit's AppTest."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,11 @@ def run_page(url: str, page: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def unescaped(markdown: str) -> str:
+    """Markdown source as the browser shows it: user text in it is backslash-escaped."""
+    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def metric(at: AppTest, label: str) -> str:

@@ -5,7 +5,7 @@ from sqlmodel import Session, select
 from models import Provider, ProviderNote
 from services.db import get_engine
 from services.providers import update_provider
-from tests.pagetest import run_page
+from tests.pagetest import run_page, unescaped
 
 PAGE = "pages/leverandoerer.py"
 
@@ -66,7 +66,7 @@ def _open_demo_provider(demo_db, monkeypatch):
 
 def test_provider_page_shows_figures_and_tabs(demo_db, monkeypatch):
     at, provider = _open_demo_provider(demo_db, monkeypatch)
-    assert provider.name == at.subheader[0].value
+    assert provider.name == unescaped(at.subheader[0].value)
     assert {"Aktive kontrakter", "Tilbud", "Faktureret sidste 12 mdr.", "Åbne afvigelser"} <= {
         m.label for m in at.metric
     }

@@ -441,7 +441,8 @@ def test_selected_row_shows_prices_and_latest_notes(demo_db, monkeypatch):
     }
     assert any("Kontrakttakster i dag" in m.value for m in at.markdown)
     shown = re.sub(r"\\(.)", r"\1", " ".join(c.value for c in [*at.caption, *at.markdown]))
-    assert all(n.author in shown and n.text in shown for n in notes)
+    texts = [t.value for t in at.text]  # a note is plain text, not Markdown
+    assert all(n.author in shown and n.text in texts for n in notes)
     assert 1 <= len(notes) <= 3
 
 
