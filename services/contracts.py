@@ -23,7 +23,7 @@ from models import (
     PriceUnit,
     Provider,
 )
-from models.types import lenient_date
+from models.types import lenient_date, price_limit_error
 from services.errors import InputError
 from services.reference import category_thresholds, index_rates
 from services.rules.cadence import first_followup_due
@@ -233,6 +233,9 @@ def list_price_changes(*, session: Session, contract_id: int) -> list[PriceChang
     )
 
 
+SAME_DAY = "Der er allerede en prisændring på den dato"
+
+
 @action
 def register_price_change(
     *, session: Session, contract_id: int, data: Mapping[str, Any], user: str
@@ -244,12 +247,17 @@ def register_price_change(
         raise InputError({"effective_date": "Datoen ligger før kontraktens start"})
     if contract.end_date is not None and valid.effective_date > contract.end_date:
         raise InputError({"effective_date": "Datoen ligger efter kontraktens slutdato"})
+    if too_high := price_limit_error(valid.new_price, contract.price_unit):
+        raise InputError({"new_price": too_high})
     terms, _ = load_terms(session=session, contract=contract)
     if any(effective == valid.effective_date for effective, _ in terms.changes):
-        raise InputError({"effective_date": "Der er allerede en prisændring på den dato"})
+        raise InputError({"effective_date": SAME_DAY})
     old_price = regulated_price(terms, valid.effective_date)
     change = PriceChange(**{**valid.model_dump(), "old_price": old_price})
-    return insert_row(session=session, row=change, user=user, entity="pricechange")
+    try:
+        return insert_row(session=session, row=change, user=user, entity="pricechange")
+    except InputError:  # another one for the same day was saved at the same moment
+        raise InputError({"effective_date": SAME_DAY}) from None
 
 
 def annual_effect(change: PriceChange, unit: PriceUnit | str) -> Decimal:

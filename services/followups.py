@@ -54,6 +54,12 @@ def _validate_goals(
         if valid.theme not in settings.vum_themes:
             errors[f"goal{index}_theme"] = "Vælg et af temaerne"
         valid_goals.append(valid)
+    # The cap holds under concurrent saves: the contract row is locked first (PostgreSQL; on
+    # SQLite the action already holds the write lock), so two follow-ups adding goals at once
+    # count one after the other.
+    session.execute(
+        sa.select(col(Contract.id)).where(col(Contract.id) == contract_id).with_for_update()
+    )
     active = session.exec(
         select(sa.func.count())
         .select_from(Goal)

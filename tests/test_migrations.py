@@ -89,3 +89,44 @@ def test_periods_built_before_the_rules_version_was_stored_are_rebuilt(engine):
         ensure_price_timeline(session=session, day=date(2026, 6, 30))
         assert not is_stale(session.connection())
         assert PRICE_RULES_VERSION == session.exec(select(PriceTimeline.rules_version)).one()
+
+
+def test_duplicate_price_changes_are_resolved_into_the_audit_trail(engine):
+    """Migration 0006 makes one price change per contract and day unique; duplicates stored
+    before it keep the earliest row, and the later ones go to the audit trail in full."""
+    import json
+    from datetime import date
+
+    import sqlalchemy as sa
+    from alembic import command
+    from sqlmodel import Session
+
+    from services.db import alembic_config, upgrade_schema
+    from tests.factories import make_contract
+
+    with Session(engine) as session:
+        contract_id = make_contract(session).id
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005")
+    with engine.begin() as connection:
+        for price in ("2100.00", "2150.00", "2200.00"):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO pricechange (contract_id, effective_date, old_price, new_price,"
+                    " reason, version, created_at, created_by, updated_at, updated_by) VALUES"
+                    " (:c, :d, 2000, :p, 'genforhandling', 1, '2026-01-01', 'u', '2026-01-01',"
+                    " 'u')"
+                ),
+                {"c": contract_id, "d": date(2026, 4, 1), "p": price},
+            )
+    upgrade_schema(engine)
+    with engine.connect() as connection:
+        kept = connection.execute(sa.text("SELECT new_price FROM pricechange")).scalars().all()
+        audit = connection.execute(
+            sa.text("SELECT changes FROM auditevent WHERE entity = 'pricechange'")
+        ).scalars()
+        removed = sorted(json.loads(text)["row"]["new_price"] for text in audit)
+    assert ["2100.00"] == [f"{price:.2f}" for price in kept]
+    assert ["2150.00", "2200.00"] == [f"{float(p):.2f}" for p in removed]
