@@ -3,10 +3,14 @@ session, released at once. No update is lost, no check is passed twice, and nobo
 anything but the Danish conflict or input message ("database is locked" never reaches a user).
 """
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -164,3 +168,59 @@ def test_goals_cap_holds_when_follow_ups_add_goals_at_once(engine, n):
     assert min(n, 3) == active
     # A refused follow-up is not half saved: exactly the ones that got their goal are done.
     assert min(n, 3) == done
+
+
+def _start_processes(engine: Engine, n: int) -> list[subprocess.Popen[str]]:
+    """n writer processes (tests/race_worker.py), connected and waiting for work."""
+    url = engine.url.render_as_string(hide_password=False)
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.race_worker", url, str(i)],
+            cwd=root,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(n)
+    ]
+    for worker in workers:
+        assert worker.stdout is not None
+        assert "ready" == worker.stdout.readline().strip()
+    return workers
+
+
+def _release(workers: list[subprocess.Popen[str]], job: str) -> list[str]:
+    """Give every process the same job at once; what each one said."""
+    for worker in workers:
+        assert worker.stdin is not None
+        worker.stdin.write(job + "\n")
+        worker.stdin.flush()
+    said = []
+    for worker in workers:
+        assert worker.stdout is not None
+        said.append(worker.stdout.readline().strip())
+    return said
+
+
+@pytest.mark.parametrize("n", WRITERS)
+def test_writer_processes_same_version_edits_and_same_day_price_changes(engine, n):
+    with Session(engine) as setup:
+        provider = make_provider(setup)
+        contract_id = make_contract(setup, provider).id
+        provider_id, version = provider.id, provider.version
+    workers = _start_processes(engine, n)
+    try:
+        edits = _release(workers, f"edit {provider_id} {version}")
+        changes = _release(workers, f"price {contract_id} 0")
+    finally:
+        for worker in workers:
+            worker.communicate(timeout=60)
+    assert 1 == edits.count("won") and n - 1 == edits.count("conflict"), edits
+    assert 1 == changes.count("won") and n - 1 == changes.count("refused"), changes
+    with Session(engine) as check:
+        stored = check.exec(select(PriceChange).where(PriceChange.contract_id == contract_id))
+        assert 1 == len(list(stored))
