@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from models import label
+from models.types import DATE_MAX, DATE_MIN
 from services.demo_data import dataset_kind
 from services.errors import ConflictError, InputError, UserError
 from services.exports.tables import Sheet, to_csv, to_xlsx
@@ -415,8 +416,8 @@ def date_input(
         format="DD.MM.YYYY",
         help=help_text,
         value=None if optional else "today",
-        min_value=date(1990, 1, 1),
-        max_value=date(2100, 12, 31),
+        min_value=DATE_MIN,  # what the services accept: a stored date always fits
+        max_value=DATE_MAX,
     )
 
 

@@ -246,6 +246,8 @@ def _alerts(data: Overview, alerts: AlertOverview, filters: Filters) -> None:
             int(r.contract_id): (int(r.provider_id), f"{r.Sag} – {r.Leverandør}")
             for r in top.itertuples(index=False)
         }
+        if st.session_state.get("overview_alert_pick") not in choices:  # another filter's pick
+            st.session_state.pop("overview_alert_pick", None)
         pick, open_contract, open_provider = st.columns([4, 1.3, 1.3], vertical_alignment="bottom")
         chosen = pick.selectbox(
             "Åbn en sag fra listen",

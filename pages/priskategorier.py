@@ -56,6 +56,7 @@ DANISH_NUMBERS = alt.Locale(
     number=alt.NumberLocale(decimal=",", thousands=".", grouping=[3], currency=["", " kr."])
 )
 PARAGRAPHS = [p.value for p in Paragraph]
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years a set can be for (PriceCategorySetCreate)
 
 
 # --- The sets -------------------------------------------------------------------------------
@@ -261,10 +262,16 @@ def _copy_section() -> None:
     form = COPY
     form_error(form)
     cols = st.columns(3)
+    if f"{form}_from" not in st.session_state:  # the newest year that can be copied forward
+        st.session_state[f"{form}_from"] = next((y for y in years if y < LAST_YEAR), years[0])
     from_year = cols[0].selectbox("Fra år", years, key=f"{form}_from")
     to_key = f"{form}_to_{from_year}"
-    st.session_state.setdefault(to_key, from_year + 1)
-    to_year = cols[1].number_input("Til år", min_value=2000, max_value=2100, step=1, key=to_key)
+    # The year after, unless that is past the last year a set can have (the widget would
+    # silently put its minimum, 2000, in its place).
+    st.session_state.setdefault(to_key, min(from_year + 1, LAST_YEAR))
+    to_year = cols[1].number_input(
+        "Til år", min_value=FIRST_YEAR, max_value=LAST_YEAR, step=1, key=to_key
+    )
     with cols[1]:
         field_error(form, "to_year")
     rate_key = f"{form}_rate"

@@ -626,3 +626,16 @@ def test_annual_amount_is_365_daily_equivalents(price, unit, expected):
 )
 def test_net_after_vat_refund(price, refund_pct, expected):
     assert expected == net_after_vat_refund(price, refund_pct)
+
+
+def test_a_price_regulated_past_any_amount_is_a_user_error_not_an_overflow():
+    from services.rules.pricing import PRICE_CEILING, PriceOutOfRange, regulate
+
+    with pytest.raises(PriceOutOfRange, match="kan ikke beregnes"):
+        regulate(
+            Decimal("100000.00"), date(1900, 1, 1), date(2199, 12, 31), Regulation(pct=Decimal(20))
+        )
+    # Below the ceiling it still works: one step of 20 % on 694.444.444.444,44.
+    assert PRICE_CEILING >= regulate(
+        Decimal("694444444444.44"), date(2024, 6, 1), date(2025, 1, 1), Regulation(pct=Decimal(20))
+    )

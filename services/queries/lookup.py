@@ -32,9 +32,11 @@ from models import (
 from models.enums import RegulationKind
 from models.types import round_ore
 from services.contracts import terms_of
+from services.errors import UserError
 from services.reference import index_rates
 from services.rules.pricing import (
     MissingIndexRate,
+    PriceOutOfRange,
     Regulation,
     daily_equivalent,
     net_after_vat_refund,
@@ -226,6 +228,8 @@ def _contract_ranges(
         except MissingIndexRate:
             missing[offer_id] += 1
             continue
+        except PriceOutOfRange:  # regulated past any amount: left out of the range
+            continue
         daily[offer_id].append(daily_equivalent(price, contract.price_unit))
     result = {}
     for offer_id in set(daily) | set(missing):
@@ -291,10 +295,16 @@ def search_offers(
     result = []
     for row in rows:
         negotiated_today = None
+        unpriceable = False
         if row.negotiated_rate is not None:
             base = row.negotiated_from or today
-            negotiated_today = regulate(Decimal(row.negotiated_rate), base, today, regulation)
+            try:
+                negotiated_today = regulate(Decimal(row.negotiated_rate), base, today, regulation)
+            except UserError:  # a missing rate, or regulated past any amount: unknown
+                unpriceable = True
         current = negotiated_today if negotiated_today is not None else row.list_rate
+        if unpriceable:
+            current = None  # not the list rate: the negotiated one applies, and it is unknown
         net = None
         if row.vat_refund and current is not None:
             net = net_after_vat_refund(Decimal(current), settings.vat_refund_pct)

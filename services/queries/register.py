@@ -258,7 +258,9 @@ def _enrich(
             price_today: Decimal | None = regulated_price(
                 terms_of(contract, changes[contract.id], rates), today
             )
-        except UserError:  # an index rate is missing: shown as unknown, never guessed
+        # An index rate is missing, or the price is regulated past any amount (rules.pricing):
+        # shown as unknown, never guessed.
+        except UserError:
             price_today = None
         category = (
             category_on(price_today, contract.price_unit, contract.paragraph, today, thresholds)
@@ -498,7 +500,7 @@ def _addons_frame(addons: Sequence[Any], terms: PriceTerms, today: date) -> pd.D
                 price_today = regulated_price(
                     PriceTerms(addon.price, addon.unit, addon.valid_from, terms.regulation), today
                 )
-            except UserError:
+            except UserError:  # a missing rate, or regulated past any amount
                 price_today = None
         records.append(
             {

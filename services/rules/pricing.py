@@ -37,6 +37,21 @@ class MissingIndexRate(UserError):
         self.year = year
 
 
+# The largest amount a price may reach: NUMERIC(14,2), as every amount is stored.
+PRICE_CEILING = Decimal("999999999999.99")
+
+
+class PriceOutOfRange(UserError):
+    """Regulated so long (decades at a high rate) that the price leaves every stored amount."""
+
+    def __init__(self, on: date) -> None:
+        super().__init__(
+            f"Prisen pr. {on.strftime('%d.%m.%Y')} kan ikke beregnes: reguleret så længe bliver "
+            "den større end noget beløb, der kan gemmes. Tjek kontraktens pris, prisdato og "
+            "regulering."
+        )
+
+
 @dataclass(frozen=True)
 class Regulation:
     """How a price is regulated: kind, fixed rate in percent, and the day of the year."""
@@ -112,6 +127,8 @@ def regulate(price: Decimal, base_date: date, on: date, regulation: Regulation) 
     for day in regulation_days(base_date, on, regulation):
         factor = HUNDRED + regulation_rate(day.year, regulation)
         result = round_ore(EXACT.multiply(result, factor).scaleb(-2))
+        if abs(result) > PRICE_CEILING:
+            raise PriceOutOfRange(on)
     return result
 
 
