@@ -15,6 +15,7 @@ from models.types import (
     BudgetIn,
     DailyRateIn,
     NumberIn,
+    OptionalIntIn,
 )
 
 
@@ -44,6 +45,13 @@ class PriceCategorySet(PriceCategorySetBase, Versioned, table=True):
     __table_args__ = (sa.UniqueConstraint("paragraph", "year"),)
 
 
+# Copying every paragraph's set of one year to another year, regulated by a rate in percent.
+class PriceCategoryCopy(SQLModel):
+    from_year: int = Field(ge=2000, le=2100)
+    to_year: int = Field(ge=2000, le=2100)
+    rate_pct: NumberIn = Field(ge=REGULATION_PCT_MIN, le=REGULATION_PCT_MAX)
+
+
 # The budget for one paragraph in one year.
 class BudgetBase(SQLModel):
     year: int = Field(ge=2000, le=2100)
@@ -53,6 +61,8 @@ class BudgetBase(SQLModel):
 
 class BudgetCreate(BudgetBase):
     amount: BudgetIn = Field(ge=0)
+    # The version of the budget being replaced, as loaded (None: no check).
+    version: OptionalIntIn = Field(default=None, ge=0, le=INT_MAX)
 
 
 class Budget(BudgetBase, Versioned, table=True):
@@ -73,6 +83,8 @@ class RegulationRateCreate(RegulationRateBase):
     percent: NumberIn = Field(
         max_digits=6, decimal_places=3, ge=REGULATION_PCT_MIN, le=REGULATION_PCT_MAX
     )
+    # The version of the rate being replaced, as loaded (None: no check).
+    version: OptionalIntIn = Field(default=None, ge=0, le=INT_MAX)
 
 
 class RegulationRate(RegulationRateBase, Versioned, table=True):

@@ -23,7 +23,7 @@ from models import (
     PriceUnit,
     Provider,
 )
-from models.types import lenient_date, price_limit_error
+from models.types import DATE_MAX, lenient_date, price_limit_error
 from services.errors import InputError
 from services.reference import category_thresholds, index_rates
 from services.rules.cadence import first_followup_due
@@ -119,10 +119,13 @@ def _schedule_first_followup(session: Session, contract: Contract, user: str) ->
     has_any = session.exec(select(FollowUp.id).where(FollowUp.contract_id == contract.id)).first()
     if has_any is None:
         cadence = get_settings(session=session).cadence
+        due = first_followup_due(contract.start_date, cadence)
+        if due > DATE_MAX:  # no date past 2199 is stored: none to plan for a start in 2199
+            return
         session.add(
             FollowUp(
                 contract_id=contract.id,  # type: ignore[arg-type]
-                due_date=first_followup_due(contract.start_date, cadence),
+                due_date=due,
                 created_by=user,
                 updated_by=user,
             )

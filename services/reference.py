@@ -16,6 +16,7 @@ from models import (
     RegulationRate,
     RegulationRateCreate,
 )
+from models.reference import PriceCategoryCopy
 from models.types import round_ore
 from services.errors import InputError
 from services.rules.categories import CategoryThresholds
@@ -103,6 +104,10 @@ def copy_price_category_year(
     *, session: Session, from_year: int, to_year: int, rate_pct: Decimal, user: str
 ) -> list[PriceCategorySet]:
     """Copy every paragraph's set of one year to another, regulated by `rate_pct`."""
+    valid = validate(
+        PriceCategoryCopy, {"from_year": from_year, "to_year": to_year, "rate_pct": rate_pct}
+    )
+    from_year, to_year = valid.from_year, valid.to_year
     sources = list(session.exec(select(PriceCategorySet).where(PriceCategorySet.year == from_year)))
     if not sources:
         raise InputError({"from_year": f"Der er ingen priskategorier for {from_year}"})
@@ -112,7 +117,7 @@ def copy_price_category_year(
     if existing:
         names = ", ".join(sorted(existing))
         raise InputError({"to_year": f"{to_year} har allerede sæt for {names}"})
-    factor = 1 + Decimal(rate_pct) / 100
+    factor = 1 + valid.rate_pct / 100
     created = []
     for source in sources:
         row = PriceCategorySet(
@@ -139,14 +144,13 @@ def save_budget(*, session: Session, data: Mapping[str, Any], user: str) -> Budg
     ).first()
     if existing is None:
         return insert_row(
-            session=session, row=Budget(**valid.model_dump()), user=user, entity="budget"
+            session=session, row=Budget(**without(valid, "version")), user=user, entity="budget"
         )
-    version = int(data.get("version", existing.version))
     return update_row(
         session=session,
         row=existing,
         values={"amount": valid.amount},
-        expected_version=version,
+        expected_version=existing.version if valid.version is None else valid.version,
         user=user,
         entity="budget",
         what="budgettet",
@@ -168,16 +172,15 @@ def save_regulation_rate(*, session: Session, data: Mapping[str, Any], user: str
     if existing is None:
         return insert_row(
             session=session,
-            row=RegulationRate(**valid.model_dump()),
+            row=RegulationRate(**without(valid, "version")),
             user=user,
             entity="regulationrate",
         )
-    version = int(data.get("version", existing.version))
     return update_row(
         session=session,
         row=existing,
         values={"percent": valid.percent},
-        expected_version=version,
+        expected_version=existing.version if valid.version is None else valid.version,
         user=user,
         entity="regulationrate",
         what="reguleringssatsen",

@@ -141,6 +141,9 @@ def ensure_default_settings(*, session: Session, user: str = "system") -> None:
 
 
 THEME_MAX = 100  # characters in one VUM theme
+SETTING_KEYS = frozenset(f.name for f in fields(AppSettings))
+VALUE_MAX = 4000  # characters a stored setting holds (Setting.value)
+PLACES = Decimal("0.001")  # a number setting has at most three decimals
 
 
 @action
@@ -158,7 +161,7 @@ def update_settings(
     errors: dict[str, str] = {}
     parsed: dict[str, str] = {}
     for key, raw in values.items():
-        if not hasattr(defaults, key):
+        if key not in SETTING_KEYS:  # not hasattr: AppSettings has properties and dunders
             errors[key] = "Ukendt indstilling"
             continue
         default = getattr(defaults, key)
@@ -173,6 +176,8 @@ def update_settings(
                 errors[key] = "Der skal være mindst ét tema"
             elif any(contains_cpr(line) for line in lines):
                 errors[key] = CPR_MESSAGE
+            elif len("\n".join(lines)) > VALUE_MAX:
+                errors[key] = f"Temaerne må højst fylde {format_number(VALUE_MAX)} tegn i alt"
             else:
                 parsed[key] = "\n".join(lines)
             continue
@@ -188,7 +193,14 @@ def update_settings(
             errors[key] = "Skal være et helt tal"
         elif not low <= number <= high:
             errors[key] = f"Skal være mellem {format_number(low)} og {format_number(high)}"
+        elif number != number.quantize(PLACES):
+            errors[key] = "Højst tre decimaler"
         else:
+            # Trailing zeros beyond three decimals go ("1,0000…0" pasted would outgrow the column).
+            exponent = number.as_tuple().exponent
+            number = (
+                number.quantize(PLACES) if isinstance(exponent, int) and exponent < -3 else number
+            )
             parsed[key] = str(int(number)) if isinstance(default, int) else str(number)
     if errors:
         raise InputError(errors)

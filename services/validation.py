@@ -2,6 +2,7 @@
 
 The row helpers flush; the user action around them commits (services.unit_of_work)."""
 
+import operator
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -9,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, SQLModel
 
 from models.base import utcnow
+from models.types import INT_MAX
 from services.audit import apply_changes, record_change
 from services.cpr import CPR_MESSAGE, contains_cpr
 from services.errors import ConflictError, InputError, NotFoundError, input_error_from
@@ -45,7 +47,15 @@ def validate(
 
 
 def require(session: Session, table: type[Row], row_id: Any, what: str) -> Row:
-    row = session.get(table, row_id)
+    """The row with this id, else NotFoundError; an id no row can have (not a whole number, or
+    beyond the database's INTEGER) is not looked up: SQLite cannot even bind 2**63."""
+    try:
+        key = operator.index(row_id)
+    except TypeError:
+        raise NotFoundError(what) from None
+    if isinstance(row_id, bool) or not 1 <= key <= INT_MAX:
+        raise NotFoundError(what)
+    row = session.get(table, key)
     if row is None:
         raise NotFoundError(what)
     return row
