@@ -46,7 +46,7 @@ from models.types import (
     TextIn,
 )
 from services.contracts import add_addon, create_contract
-from services.errors import InputError, input_error_from
+from services.errors import InputError, UserError, input_error_from
 from services.exports.tables import Sheet, to_xlsx
 from services.invoices import check_invoice
 from services.price_timeline import PERIOD_ANNUAL_MAX
@@ -528,7 +528,8 @@ def test_an_invoice_far_above_expected_is_stored_with_its_percent_clamped(sessio
 
 def test_check_invoice_refuses_an_expected_amount_beyond_what_can_be_stored(session):
     # Within every input bound, yet 20 % a year since 1900 makes 100.000 kr./dag
-    # about 10^15 kr. a day by 2026: the check is refused, not half-written.
+    # about 10^15 kr. a day by 2026: the pricing rule says so (PriceOutOfRange, a Danish
+    # user error the page shows) and nothing is written.
     contract = make_contract(
         session,
         price="100.000,00",
@@ -537,9 +538,9 @@ def test_check_invoice_refuses_an_expected_amount_beyond_what_can_be_stored(sess
         regulation_pct="20",
     )
     data = {"contract_id": contract.id, "invoice_no": "F-1", "invoiced": "1000", **MARCH}
-    with pytest.raises(InputError) as raised:
+    with pytest.raises(UserError) as raised:
         check_invoice(session=session, user=USER, data=data)
-    assert "for stort" in raised.value.fields["_form"]
+    assert "kan ikke beregnes" in raised.value.message
     assert [] == session.exec(select(InvoiceCheck)).all()
 
 
