@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from models import PriceUnit, RegulationKind
 from services.rules.pricing import (
     AddonTerms,
+    ExactSum,
     PriceTerms,
     Regulation,
     expected_amount,
     regulated_price,
-    round_ore_exact,
 )
 
 
@@ -45,11 +45,17 @@ def test_three_pieces_in_one_month_round_once():
     assert Decimal("54897.29") == result.total
 
 
-def test_round_ore_exact_is_half_up_both_ways():
-    assert Decimal("0.01") == round_ore_exact(Fraction(1, 200))
-    assert Decimal("0.00") == round_ore_exact(Fraction(499, 100_000))
-    assert Decimal("-0.01") == round_ore_exact(Fraction(-1, 200))
-    assert Decimal("54897.29") == round_ore_exact(Fraction("54897.285"))
+def _rounded(price: str, days: int, denominator: int) -> Decimal:
+    total = ExactSum()
+    total.add(Decimal(price), days, denominator)
+    return total.rounded()
+
+
+def test_the_exact_sum_rounds_half_up_both_ways():
+    assert Decimal("0.01") == _rounded("1", 1, 200)
+    assert Decimal("0.00") == _rounded("499", 1, 100_000)
+    assert Decimal("-0.01") == _rounded("-1", 1, 200)
+    assert Decimal("54897.29") == _rounded("54897.285", 1, 1)
 
 
 def _daily_share(price: Decimal, unit: PriceUnit, day: date) -> Fraction:

@@ -337,13 +337,6 @@ def urgency_sql(
     return rank, due
 
 
-def due_from_day_no(value: int | None) -> date | None:
-    """A day number from `urgency_sql` as a date (None for none)."""
-    if value is None or int(value) >= NO_DUE:
-        return None
-    return date.fromordinal(date(1970, 1, 1).toordinal() + int(value))
-
-
 __all__ = [
     "ALERTS",
     "ALERT_RULES",

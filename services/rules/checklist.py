@@ -32,7 +32,3 @@ def checked_count_sql() -> sa.ColumnElement[int]:
 def checklist_completeness(checks: Mapping[str, bool]) -> Decimal:
     """Share of the eight standard-contract checklist points that are checked (0–1)."""
     return Decimal(checked_count(checks)) / Decimal(CHECKLIST_SIZE)
-
-
-def checklist_complete(checked: int) -> bool:
-    return checked >= CHECKLIST_SIZE

@@ -10,7 +10,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Context, Decimal, Inexact, Rounded
-from fractions import Fraction
 from typing import Any
 
 import sqlalchemy as sa
@@ -218,13 +217,6 @@ class ExactSum:
         if EXACT.multiply(remainder, 2) >= common:
             ore += 1
         return (ore * ORE).copy_sign(total) if ore else Decimal("0.00")
-
-
-def round_ore_exact(amount: Fraction) -> Decimal:
-    """An exact amount rounded half-up to øre, once (no intermediate rounding)."""
-    ore, remainder = divmod(abs(amount) * 100, 1)
-    whole = int(ore) + (1 if remainder >= Fraction(1, 2) else 0)
-    return (Decimal(whole if amount >= 0 else -whole) * ORE).quantize(ORE)
 
 
 def _month_starts(start: date, stop: date) -> list[date]:
