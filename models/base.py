@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
+from models.types import INT_MAX, MultilineTextIn
+
 # Constraint names are fixed so Alembic can alter tables the same way on SQLite and PostgreSQL.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -76,6 +78,20 @@ class Audited(SQLModel):
     created_by: str = Field(default="", max_length=100)
     updated_at: datetime = Field(default_factory=utcnow, nullable=False)
     updated_by: str = Field(default="", max_length=100)
+
+
+# A row that was a mistake: kept, marked with who voided it, when and why, and left out of every
+# sum, price and alert (services.rules.voiding). Nothing a user registered is deleted.
+class Voidable(SQLModel):
+    voided_at: datetime | None = Field(default=None)
+    voided_by: str | None = Field(default=None, max_length=100)
+    void_reason: str | None = Field(default=None, max_length=500)
+
+
+# What the user gives to void a row: the reason (required) and the version they saw.
+class VoidInput(SQLModel):
+    reason: MultilineTextIn = Field(min_length=3, max_length=500)
+    version: int = Field(ge=0, le=INT_MAX)
 
 
 # Optimistic locking: a save from an outdated version fails instead of overwriting.

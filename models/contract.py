@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
-from models.base import Versioned, enum_field, money_field
+from models.base import Versioned, Voidable, enum_field, money_field
 from models.enums import (
     ContractStatus,
     NightCover,
@@ -170,7 +170,7 @@ class ContractAddonUpdate(ContractAddonCreate):
     version: int = Field(ge=0, le=INT_MAX)
 
 
-class ContractAddon(ContractAddonBase, Versioned, table=True):
+class ContractAddon(ContractAddonBase, Voidable, Versioned, table=True):
     id: int | None = Field(default=None, primary_key=True)
 
 
@@ -197,12 +197,20 @@ class PriceChangeCreate(PriceChangeBase):
     note: OptionalMultilineTextIn = Field(default=None, max_length=2000)
 
 
-class PriceChange(PriceChangeBase, Versioned, table=True):
+class PriceChange(PriceChangeBase, Voidable, Versioned, table=True):
     id: int | None = Field(default=None, primary_key=True)
-    # One price change per contract and day, enforced by the database: two renegotiations
-    # registered at once cannot both be stored.
+    # One price change in force per contract and day, enforced by the database: two
+    # renegotiations registered at once cannot both be stored; a voided one makes room for its
+    # correction.
     __table_args__ = (
-        sa.Index("uq_pricechange_contract_day", "contract_id", "effective_date", unique=True),
+        sa.Index(
+            "uq_pricechange_contract_day",
+            "contract_id",
+            "effective_date",
+            unique=True,
+            sqlite_where=sa.text("voided_at IS NULL"),
+            postgresql_where=sa.text("voided_at IS NULL"),
+        ),
     )
 
 

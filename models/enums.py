@@ -95,6 +95,12 @@ class InvoiceStatus(StrEnum):
     ACCEPTED = "accepteret"
 
 
+# An invoice, or a credit note that corrects one (its amount is negative).
+class InvoiceKind(StrEnum):
+    INVOICE = "faktura"
+    CREDIT_NOTE = "kreditnota"
+
+
 OPEN_INVOICE_STATUSES = (
     InvoiceStatus.NEW,
     InvoiceStatus.INVESTIGATING,

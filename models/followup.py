@@ -40,6 +40,8 @@ class FollowUpBase(SQLModel):
     )
     action: FollowUpAction | None = enum_field(FollowUpAction, default=None, length=20)
     note: str | None = Field(default=None, max_length=4000)
+    # Who is responsible for carrying out the follow-up ("Mine sager").
+    assignee: str | None = Field(default=None, max_length=100)
 
 
 class FollowUpCreate(FollowUpBase):
@@ -47,6 +49,7 @@ class FollowUpCreate(FollowUpBase):
     done_date: OptionalDateIn = None
     done_by: OptionalTextIn = Field(default=None, max_length=100)
     note: OptionalMultilineTextIn = Field(default=None, max_length=4000)
+    assignee: OptionalTextIn = Field(default=None, max_length=100)
 
 
 # The outcome of a follow-up as recorded by the follow-up team.

@@ -6,8 +6,16 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from models.base import Audited, ClampedNumeric, Versioned, enum_field, money_field, utcnow
-from models.enums import InvoiceStatus
+from models.base import (
+    Audited,
+    ClampedNumeric,
+    Versioned,
+    Voidable,
+    enum_field,
+    money_field,
+    utcnow,
+)
+from models.enums import InvoiceKind, InvoiceStatus
 from models.types import (
     INT_MAX,
     DateIn,
@@ -32,8 +40,18 @@ class InvoiceCheckCreate(SQLModel):
 
 
 # A checked invoice; expected amount and deviation are stored as computed at check time.
-class InvoiceCheck(Versioned, table=True):
+class InvoiceCheck(Voidable, Versioned, table=True):
     id: int | None = Field(default=None, primary_key=True)
+    # An invoice, or a credit note (negative amount) correcting the invoice in `credits_id`.
+    kind: InvoiceKind = enum_field(
+        InvoiceKind,
+        default=InvoiceKind.INVOICE,
+        length=20,
+        sa_column_kwargs={"server_default": "faktura"},
+    )
+    credits_id: int | None = Field(
+        default=None, foreign_key="invoicecheck.id", index=True, ondelete="SET NULL"
+    )
     contract_id: int = Field(foreign_key="contract.id", index=True, ondelete="CASCADE")
     provider_id: int = Field(foreign_key="provider.id", index=True)
     invoice_no: str = Field(max_length=50)
@@ -74,6 +92,7 @@ class InvoiceCheck(Versioned, table=True):
             "contract_id",
             "provider_id",
             "deviation",
+            "voided_at",
         ),
         sa.Index("ix_invoicecheck_period_from", "period_from"),
         # Covers the spend sums over a period (Overblik, Kvartalsrapport) without table reads.
@@ -84,6 +103,7 @@ class InvoiceCheck(Versioned, table=True):
             "contract_id",
             "provider_id",
             "invoiced",
+            "voided_at",
         ),
     )
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
-from models.base import Audited, Versioned, enum_field, money_field
+from models.base import Versioned, Voidable, enum_field, money_field
 from models.enums import FrameworkAgreement, NoteTopic, Paragraph, ProviderKind
 from models.types import (
     INT_MAX,
@@ -107,7 +107,7 @@ class ProviderNoteCreate(ProviderNoteBase):
     text: MultilineTextIn = Field(min_length=3, max_length=4000)
 
 
-class ProviderNote(ProviderNoteBase, Audited, table=True):
+class ProviderNote(ProviderNoteBase, Voidable, Versioned, table=True):
     id: int | None = Field(default=None, primary_key=True)
 
 

@@ -23,7 +23,7 @@ from sqlmodel import Session
 from models import label
 from models.types import DATE_MAX, DATE_MIN
 from services.demo_data import dataset_kind
-from services.errors import ConflictError, InputError, UserError
+from services.errors import ConfirmationNeeded, ConflictError, InputError, UserError
 from services.exports.tables import Sheet, to_csv, to_xlsx
 from services.formatting import format_amount, format_date, format_number, format_pct
 from services.settings import AppSettings, get_settings
@@ -233,14 +233,31 @@ def form_errors(form: str) -> dict[str, str]:
     return st.session_state.get(f"{form}__errors", {})
 
 
+CONFIRM_LABEL = "Ja, det er rigtigt: gem alligevel"
+
+
 def field_error(form: str, field: str) -> None:
-    """The Danish message for one field, right below it."""
+    """The Danish message for one field, right below it; for a plausible mistake
+    (ConfirmationNeeded) a checkbox to confirm it, read by `confirmed_fields`."""
     shown = _SHOWN_FIELDS.get()
     if shown is not None and shown[0] == form:
         shown[1].add(field)
     message = form_errors(form).get(field)
     if message:
-        st.error(message, icon=":material/error:")
+        if field in st.session_state.get(f"{form}__confirm", ()):
+            st.warning(message, icon=":material/warning:")
+            st.checkbox(CONFIRM_LABEL, key=f"{form}__confirm_{field}")
+        else:
+            st.error(message, icon=":material/error:")
+
+
+def confirmed_fields(form: str) -> list[str]:
+    """The fields whose plausibility warning the user has confirmed (the data's `confirmed`)."""
+    return [
+        field
+        for field in st.session_state.get(f"{form}__confirm", ())
+        if st.session_state.get(f"{form}__confirm_{field}") is True
+    ]
 
 
 def form_error(form: str) -> None:
@@ -266,8 +283,14 @@ def run_save(
     """Call a service; on success clear caches and flash; on error keep input and show why."""
     try:
         result = action()
+    except ConfirmationNeeded as exc:
+        # Keep the confirmations already ticked for fields that still need them.
+        st.session_state[f"{form}__errors"] = exc.fields
+        st.session_state[f"{form}__confirm"] = list(exc.fields)
+        st.rerun()
     except InputError as exc:
         st.session_state[f"{form}__errors"] = exc.fields
+        st.session_state.pop(f"{form}__confirm", None)
         st.rerun()
     except ConflictError as exc:
         st.session_state[f"{form}__errors"] = {"_form": exc.message}
@@ -276,6 +299,7 @@ def run_save(
         st.session_state[f"{form}__errors"] = {"_form": exc.message}
         st.rerun()
     st.session_state.pop(f"{form}__errors", None)
+    st.session_state.pop(f"{form}__confirm", None)
     clear_caches()
     if on_success:
         on_success(result)
@@ -378,6 +402,7 @@ def edit_form(
         return
     if version is not None:
         data["version"] = version
+    data["confirmed"] = confirmed_fields(form)
 
     def saved(result: Any) -> None:
         reset_form(form, keep={f"{form}_{field}" for field in keep})
@@ -390,6 +415,33 @@ def edit_form(
         success if isinstance(success, str) else success(data),
         on_success=saved,
     )
+
+
+# --- Tabs and sections that stay where the user acted -------------------------------------
+
+
+def tabs(labels: Sequence[str], key: str) -> Sequence[Any]:
+    """Tabs that keep the selected tab across saves and reruns (the selection is widget state
+    under `key`), so a save's result or error shows on the tab where the user acted. A hidden
+    tab's `.open` is False: its content need not be drawn."""
+    if st.session_state.get(key) not in labels:
+        st.session_state.pop(key, None)
+    return st.tabs(list(labels), key=key, on_change="rerun")
+
+
+def show_tab(key: str, label: str) -> None:
+    """Select a tab of `tabs(…, key)` on the next run (before the tabs are drawn)."""
+    st.session_state[key] = label
+
+
+def section(label: str, key: str, *, forms: Collection[str] = (), expanded: bool = False) -> Any:
+    """A collapsible section that remembers whether it is open, and opens by itself when one of
+    its `forms` has an error to show (an error in a closed section would be hidden)."""
+    if any(form_errors(form) for form in forms):
+        st.session_state[key] = True
+    elif key not in st.session_state:
+        st.session_state[key] = expanded
+    return st.expander(label, key=key, on_change="rerun")
 
 
 def money_input(

@@ -43,7 +43,7 @@ from services.settings import (
 @dataclass(frozen=True)
 class SettingField:
     key: str
-    unit: str  # "pct", "kr", "months", "days", "count"
+    unit: str  # "pct", "factor", "kr", "months", "days", "count"
     help: str
 
 
@@ -125,9 +125,38 @@ SECTIONS: dict[str, tuple[str, list[SettingField]]] = {
             ),
         ],
     ),
+    "plausibility": (
+        "Beløbskontrol",
+        [
+            SettingField(
+                "plausible_daily_rate",
+                "kr",
+                "En pris pr. dag over grænsen (også en tillægsydelse eller en ny pris ved "
+                "genforhandling) gemmes først, når brugeren har bekræftet beløbet.",
+            ),
+            SettingField(
+                "plausible_monthly_price",
+                "kr",
+                "Det samme for en pris pr. måned. En årspris sammenlignes med dagsgrænsen × 365.",
+            ),
+            SettingField(
+                "plausible_invoice_factor",
+                "factor",
+                "En faktura på mere end så mange gange det forventede beløb gemmes først, "
+                "når brugeren har bekræftet beløbet.",
+            ),
+        ],
+    ),
 }
 
-UNIT_SUFFIX = {"pct": " %", "kr": " kr.", "months": " mdr.", "days": " dage", "count": ""}
+UNIT_SUFFIX = {
+    "factor": " gange",
+    "pct": " %",
+    "kr": " kr.",
+    "months": " mdr.",
+    "days": " dage",
+    "count": "",
+}
 
 
 def _decimals(value: Decimal) -> int:
@@ -139,7 +168,7 @@ def _as_text(value: object, unit: str) -> str:
     """A stored value as the user would type it, the Danish way."""
     if unit == "kr":
         return format_amount(Decimal(str(value)))
-    if unit == "pct":
+    if unit in ("pct", "factor"):
         number = Decimal(str(value))
         return format_number(number, decimals=max(2, _decimals(number)))
     return format_number(int(str(value)))

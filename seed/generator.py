@@ -146,6 +146,10 @@ def _stamp(day: date, today: date, hour: int = 9, minute: int = 0) -> datetime:
     return datetime.combine(min(day, today), time(hour, minute), tzinfo=UTC)
 
 
+# Every row a user can void is written in force.
+NOT_VOIDED: dict[str, Any] = {"voided_at": None, "voided_by": None, "void_reason": None}
+
+
 def _audit(at: datetime, *, versioned: bool = True) -> dict[str, Any]:
     row: dict[str, Any] = {
         "created_at": at,
@@ -420,9 +424,8 @@ class Generator:
                     "author": rng.choice(vocab.STAFF),
                     "topic": NoteTopic(topic).value,
                     "text": rng.choice(vocab.NOTE_TEXTS[topic]),
-                    **_audit(
-                        _stamp(note_date, self.today, 10, rng.randint(0, 59)), versioned=False
-                    ),
+                    **NOT_VOIDED,
+                    **_audit(_stamp(note_date, self.today, 10, rng.randint(0, 59))),
                 },
             )
 
@@ -816,6 +819,7 @@ class Generator:
                         "old_price": old,
                         "reason": reason.value,
                         "note": rng.choice(pool),
+                        **NOT_VOIDED,
                         **_audit(
                             _stamp(effective - timedelta(days=rng.randint(5, 40)), self.today, 13)
                         ),
@@ -873,6 +877,7 @@ class Generator:
                         "unit": addon.unit.value,
                         "valid_from": addon.valid_from,
                         "valid_to": addon.valid_to,
+                        **NOT_VOIDED,
                         **_audit(_stamp(addon.valid_from - timedelta(days=7), self.today, 14)),
                     },
                 )
@@ -990,6 +995,7 @@ class Generator:
             "support_need_change": None,
             "action": None,
             "note": None,
+            "assignee": contract.caseworker,
             **_audit(_stamp(created, self.today, 12)),
         }
 
@@ -1248,6 +1254,9 @@ class Generator:
                     "resolution_note": None,
                     "assignee": None,
                     "resolved_on": None,
+                    "kind": "faktura",
+                    "credits_id": None,
+                    **NOT_VOIDED,
                     **_audit(_stamp(checked_on, self.today, 10, rng.randint(0, 59))),
                 }
                 if deviation.flagged and episode is not None:

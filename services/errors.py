@@ -21,6 +21,18 @@ class InputError(UserError):
         super().__init__("Ret de markerede felter: " + "; ".join(self.fields.values()))
 
 
+class ConfirmationNeeded(InputError):
+    """A plausible mistake rather than an invalid value (an unusually high amount, a CVR that
+    another provider already has): the message goes next to the field and the form offers a
+    checkbox there. Saving again with the field in the data's `confirmed` list accepts it."""
+
+
+def confirmed(data: Mapping[str, object], field: str) -> bool:
+    """Whether the user ticked "confirm" for `field` (see ConfirmationNeeded)."""
+    fields = data.get("confirmed")
+    return isinstance(fields, list | tuple | set | frozenset) and field in fields
+
+
 class ConflictError(UserError):
     """Someone else saved the same row after it was loaded."""
 

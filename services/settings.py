@@ -43,6 +43,10 @@ class AppSettings:
     vat_refund_pct: Decimal = Decimal("4.6")
     large_case_threshold: Decimal = Decimal("1000000.00")
     max_active_goals: int = 3
+    # Plausibility: above these a save asks the user to confirm the amount (SPEC 3, issue 10).
+    plausible_daily_rate: Decimal = Decimal("50000.00")
+    plausible_monthly_price: Decimal = Decimal("1500000.00")
+    plausible_invoice_factor: Decimal = Decimal("3")
     vum_themes: tuple[str, ...] = DEFAULT_VUM_THEMES
 
     @property
@@ -81,6 +85,21 @@ SETTING_LIMITS: dict[str, tuple[str, Decimal, Decimal]] = {
     "vat_refund_pct": ("Momsrefusion (%)", Decimal(0), Decimal(25)),
     "large_case_threshold": ("Grænse for dyre sager (kr./år)", Decimal(0), Decimal(100000000)),
     "max_active_goals": ("Højst aktive mål pr. kontrakt", Decimal(1), Decimal(10)),
+    "plausible_daily_rate": (
+        "Bekræft dagspriser over (kr./dag)",
+        Decimal(100),
+        Decimal(100000),
+    ),
+    "plausible_monthly_price": (
+        "Bekræft månedspriser over (kr./måned)",
+        Decimal(3000),
+        Decimal(3000000),
+    ),
+    "plausible_invoice_factor": (
+        "Bekræft fakturaer over (gange det forventede)",
+        Decimal("1.1"),
+        Decimal(100),
+    ),
 }
 
 
