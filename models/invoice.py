@@ -74,12 +74,17 @@ class InvoiceCheck(Voidable, Versioned, table=True):
     resolved_on: date | None = None
 
     __table_args__ = (
-        sa.UniqueConstraint(
+        # An invoice number is unique per provider and period among the checks in force: a
+        # voided check makes room for the corrected one.
+        sa.Index(
+            "uq_invoicecheck_provider_invoice_period",
             "provider_id",
             "invoice_no",
             "period_from",
             "period_to",
-            name="uq_invoicecheck_provider_invoice_period",
+            unique=True,
+            sqlite_where=sa.text("voided_at IS NULL"),
+            postgresql_where=sa.text("voided_at IS NULL"),
         ),
         # Covers the deviation figures (open on a day, logged and resolved per month, per
         # contract) without table reads: only the few flagged rows are walked.

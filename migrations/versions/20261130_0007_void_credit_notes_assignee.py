@@ -7,7 +7,9 @@ that references the invoice it corrects. A follow-up gets a responsible person. 
 index of one price change per contract and day only counts changes in force, so a voided
 change makes room for its correction; the covering indexes of the invoice checks carry the
 voided mark so the sums still read no table rows. Existing data: every row is in force, every
-check an invoice, every note version 1.
+check an invoice, every note version 1. An invoice number is unique per provider and period
+among the checks in force (a partial unique index instead of the table constraint), so a voided
+check makes room for its correction.
 
 Revision ID: 0007
 Revises: 0006
@@ -36,6 +38,7 @@ FLAGGED_COLUMNS = [
     "provider_id",
     "deviation",
 ]
+INVOICE_KEY = ["provider_id", "invoice_no", "period_from", "period_to"]
 PERIOD_COLUMNS = ["period_from", "period_to", "contract_id", "provider_id", "invoiced"]
 
 
@@ -90,6 +93,16 @@ def upgrade() -> None:
             ondelete="SET NULL",
         )
     op.create_index("ix_invoicecheck_credits_id", "invoicecheck", ["credits_id"], unique=False)
+    with op.batch_alter_table("invoicecheck") as batch:
+        batch.drop_constraint("uq_invoicecheck_provider_invoice_period", type_="unique")
+    op.create_index(
+        "uq_invoicecheck_provider_invoice_period",
+        "invoicecheck",
+        INVOICE_KEY,
+        unique=True,
+        sqlite_where=sa.text("voided_at IS NULL"),
+        postgresql_where=sa.text("voided_at IS NULL"),
+    )
     op.drop_index("ix_invoicecheck_flagged_status", table_name="invoicecheck")
     op.create_index(
         "ix_invoicecheck_flagged_status", "invoicecheck", [*FLAGGED_COLUMNS, "voided_at"]
@@ -110,6 +123,10 @@ def downgrade() -> None:
     op.create_index("ix_invoicecheck_period_cover", "invoicecheck", PERIOD_COLUMNS)
     op.drop_index("ix_invoicecheck_flagged_status", table_name="invoicecheck")
     op.create_index("ix_invoicecheck_flagged_status", "invoicecheck", FLAGGED_COLUMNS)
+    op.drop_index("uq_invoicecheck_provider_invoice_period", table_name="invoicecheck")
+    op.execute("DELETE FROM invoicecheck WHERE voided_at IS NOT NULL")
+    with op.batch_alter_table("invoicecheck") as batch:
+        batch.create_unique_constraint("uq_invoicecheck_provider_invoice_period", INVOICE_KEY)
     op.drop_index("ix_invoicecheck_credits_id", table_name="invoicecheck")
     with op.batch_alter_table("invoicecheck") as batch:
         batch.drop_constraint("fk_invoicecheck_credits_id_invoicecheck", type_="foreignkey")
