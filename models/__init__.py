@@ -23,6 +23,7 @@ from models.enums import (
     FrameworkAgreement,
     GoalStatus,
     GoalType,
+    InvoiceKind,
     InvoiceStatus,
     NightCover,
     NoCategory,
@@ -37,17 +38,35 @@ from models.enums import (
     SupportNeedChange,
     label,
 )
-from models.followup import FollowUp, FollowUpCreate, FollowUpOutcome, Goal, GoalCreate, GoalUpdate
-from models.invoice import DeviationEvent, DeviationUpdate, InvoiceCheck, InvoiceCheckCreate
+from models.followup import (
+    FollowUp,
+    FollowUpAssign,
+    FollowUpCreate,
+    FollowUpOutcome,
+    Goal,
+    GoalCreate,
+    GoalUpdate,
+)
+from models.invoice import (
+    CreditNoteCreate,
+    DeviationEvent,
+    DeviationUpdate,
+    InvoiceCheck,
+    InvoiceCheckCreate,
+)
 from models.provider import (
     Offer,
     OfferCreate,
+    OfferTargetGroup,
     OfferUpdate,
     Provider,
     ProviderCreate,
     ProviderNote,
     ProviderNoteCreate,
     ProviderUpdate,
+    TargetGroup,
+    TargetGroupCreate,
+    TargetGroupUpdate,
 )
 from models.reference import (
     AuditEvent,
@@ -75,10 +94,12 @@ __all__ = [
     "ContractStatus",
     "ContractPricePeriod",
     "ContractUpdate",
+    "CreditNoteCreate",
     "DeviationEvent",
     "DeviationUpdate",
     "FollowUp",
     "FollowUpAction",
+    "FollowUpAssign",
     "FollowUpCreate",
     "FollowUpKind",
     "FollowUpOutcome",
@@ -90,6 +111,7 @@ __all__ = [
     "GoalUpdate",
     "InvoiceCheck",
     "InvoiceCheckCreate",
+    "InvoiceKind",
     "InvoiceStatus",
     "Money",
     "NightCover",
@@ -98,6 +120,7 @@ __all__ = [
     "NoteTopic",
     "Offer",
     "OfferCreate",
+    "OfferTargetGroup",
     "OfferUpdate",
     "Paragraph",
     "PriceCategory",
@@ -121,5 +144,8 @@ __all__ = [
     "RegulationRateCreate",
     "Setting",
     "SupportNeedChange",
+    "TargetGroup",
+    "TargetGroupCreate",
+    "TargetGroupUpdate",
     "label",
 ]

@@ -131,6 +131,11 @@ class ContractUpdate(ContractCreate):
     version: int = Field(ge=0, le=INT_MAX)
 
 
+# Deleting a draft contract: the version the user saw (a draft changed since is not deleted).
+class ContractDelete(SQLModel):
+    version: int = Field(ge=0, le=INT_MAX)
+
+
 class Contract(ContractBase, Versioned, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # Covers the contracts in force on a day with what key figures group them by.

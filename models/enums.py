@@ -186,6 +186,8 @@ LABELS: dict[str, str] = {
     "leverandoer_kontaktet": "Leverandør kontaktet",
     "loest": "Løst",
     "accepteret": "Accepteret",
+    "faktura": "Faktura",
+    "kreditnota": "Kreditnota",
     "moede": "Møde",
     "statusrapport": "Statusrapport",
     "tilsynsbesoeg": "Tilsynsbesøg",
@@ -214,6 +216,10 @@ CONTEXT_LABELS: dict[tuple[str, str], str] = {
     ("regulation", "ingen"): "Ingen regulering",
     ("category", "ingen"): "Ingen kategori",
     ("category", "mangler"): "Mangler reguleringssats",
+    # A paragraph in a narrow table column.
+    ("short", "SEL107"): "§107",
+    ("short", "SEL108"): "§108",
+    ("short", "ABL105"): "§105",
 }
 
 

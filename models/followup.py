@@ -52,6 +52,12 @@ class FollowUpCreate(FollowUpBase):
     assignee: OptionalTextIn = Field(default=None, max_length=100)
 
 
+# A new responsible person for an open follow-up.
+class FollowUpAssign(SQLModel):
+    assignee: TextIn = Field(min_length=1, max_length=100)
+    version: int = Field(ge=0, le=INT_MAX)
+
+
 # The outcome of a follow-up as recorded by the follow-up team.
 class FollowUpOutcome(SQLModel):
     done_date: DateIn
@@ -61,6 +67,8 @@ class FollowUpOutcome(SQLModel):
     support_need_change: SupportNeedChange
     action: FollowUpAction
     note: OptionalMultilineTextIn = Field(default=None, max_length=4000)
+    # Who is responsible for the next follow-up the outcome schedules (not a field of this one).
+    next_assignee: OptionalTextIn = Field(default=None, max_length=100)
     version: int = Field(ge=0, le=INT_MAX)
 
 

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
+from pydantic import field_validator
 from sqlmodel import Field, SQLModel
 
 from models.base import (
@@ -18,12 +19,19 @@ from models.base import (
 from models.enums import InvoiceKind, InvoiceStatus
 from models.types import (
     INT_MAX,
+    INVOICE_MAX,
     DateIn,
     InvoiceAmountIn,
     OptionalMultilineTextIn,
     OptionalTextIn,
     TextIn,
+    format_limit,
 )
+
+NEGATIVE_INVOICE_MESSAGE = (
+    "En faktura kan ikke have et negativt beløb. Er det en kreditnota, så vælg »Kreditnota«."
+)
+ZERO_CREDIT_MESSAGE = "En kreditnota kan ikke være på 0 kr."
 
 
 # What the user enters to check one invoice.
@@ -32,11 +40,37 @@ class InvoiceCheckCreate(SQLModel):
     invoice_no: TextIn = Field(min_length=1, max_length=50)
     period_from: DateIn
     period_to: DateIn
-    invoiced: InvoiceAmountIn = Field(ge=0)
+    invoiced: InvoiceAmountIn
     assignee: OptionalTextIn = Field(default=None, max_length=100)
     resolution_note: OptionalMultilineTextIn = Field(default=None, max_length=2000)
     # The user's word that a CPR-like invoice number ("250314-0042") is an invoice number.
     invoice_no_confirmed: bool = False
+
+    @field_validator("invoiced")
+    @classmethod
+    def _not_negative(cls, value: Decimal) -> Decimal:
+        if value < 0:
+            raise ValueError(NEGATIVE_INVOICE_MESSAGE)
+        return value
+
+
+# What the user enters for a credit note: the invoice it corrects (of the same contract), its
+# number and amount. Its period is the invoice's; the amount is stored negative however typed.
+class CreditNoteCreate(SQLModel):
+    contract_id: int = Field(ge=1, le=INT_MAX)
+    credits_id: int | None = Field(default=None, ge=1, le=INT_MAX)
+    invoice_no: TextIn = Field(min_length=1, max_length=50)
+    invoiced: InvoiceAmountIn
+    invoice_no_confirmed: bool = False
+
+    @field_validator("invoiced")
+    @classmethod
+    def _within_an_invoice(cls, value: Decimal) -> Decimal:
+        if value == 0:
+            raise ValueError(ZERO_CREDIT_MESSAGE)
+        if abs(value) > INVOICE_MAX:
+            raise ValueError(f"Må højst være {format_limit(INVOICE_MAX)}")
+        return value
 
 
 # A checked invoice; expected amount and deviation are stored as computed at check time.

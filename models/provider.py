@@ -2,6 +2,7 @@
 
 from datetime import date
 from decimal import Decimal
+from typing import Annotated
 
 import sqlalchemy as sa
 from pydantic import field_validator
@@ -20,6 +21,10 @@ from models.types import (
     OptionalTextIn,
     TextIn,
 )
+
+TARGET_GROUP_NAME_MAX = 100
+# An id picked from the target group list.
+TargetGroupId = Annotated[int, Field(ge=1, le=INT_MAX)]
 
 
 # Fields of a provider, shared by input schemas and the table.
@@ -118,7 +123,6 @@ class OfferBase(SQLModel):
     )
     name: str = Field(min_length=2, max_length=200, index=True)
     paragraph: Paragraph = enum_field(Paragraph, length=10)
-    target_groups: str = Field(default="", max_length=500)
     places: int | None = Field(default=None, ge=0, le=10000)
     list_rate: Decimal | None = money_field(default=None, gt=0)
     list_rate_year: int | None = Field(default=None, ge=2000, le=2100)
@@ -130,7 +134,8 @@ class OfferBase(SQLModel):
 
 class OfferCreate(OfferBase):
     name: TextIn = Field(min_length=2, max_length=200)
-    target_groups: TextIn = Field(default="", max_length=500)
+    # Picked from the maintained list (TargetGroup); stored as OfferTargetGroup links.
+    target_group_ids: list[TargetGroupId] = Field(default_factory=list, max_length=50)
     places: OptionalIntIn = Field(default=None, ge=0, le=10000)
     list_rate: OptionalDailyRateIn = Field(default=None, gt=0)
     list_rate_year: OptionalIntIn = Field(default=None, ge=2000, le=2100)
@@ -153,3 +158,30 @@ class OfferUpdate(OfferCreate):
 class Offer(OfferBase, Versioned, table=True):
     id: int | None = Field(default=None, primary_key=True)
     __table_args__ = (sa.Index("ix_offer_paragraph_active", "paragraph", "active"),)
+
+
+# A target group (målgruppe) on the maintained list the offers pick from. Unique ignoring case
+# and spacing: `name_key` is the name folded by services.target_groups.target_group_key.
+class TargetGroupBase(SQLModel):
+    name: str = Field(min_length=2, max_length=TARGET_GROUP_NAME_MAX)
+    active: bool = True
+
+
+class TargetGroupCreate(TargetGroupBase):
+    name: TextIn = Field(min_length=2, max_length=TARGET_GROUP_NAME_MAX)
+
+
+class TargetGroupUpdate(TargetGroupCreate):
+    version: int = Field(ge=0, le=INT_MAX)
+
+
+class TargetGroup(TargetGroupBase, Versioned, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name_key: str = Field(max_length=400)
+    __table_args__ = (sa.Index("uq_targetgroup_name_key", "name_key", unique=True),)
+
+
+# Which target groups an offer is for: the one place this is stored.
+class OfferTargetGroup(SQLModel, table=True):
+    offer_id: int = Field(foreign_key="offer.id", primary_key=True, ondelete="CASCADE")
+    target_group_id: int = Field(foreign_key="targetgroup.id", primary_key=True, index=True)

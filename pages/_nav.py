@@ -13,7 +13,8 @@ class PageSpec:
 
     @property
     def url_path(self) -> str:
-        """The page's address: its file name without `.py` (pages/kontrakter.py → kontrakter)."""
+        """The page's address: its file name without `.py` (pages/kontrakter.py → kontrakter).
+        HOME is served at "/" and reached from this address too."""
         return PurePosixPath(self.path).stem
 
 
@@ -53,6 +54,10 @@ PAGES: list[PageSpec] = [
         ":material/settings:",
     ),
 ]
+
+
+# The page at the app's root ("/"); its own address (/overblik) leads there too.
+HOME = PAGES[0]
 
 
 def page_by_title(title: str) -> PageSpec:

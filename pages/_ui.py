@@ -22,10 +22,12 @@ from sqlmodel import Session
 
 from models import label
 from models.types import DATE_MAX, DATE_MIN
+from pages._danish import danish_streamlit
 from services.demo_data import dataset_kind
 from services.errors import ConfirmationNeeded, ConflictError, InputError, UserError
 from services.exports.tables import Sheet, to_csv, to_xlsx
 from services.formatting import format_amount, format_date, format_number, format_pct
+from services.markdown import markdown_literal
 from services.settings import AppSettings, get_settings
 from services.users import current_user
 
@@ -142,11 +144,6 @@ def call_service(fn: Callable[..., T], /, **kwargs: Any) -> T:
 
 # --- User text and links -------------------------------------------------------------------
 
-# Every ASCII punctuation character. CommonMark lets a backslash make any of them literal, and
-# Streamlit's own Markdown extras all start with one: `:material/…:` icons, `:red[…]` colours,
-# `:smile:` emoji shortcodes, `$…$` LaTeX.
-_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
-_WHITESPACE = re.compile(r"[ \t\n\r\f\v]+")
 # Record ids are INTEGER columns: 32 bits on PostgreSQL, so a larger number is no record's id.
 MAX_ID = 2**31 - 1
 _ID_TEXT = re.compile(r"[0-9]{1,10}")
@@ -161,9 +158,7 @@ def md(text: object) -> str:
     spaces as one anyway). Selectbox and multiselect options are plain text: pass them as is.
     A block of user text (a note) is better shown with st.text.
     """
-    if text is None:
-        return ""
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", _WHITESPACE.sub(" ", str(text)))
+    return markdown_literal(text)  # one escaping, shared with service messages
 
 
 def parse_id(text: object) -> int | None:
@@ -189,8 +184,11 @@ def unknown_link(what: str) -> None:
 
 def render_shell(engine: Engine) -> None:
     """What every page shows around its own content: the sidebar note and the demo banner."""
+    empty_fields_in_browser()  # before the page draws its forms
     with st.sidebar:
         st.caption("Takstkompas – køb af botilbudspladser (§107, §108, §105/§85)")
+    table_toolbar_hidden()
+    danish_streamlit()
     demo_banner(engine)
 
 
@@ -307,12 +305,76 @@ def run_save(
     st.rerun()
 
 
-def reset_form(form: str, keep: Collection[str] = ()) -> None:
-    """Forget a form's typed values, errors and loaded versions, except the keys in `keep`."""
+_EMPTIED_IN_BROWSER = "_ui_emptied_fields"
+_SEEDED = "_ui_seeded_fields"  # widgets whose first value a helper sets through session_state
+# Widget values that st.session_state may set (not buttons, uploads or grids).
+_SETTABLE_VALUES = {
+    "string_value",
+    "bool_value",
+    "int_value",
+    "double_value",
+    "string_array_value",
+    "int_array_value",
+    "double_array_value",
+}
+
+
+def _drawn_default(key: str) -> tuple[bool, Any]:
+    """The default the widget under `key` was drawn with (its `value=`/`index=`), if any."""
+    from streamlit.runtime.state.session_state_proxy import get_session_state
+
+    state = get_session_state()._state  # no public API: WidgetMetadata holds the default
+    widget_id = state.get_widget_id_from_key(key)
+    metadata = state.get_widget_metadata(widget_id) if widget_id else None
+    if metadata is None or metadata.value_type not in _SETTABLE_VALUES:
+        return False, None
+    return True, metadata.deserializer(None)
+
+
+def reset_form(form: str, keep: Collection[str] = (), *, in_browser: bool = False) -> None:
+    """Forget a form's typed values, errors and loaded versions, except the keys in `keep`.
+
+    `in_browser`: also empty the fields the browser shows, for a form that creates something.
+    Deleting a widget's key resets it on the server only: the browser keeps showing (and sends
+    again) what was typed, unless the next run sets the key before drawing the widget. So the
+    defaults the widgets were drawn with are set at the start of the next run
+    (`empty_fields_in_browser`). Not for a form showing a stored record (its defaults are the
+    record as it was before the save), nor for fields the page seeds through st.session_state
+    itself (the _ui helpers money_input, date_input and select_code mark theirs)."""
     prefix = f"{form}_"
     for key in list(st.session_state.keys()):
         if str(key).startswith(prefix) and key not in keep:
-            del st.session_state[key]
+            forget_field(str(key), in_browser=in_browser)
+
+
+def forget_field(key: str, *, in_browser: bool = True) -> None:
+    """Forget one widget's value; `in_browser`: the browser shows its default again too (see
+    reset_form), e.g. the choice that opened a form whose record is now saved."""
+    if key not in st.session_state:
+        return
+    seeded = st.session_state.get(_SEEDED, set())
+    if key in seeded:  # its helper seeds it again before drawing it, which the browser shows
+        seeded.discard(key)
+        in_browser = False
+    settable, default = _drawn_default(key) if in_browser else (False, None)
+    del st.session_state[key]
+    if settable:
+        emptied = st.session_state.get(_EMPTIED_IN_BROWSER, {})
+        st.session_state[_EMPTIED_IN_BROWSER] = {**emptied, key: default}
+
+
+def _seed(key: str, value: Any) -> None:
+    """A widget's first value, set through st.session_state (which the browser shows)."""
+    st.session_state[key] = value
+    st.session_state.setdefault(_SEEDED, set()).add(key)
+
+
+def empty_fields_in_browser() -> None:
+    """Before any widget is drawn: give the fields a save emptied (reset_form `in_browser`)
+    their defaults through st.session_state, which tells the browser to show them."""
+    for key, default in st.session_state.pop(_EMPTIED_IN_BROWSER, {}).items():
+        if key not in st.session_state:
+            st.session_state[key] = default
 
 
 RELOAD_HELP = "Kasserer dine ændringer og viser det, der er gemt nu."
@@ -356,6 +418,7 @@ def edit_form(
     keep: Collection[str] = (),
     after_save: Callable[[Any], None] | None = None,
     button_place: Callable[[], Any] | None = None,
+    empty_in_browser: bool = False,
 ) -> None:
     """One form's whole cycle: draw it, save it through one service, show what went wrong.
 
@@ -372,6 +435,10 @@ def edit_form(
     `after_save` with the service's result and reruns: the page stays where it was, on the
     same tab.
 
+    `empty_in_browser`: for a form that creates something (a note, a new record): after a save
+    the browser shows its fields with their defaults again, not what was just saved (see
+    reset_form; not for fields a page seeds through st.session_state itself).
+
     `batch`: the widgets are in an `st.form` named `form`, so typing does not rerun the page.
     `button_place` returns the container for the save button (not with `batch`).
     """
@@ -387,7 +454,7 @@ def edit_form(
     key = submit_key or f"{form}__save"
     try:
         if batch:
-            with st.form(form, border=border):
+            with st.form(form, border=border, enter_to_submit=False):
                 data = dict(fields())
                 _unshown_errors(form, shown)
                 submitted = st.form_submit_button(submit, type=button_type, key=key)
@@ -405,7 +472,7 @@ def edit_form(
     data["confirmed"] = confirmed_fields(form)
 
     def saved(result: Any) -> None:
-        reset_form(form, keep={f"{form}_{field}" for field in keep})
+        reset_form(form, keep={f"{form}_{field}" for field in keep}, in_browser=empty_in_browser)
         if after_save is not None:
             after_save(result)
 
@@ -449,7 +516,7 @@ def money_input(
 ) -> str:
     """Amounts are typed the Danish way (2.080,80) or plainly (2080.80); text keeps bad input."""
     if key not in st.session_state:
-        st.session_state[key] = format_amount(value) if value is not None else ""
+        _seed(key, format_amount(value) if value is not None else "")
     return st.text_input(label_text, key=key, placeholder="fx 2.080,80", help=help_text)
 
 
@@ -461,7 +528,7 @@ def date_input(
     help_text: str | None = None,
 ) -> date | None:
     if key not in st.session_state:
-        st.session_state[key] = value
+        _seed(key, value)
     return st.date_input(
         label_text,
         key=key,
@@ -485,7 +552,7 @@ def select_code(
     """A selectbox over stored codes, showing their Danish labels."""
     choices: list[Any] = ([None] if optional else []) + list(options)
     if key not in st.session_state:
-        st.session_state[key] = value if value in choices else choices[0]
+        _seed(key, value if value in choices else choices[0])
     return st.selectbox(
         label_text,
         choices,
@@ -524,14 +591,18 @@ def show_table(
     dates: Sequence[str] = (),
     links: Sequence[str] = (),
     key: str | None = None,
-    height: int | None = None,
+    height: int | str | None = None,
     selectable: bool = False,
-    widths: Mapping[str, str] | None = None,
+    widths: Mapping[str, str | int] | None = None,
+    pinned: Sequence[str] = (),
+    always_selected: bool = False,
 ) -> Any:
     """A table with Danish number and date display that still sorts by the real values.
 
-    `widths` sets a column's width ("small", "medium", "large") where the automatic width,
-    taken from the first rows, would cut the text off.
+    `widths` sets a column's width ("small", "medium", "large" or pixels) where the automatic
+    width, taken from the first rows, would cut the text off. `height` in pixels, or "content"
+    for every row without a scroll box of its own. `pinned` columns stay in view when the
+    table scrolls sideways. The table's own toolbar is hidden (table_toolbar_hidden).
     """
     shown = frame.copy()
     for column in money:  # display only: the values behind the Danish text are sortable floats
@@ -545,8 +616,13 @@ def show_table(
         if columns:
             styler = styler.format(lambda v, k=kind: _display(v, k), subset=list(columns))
     config: dict[str, Any] = {c: st.column_config.LinkColumn(c, display_text="Åbn") for c in links}
-    for column, width in (widths or {}).items():
-        config.setdefault(column, st.column_config.Column(column, width=width))
+    for column in {*(widths or {}), *pinned}:
+        config.setdefault(
+            column,
+            st.column_config.Column(
+                column, width=(widths or {}).get(column), pinned=True if column in pinned else None
+            ),
+        )
     kwargs: dict[str, Any] = {
         "hide_index": True,
         "width": "stretch",
@@ -555,11 +631,30 @@ def show_table(
     }
     if height:
         kwargs["height"] = height
-    if selectable:
-        kwargs.update(on_select="rerun", selection_mode="single-row", key=key)
+    if selectable:  # `always_selected`: one row is always chosen, the first to begin with
+        mode = "single-row-required" if always_selected else "single-row"
+        kwargs.update(on_select="rerun", selection_mode=mode, key=key)
     elif key:
         kwargs["key"] = key
     return st.dataframe(styler, **kwargs)
+
+
+# The tables' own toolbar is English ("Search", "Fullscreen", "Show/hide columns", "Clear
+# selection") and its "Download as CSV" writes raw cell text, past the neutralised exports.
+# The download is switched off where Streamlit supports it, client.disableDataExport in
+# .streamlit/config.toml; no option hides or translates the rest, so this static style (no user
+# data) hides the toolbar of every table. The pages' own search, sort and export buttons stand
+# in for it.
+TABLE_TOOLBAR_STYLE = (
+    "<style>"
+    '[data-testid="stDataFrame"] [data-testid="stElementToolbar"] { display: none !important; }'
+    "</style>"
+)
+
+
+def table_toolbar_hidden() -> None:
+    """Hide the tables' English toolbar (once per run, from render_shell)."""
+    st.html(TABLE_TOOLBAR_STYLE)
 
 
 def export_buttons(
@@ -573,12 +668,13 @@ def export_buttons(
     key: str,
     deferred: bool = False,
 ) -> None:
-    """Download the table as Excel and as CSV (semicolon, decimal comma).
+    """Download the table as Excel and as CSV (semicolon, decimal comma), in one click.
 
     `deferred=True` builds the files only when a button is clicked (for long tables, where
-    building the workbook on every rerun would slow the page down). `frame` may also be a
-    function that builds the table, for exporting every row of a list shown a page at a time;
-    it runs when clicked, outside the script (no `st.` calls, no cached reads).
+    building the workbook on every rerun would slow the page down): the button shows a
+    spinner until the file is ready, then the browser saves it. `frame` may also be a function
+    that builds the table, for exporting every row of a list shown a page at a time; it runs
+    when clicked, outside the script (no `st.` calls, no cached reads).
     """
     stamp = date.today().strftime("%Y-%m-%d")
     make_frame = frame if callable(frame) else (lambda: frame)
@@ -591,31 +687,75 @@ def export_buttons(
     def csv() -> bytes:
         return to_csv(make_frame(), money=money)
 
-    left, right, _ = st.columns([1, 1, 6])
-    left.download_button(
+    building = " Filen bygges, når du klikker; knappen viser, at der arbejdes." if deferred else ""
+    file_stem = f"{name.lower().replace(' ', '_')}_{stamp}"
+    row = st.container(horizontal=True, gap="small")
+    row.download_button(
         "Excel",
         icon=":material/download:",
         data=xlsx if deferred else xlsx(),
-        file_name=f"{name.lower().replace(' ', '_')}_{stamp}.xlsx",
+        file_name=f"{file_stem}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",
         on_click="ignore",
+        help=f"Hent tabellen som Excel-ark.{building}",
     )
-    right.download_button(
+    row.download_button(
         "CSV",
         icon=":material/download:",
         data=csv if deferred else csv(),
-        file_name=f"{name.lower().replace(' ', '_')}_{stamp}.csv",
+        file_name=f"{file_stem}.csv",
         mime="text/csv",
         key=f"{key}_csv",
         on_click="ignore",
+        help=f"Hent tabellen som CSV (semikolon og decimalkomma).{building}",
     )
 
 
+def _page_number(value: object) -> int:
+    """The page kept in session state, as a whole number (1 when missing or unreadable)."""
+    try:
+        return int(str(value))
+    except ValueError:
+        return 1
+
+
+def _turn_to(key: str, page: int) -> None:
+    st.session_state[key] = page
+
+
 def pager(total: int, key: str, page_size: int = 50) -> tuple[int, int]:
-    """Page through a long list: returns (limit, offset) and shows where the user is."""
+    """Page through a long list: "Forrige"/"Næste" and "Side x af y"; returns (limit, offset).
+
+    The page number (from 1) is kept in `st.session_state[key]`, so a page may set it (1: back
+    to the start) or remove it when its list changes; past the last page (the list shrank) the
+    last page shows.
+    """
     pages = max(1, -(-total // page_size))
+    page = min(max(_page_number(st.session_state.get(key)), 1), pages)
+    st.session_state[key] = page
     if pages == 1:
         return page_size, 0
-    page = st.number_input(f"Side (af {pages})", min_value=1, max_value=pages, step=1, key=key)
-    return page_size, (int(page) - 1) * page_size
+    # Wraps rather than cuts a button off in a narrow column.
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    row.button(
+        "Forrige",
+        key=f"{key}_previous",
+        icon=":material/chevron_left:",
+        disabled=page == 1,
+        on_click=_turn_to,
+        args=(key, page - 1),
+    )
+    row.markdown(
+        f"Side {format_number(page)} af {format_number(pages)}", width="content", wrap=False
+    )
+    row.button(
+        "Næste",
+        key=f"{key}_next",
+        icon=":material/chevron_right:",
+        icon_position="right",
+        disabled=page == pages,
+        on_click=_turn_to,
+        args=(key, page + 1),
+    )
+    return page_size, (page - 1) * page_size

@@ -1,5 +1,6 @@
 """Indstillinger: the working group's defaults, index rates, budgets and removing demo data."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,11 +21,13 @@ from pages._ui import (
     field_error,
     flash,
     loaded_version,
+    md,
     money_input,
     reset_form,
     select_code,
     show_flash,
     show_table,
+    tabs,
 )
 from services.demo_data import dataset_kind, remove_demo_data
 from services.formatting import format_amount, format_kr, format_number, format_pct
@@ -35,6 +38,13 @@ from services.settings import (
     AppSettings,
     setting_versions,
     update_settings,
+)
+from services.target_groups import (
+    TargetGroupRow,
+    create_target_group,
+    merge_target_groups,
+    target_group_overview,
+    update_target_group,
 )
 
 # --- The numeric settings, by section ---------------------------------------------------------
@@ -183,8 +193,10 @@ def _range_text(key: str, unit: str) -> str:
 def _save_settings(
     *, session: Session, data: dict[str, object], versions: dict[str, int], user: str
 ) -> AppSettings:
-    """update_settings with what a section's form returns (its data) as the values."""
-    return update_settings(session=session, values=data, versions=versions, user=user)
+    """update_settings with what a section's form returns (its data) as the values; edit_form's
+    `confirmed` (plausibility confirmations) is no setting."""
+    values = {key: value for key, value in data.items() if key != "confirmed"}
+    return update_settings(session=session, values=values, versions=versions, user=user)
 
 
 def _pinned_versions(form: str, keys: list[str]) -> dict[str, int]:
@@ -402,6 +414,136 @@ def _budgets_section() -> None:
     )
 
 
+# --- Target groups ----------------------------------------------------------------------------
+
+
+def _group_label(row: TargetGroupRow | None) -> str:
+    if row is None:
+        return "Vælg målgruppe …"
+    return row.name if row.active else f"{row.name} (inaktiv)"
+
+
+def _target_groups_section() -> None:
+    rows = cached_read(target_group_overview)
+    by_id = {r.id: r for r in rows}
+    st.write(
+        "Tilbuddenes målgrupper vælges fra denne liste, så den samme målgruppe altid hedder det "
+        "samme – i Prisopslag, i filtrene og i eksporterne. Store og små bogstaver og mellemrum "
+        "tæller ikke: »Udviklingshæmning« og »udviklingshæmning« er den samme målgruppe."
+    )
+    if rows:
+        frame = pd.DataFrame(
+            [
+                {"Målgruppe": r.name, "Tilbud": r.offers, "Aktiv": "Ja" if r.active else "Nej"}
+                for r in rows
+            ]
+        )
+        show_table(frame, ints=["Tilbud"], key="settings_groups__table")
+        export_buttons(frame, "Målgrupper", ints=["Tilbud"], key="settings_groups__export")
+    else:
+        st.info("Der er endnu ingen målgrupper. Tilføj den første herunder.")
+
+    st.subheader("Tilføj en målgruppe")
+    new_form = "settings_group_new"
+
+    def new_fields() -> dict[str, object]:
+        st.session_state.setdefault(f"{new_form}_name", "")
+        st.text_input("Navn", key=f"{new_form}_name", placeholder="fx Udviklingshæmning")
+        field_error(new_form, "name")
+        return {"name": st.session_state[f"{new_form}_name"]}
+
+    edit_form(
+        new_form,
+        new_fields,
+        create_target_group,
+        submit="Tilføj målgruppe",
+        success=lambda data: f"Målgruppen »{md(data['name'])}« er tilføjet.",
+    )
+    if not rows:
+        return
+
+    st.subheader("Omdøb eller deaktiver")
+    st.caption(
+        "Et nyt navn ses straks på alle tilbud med målgruppen. En deaktiveret målgruppe bliver på "
+        "de tilbud, der har den, men kan ikke vælges på flere."
+    )
+    chosen = st.selectbox(
+        "Målgruppe",
+        [None, *by_id],
+        key="settings_group_edit_id",
+        format_func=lambda i: _group_label(by_id.get(i)),
+    )
+    if chosen in by_id:
+        row = by_id[chosen]
+        edit = f"settings_group_edit_{chosen}"
+
+        def edit_fields() -> dict[str, object]:
+            st.session_state.setdefault(f"{edit}_name", row.name)
+            st.session_state.setdefault(f"{edit}_active", row.active)
+            st.text_input("Navn", key=f"{edit}_name")
+            field_error(edit, "name")
+            st.checkbox("Aktiv (kan vælges på tilbud)", key=f"{edit}_active")
+            return {
+                "name": st.session_state[f"{edit}_name"],
+                "active": st.session_state[f"{edit}_active"],
+            }
+
+        edit_form(
+            edit,
+            edit_fields,
+            update_target_group,
+            args={"target_group_id": chosen},
+            loaded=(chosen, row.version),
+            submit="Gem målgruppe",
+            success="Målgruppen er gemt.",
+        )
+
+    if len(rows) < 2:
+        return
+    st.subheader("Læg to målgrupper sammen")
+    st.caption(
+        "Tilbuddene med den første målgruppe får den anden i stedet, og den første forsvinder "
+        "fra listen. Sammenlægningen står i revisionssporet."
+    )
+    merge = "settings_group_merge"
+
+    def merge_fields() -> dict[str, object]:
+        left, right = st.columns(2)
+        with left:
+            merge_id = st.selectbox(
+                "Læg denne målgruppe …",
+                [None, *by_id],
+                key=f"{merge}_merge_id",
+                format_func=lambda i: _group_label(by_id.get(i)),
+            )
+            field_error(merge, "merge_id")
+        with right:
+            into_id = st.selectbox(
+                "… sammen med denne, som beholdes",
+                [None, *by_id],
+                key=f"{merge}_into_id",
+                format_func=lambda i: _group_label(by_id.get(i)),
+            )
+            field_error(merge, "into_id")
+        data: dict[str, object] = {"merge_id": merge_id, "into_id": into_id}
+        if merge_id in by_id:  # the version the user saw: a rename since then is a conflict
+            data["version"] = by_id[merge_id].version
+        return data
+
+    def merged_text(data: Mapping[str, Any]) -> str:
+        names = [_group_label(by_id.get(data.get(k))) for k in ("merge_id", "into_id")]
+        return f"»{md(names[0])}« er lagt sammen med »{md(names[1])}«."
+
+    edit_form(
+        merge,
+        merge_fields,
+        merge_target_groups,
+        submit="Læg sammen",
+        primary=False,
+        success=merged_text,
+    )
+
+
 # --- Demo data --------------------------------------------------------------------------------
 
 
@@ -444,19 +586,26 @@ st.caption("Kommunens standardværdier. Ændringer gælder for alle brugere fra 
 
 current_settings = app_settings()
 demo_kind = cached_read(dataset_kind)
-tab_names = [SECTIONS[s][0] for s in SECTIONS] + ["VUM-temaer", "Indeksregulering", "Budgetter"]
+tab_names = [SECTIONS[s][0] for s in SECTIONS] + [
+    "VUM-temaer",
+    "Indeksregulering",
+    "Budgetter",
+    "Målgrupper",
+]
 if demo_kind is not None:
     tab_names.append("Demodata")
-tabs = st.tabs(tab_names)
-for tab, section in zip(tabs, SECTIONS, strict=False):
-    with tab:
+tab_by_name = dict(zip(tab_names, tabs(tab_names, key="settings_tab"), strict=True))
+for section in SECTIONS:
+    with tab_by_name[SECTIONS[section][0]]:
         _settings_section(section, current_settings)
-with tabs[3]:
+with tab_by_name["VUM-temaer"]:
     _themes_section(current_settings)
-with tabs[4]:
+with tab_by_name["Indeksregulering"]:
     _rates_section()
-with tabs[5]:
+with tab_by_name["Budgetter"]:
     _budgets_section()
+with tab_by_name["Målgrupper"]:
+    _target_groups_section()
 if demo_kind is not None:
-    with tabs[6]:
+    with tab_by_name["Demodata"]:
         _demo_section(demo_kind)

@@ -1,11 +1,13 @@
 """Kontrakter: register with filters and alerts, contract page, create/edit, renegotiation."""
 
+from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
 from models import (
     CHECKLIST_ITEMS,
@@ -27,26 +29,36 @@ from pages._ui import (
     export_buttons,
     field_error,
     form_errors,
+    get_engine,
     md,
     money_input,
     pager,
     query_id,
     reset_form,
+    section,
     select_code,
     show_flash,
     show_table,
+    tabs,
     unknown_link,
 )
 from services.contracts import (
     add_addon,
     annual_effect,
     create_contract,
+    delete_draft_contract,
+    offer_choices,
+    offer_terms,
     register_price_change,
+    update_addon,
     update_contract,
+    void_addon,
+    void_price_change,
 )
-from services.errors import UserError
+from services.errors import InputError, UserError
 from services.formatting import (
     MONTH_NAMES,
+    format_amount,
     format_date,
     format_kr,
     format_number,
@@ -54,33 +66,57 @@ from services.formatting import (
     regulation_text,
 )
 from services.invoices import check_status_label
+from services.queries.deviations import local_time
 from services.queries.providers import provider_names
 from services.queries.register import (
     EXPORT_CAP,
+    OPENING_FILTERS,
     SORT_ORDERS,
     ContractDetail,
     RegisterFilters,
     contract_detail,
     contract_invoice_checks,
-    offer_names,
     register_counts,
     register_export,
     register_rows,
 )
-from services.rules.alerts import ALERTS, alert_short_labels
+from services.rules.alerts import ALERTS, AlertHorizons, alert_short_labels
 from services.settings import AppSettings
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25  # register rows per page, all shown without scrolling inside the table
 CHECKS_PAGE_SIZE = 25
 SELECTED = "contracts_selected_id"
 LINKED = "contracts_linked_id"  # the contract the page's address (?id=) opened
 # Sentinels for "no alert filter" and "no offer" (a None value would show a placeholder).
 ALL = ""
 NO_OFFER = 0
+QP_SEEN = "contracts_qp_seen"  # the ?id= the page last acted on
+TAB = "contracts_tab"  # the contract page's selected tab
+TAB_LABELS = (
+    "Overblik",
+    "Prishistorik og genforhandling",
+    "Tillægsydelser",
+    "Opfølgning og mål",
+    "Fakturakontroller",
+    "Redigér",
+)
 NEW_FORM = "contracts_new"
 EDIT_FORM = "contracts_edit"
 RENEG_FORM = "contracts_reneg"
 ADDON_FORM = "contracts_addon"
+ADDON_EDIT_FORM = "contracts_addonedit"
+ADDON_VOID_FORM = "contracts_addonvoid"
+CHANGE_VOID_FORM = "contracts_changevoid"
+DELETE_FORM = "contracts_delete"
+DETAIL_FORMS = (
+    EDIT_FORM,
+    RENEG_FORM,
+    ADDON_FORM,
+    ADDON_EDIT_FORM,
+    ADDON_VOID_FORM,
+    CHANGE_VOID_FORM,
+    DELETE_FORM,
+)
 PARAGRAPH_SHORT = {"SEL107": "§107", "SEL108": "§108", "ABL105": "§105/§85"}
 # Filter widgets keep their values while the user is on a contract's page and back.
 KEPT_KEYS = (
@@ -108,28 +144,51 @@ def _codes(enum: Any) -> list[str]:
     return [member.value for member in enum]
 
 
-def _price_text(amount: Decimal | None, unit: str) -> str:
-    if amount is None:
-        return "–"
-    return f"{format_kr(amount)} {label(unit)}"
-
-
 def _open_contract(contract_id: int) -> None:
+    """Show a contract; its id goes in the page's address (?id=), so the link can be shared."""
     st.session_state[SELECTED] = contract_id
     st.session_state.pop(LINKED, None)
-    st.session_state["contracts_qp_seen"] = str(contract_id)
+    st.session_state[QP_SEEN] = str(contract_id)
     st.query_params["id"] = str(contract_id)
 
 
-def _close_contract() -> None:
+def _forget_contract() -> None:
+    """Back to the register: the open contract, its forms and its tab are forgotten."""
     st.session_state.pop(SELECTED, None)
     st.session_state.pop(LINKED, None)
-    st.session_state["contracts_qp_seen"] = None
+    st.session_state.pop("contracts_editing_id", None)
+    _forget_contract_forms()
+    st.session_state.pop("contracts_last_price_change", None)
+
+
+def _close_contract() -> None:
+    _forget_contract()
+    st.session_state[QP_SEEN] = None
     if "id" in st.query_params:
         del st.query_params["id"]
-    for form in (EDIT_FORM, RENEG_FORM, ADDON_FORM):
-        reset_form(form)
-    st.session_state.pop("contracts_last_price_change", None)
+
+
+def _follow_address() -> None:
+    """Keep the open contract and the address's ?id= in step both ways: a changed address (a
+    shared link, the browser's back button, the menu) opens that contract or the register; an
+    open contract puts its id in the address."""
+    requested = st.query_params.get("id")
+    if requested != st.session_state.get(QP_SEEN):
+        st.session_state[QP_SEEN] = requested
+        if requested is None:
+            _forget_contract()
+        else:
+            linked = query_id()
+            if linked is None:
+                unknown_link("en kendt kontrakt")
+            else:
+                if linked != st.session_state.get(SELECTED):
+                    _forget_contract()
+                st.session_state[SELECTED] = st.session_state[LINKED] = linked
+    selected = st.session_state.get(SELECTED)
+    if selected is not None and st.query_params.get("id") != str(selected):
+        st.query_params["id"] = str(selected)
+        st.session_state[QP_SEEN] = str(selected)
 
 
 def _reset_page() -> None:
@@ -173,8 +232,14 @@ def _contract_form(
             placeholder="Vælg leverandør – skriv for at søge",
         )
         err("provider_id")
+        new = current is None
         offers = (
-            cached_read(offer_names, provider_id=provider_id) if provider_id is not None else {}
+            cached_read(
+                offer_choices, provider_id=provider_id, include_id=c.get("offer_id") or None
+            )
+            # A new contract may start from the offer: every provider's offers to pick from.
+            if provider_id is not None or new
+            else {}
         )
         if st.session_state.get(f"{k}offer_id") not in offers:
             st.session_state[f"{k}offer_id"] = (
@@ -185,9 +250,19 @@ def _contract_form(
             [NO_OFFER, *offers],
             key=f"{k}offer_id",
             format_func=lambda oid: "Intet tilbud valgt" if oid == NO_OFFER else offers[oid],
-            help="Kun den valgte leverandørs tilbud vises.",
+            help=(
+                "Vælg tilbuddet, så udfyldes leverandør, paragraf og pris (forhandlet takst, "
+                "ellers listetaksten) fra det. Du kan rette dem bagefter."
+                if new
+                else "Kun den valgte leverandørs tilbud vises."
+            ),
+            on_change=_fill_from_offer if new else None,
+            args=(form,) if new else None,
         )
         err("offer_id")
+        filled = st.session_state.get(f"{k}_from_offer")
+        if new and filled and filled == st.session_state.get(f"{k}offer_id"):
+            st.caption(st.session_state.get(f"{k}_from_offer_text", ""))
     with right:
         select_code(
             "Paragraf", _codes(Paragraph), key=f"{k}paragraph", value=_str(c.get("paragraph"))
@@ -380,12 +455,45 @@ def _str(value: object) -> str | None:
     return None if value is None else str(value)
 
 
+def _fill_from_offer(form: str) -> None:
+    """A new contract bought on an offer takes its provider, paragraph and daily rate (the
+    negotiated rate from its date, else the list rate) – as a proposal the user may change."""
+    k = f"{form}_"
+    offer_id = st.session_state.get(f"{k}offer_id")
+    if not offer_id:
+        st.session_state.pop(f"{k}_from_offer", None)
+        return
+    terms = cached_read(offer_terms, offer_id=int(offer_id))
+    st.session_state[f"{k}provider_id"] = terms.provider_id
+    st.session_state[f"{k}paragraph"] = terms.paragraph.value
+    if terms.price is None:
+        text = "Tilbuddet har ingen takst: udfyld prisen selv."
+    else:
+        st.session_state[f"{k}price"] = format_amount(terms.price)
+        st.session_state[f"{k}price_unit"] = PriceUnit.DAY.value
+        st.session_state[f"{k}price_base_date"] = terms.price_base_date
+        rate = "forhandlede takst" if terms.negotiated else "listetakst"
+        since = (
+            f" pr. {format_date(terms.price_base_date)}, som reguleringen regnes fra"
+            if terms.price_base_date
+            else ""
+        )
+        text = (
+            f"Leverandør, paragraf og pris er hentet fra tilbuddet: dets {rate} "
+            f"{format_kr(terms.price)} pr. dag{since}. Ret dem, hvis kontrakten siger andet."
+        )
+    st.session_state[f"{k}_from_offer"] = offer_id
+    st.session_state[f"{k}_from_offer_text"] = text
+
+
 # --- The register ---------------------------------------------------------------------------
 
 
 def _filters(providers: dict[int, str]) -> RegisterFilters:
-    c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
+    c1, c2, c3, c4 = st.columns([2, 3, 2, 3])
     search = c1.text_input("Søg sagsnummer", key="contracts_filter_search", on_change=_reset_page)
+    # The register opens on the live contracts; emptied, the filter shows every status.
+    st.session_state.setdefault("contracts_filter_status", list(OPENING_FILTERS.statuses))
     statuses = c2.multiselect(
         "Status",
         _codes(ContractStatus),
@@ -393,6 +501,7 @@ def _filters(providers: dict[int, str]) -> RegisterFilters:
         format_func=label,
         placeholder="Alle",
         on_change=_reset_page,
+        select_all=False,
     )
     paragraphs = c3.multiselect(
         "Paragraf",
@@ -401,6 +510,7 @@ def _filters(providers: dict[int, str]) -> RegisterFilters:
         format_func=label,
         placeholder="Alle",
         on_change=_reset_page,
+        select_all=False,
     )
     if st.session_state.get("contracts_filter_provider") not in providers:
         st.session_state["contracts_filter_provider"] = None
@@ -427,11 +537,11 @@ def _register_table(rows: pd.DataFrame) -> pd.DataFrame:
             "Sagsnummer": rows["case_ref"],
             "Leverandør": rows["provider_name"],
             "Advarsler": rows["alerts"].map(alert_short_labels),
-            "Paragraf": rows["paragraph"].map(PARAGRAPH_SHORT),
-            "Status": rows["status"].map(_label),
             "Pris i dag": rows["price_today"],
             "Enhed": rows["price_unit"].map(_label),
             "Priskategori": rows["category"].map(lambda v: label(v) if v else "Ingen kategori"),
+            "Paragraf": rows["paragraph"].map(PARAGRAPH_SHORT),
+            "Status": rows["status"].map(_label),
             "Startdato": rows["start_date"],
             "Slutdato": rows["end_date"],
             "Genforhandling": rows["renegotiation_date"],
@@ -441,6 +551,37 @@ def _register_table(rows: pd.DataFrame) -> pd.DataFrame:
             "Åbne afvigelser": rows["open_deviations"],
         }
     )
+
+
+# Widths (px) the register's columns need at 1366 px: the automatic width is taken from the
+# first rows and the header, so a larger amount, "Ekstraordinær" or a long alert further down
+# was cut off.
+REGISTER_WIDTHS: dict[str, str | int] = {
+    "Sagsnummer": 130,
+    "Leverandør": 200,
+    "Advarsler": 260,
+    "Pris i dag": 120,
+    "Enhed": 90,
+    "Priskategori": 120,
+    "Paragraf": 80,
+    "Status": 80,
+    "Startdato": 100,
+    "Slutdato": 100,
+    "Genforhandling": 125,
+    "Opsigelsesfrist": 125,
+    "Tjekliste": 85,
+    "Overskredne opfølgninger": 190,
+    "Åbne afvigelser": 125,
+}
+REGISTER_DATES = ["Startdato", "Slutdato", "Genforhandling", "Opsigelsesfrist"]
+EXPORT_MONEY = ["Aftalt pris"]
+SLOW_EXPORT_ROWS = 1_000  # past this many rows the Excel file takes a noticeable while
+EXPORT_INTS = [
+    "Opsigelsesvarsel (dage)",
+    "Tjekliste (af 8)",
+    "Overskredne opfølgninger",
+    "Åbne afvigelser",
+]
 
 
 def _export_table(rows: pd.DataFrame) -> pd.DataFrame:
@@ -466,6 +607,43 @@ def _export_table(rows: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _export_register(
+    filters: RegisterFilters, today: date, horizons: AlertHorizons, matching: int
+) -> None:
+    """The whole filtered register to Excel or CSV in one click: the file is built when a
+    button is clicked (the button shows a spinner meanwhile), not on every run of the page."""
+    engine = get_engine()
+
+    def everything() -> pd.DataFrame:  # runs outside the script: no st. calls, no caches
+        with Session(engine) as s:
+            rows = register_export(session=s, filters=filters, today=today, horizons=horizons)
+        return _export_table(rows)
+
+    exported = min(matching, EXPORT_CAP)
+    notes = [
+        f"Eksportér hele den filtrerede liste ({format_number(exported)} kontrakter, med den "
+        "aftalte pris)."
+    ]
+    if matching > EXPORT_CAP:
+        notes.append(
+            f"De første {format_number(EXPORT_CAP)} af {format_number(matching)} kommer med."
+        )
+    if exported > SLOW_EXPORT_ROWS:
+        notes.append(
+            "Filen bygges, når du klikker: det tager nogle sekunder, og knappen viser en ring, "
+            "til filen hentes."
+        )
+    st.caption(" ".join(notes))
+    export_buttons(
+        everything,
+        "Kontrakter",
+        money=EXPORT_MONEY,
+        dates=REGISTER_DATES,
+        ints=EXPORT_INTS,
+        key="contracts_export",
+    )
+
+
 def _show_register(settings: AppSettings, today: date) -> None:
     providers = cached_read(provider_names)
     horizons = settings.horizons
@@ -479,6 +657,7 @@ def _show_register(settings: AppSettings, today: date) -> None:
         "Advarsel",
         [ALL, *(kind.value for kind in ALERTS)],
         key="contracts_filter_alert",
+        placeholder="Alle kontrakter",
         format_func=lambda kind: (
             "Alle kontrakter"
             if kind == ALL
@@ -486,11 +665,13 @@ def _show_register(settings: AppSettings, today: date) -> None:
         ),
         on_change=_reset_page,
     )
-    st.session_state.setdefault("contracts_sort", "nyeste")
+    if st.session_state.get("contracts_sort") not in SORT_ORDERS:
+        st.session_state["contracts_sort"] = OPENING_FILTERS.sort
     sort = a2.selectbox(
         "Sortering",
         list(SORT_ORDERS),
         key="contracts_sort",
+        placeholder="Vælg sortering",
         format_func=SORT_ORDERS.get,
         on_change=_reset_page,
     )
@@ -533,17 +714,13 @@ def _show_register(settings: AppSettings, today: date) -> None:
         st.info("Ingen kontrakter har den valgte advarsel med de valgte filtre.")
         return
 
-    pages = max(1, -(-matching // PAGE_SIZE))
-    if int(st.session_state.get("contracts_page", 1)) > pages:
-        st.session_state["contracts_page"] = 1
-    with st.columns([1, 4])[0]:
-        limit, offset = pager(matching, "contracts_page", PAGE_SIZE)
+    limit, offset = pager(matching, "contracts_page", PAGE_SIZE)
     rows = cached_read(
         register_rows,
         filters=filters,
         today=today,
         horizons=horizons,
-        limit=PAGE_SIZE,
+        limit=limit,
         offset=offset,
     )
     first, last = offset + 1, offset + len(rows)
@@ -556,10 +733,11 @@ def _show_register(settings: AppSettings, today: date) -> None:
         _register_table(rows),
         money=["Pris i dag"],
         ints=["Overskredne opfølgninger", "Åbne afvigelser"],
-        dates=["Startdato", "Slutdato", "Genforhandling", "Opsigelsesfrist"],
+        dates=REGISTER_DATES,
         key="contracts_table",
-        height=565,
-        widths={"Advarsler": "medium", "Slutdato": "small", "Opsigelsesfrist": "small"},
+        height="content",  # every row of the page, no scroll box inside the page
+        widths=REGISTER_WIDTHS,
+        pinned=["Sagsnummer"],
         selectable=True,
     )
     selected_rows = list(getattr(getattr(event, "selection", None), "rows", []) or [])
@@ -575,43 +753,14 @@ def _show_register(settings: AppSettings, today: date) -> None:
         "Åbn kontrakt",
         list(names),
         key="contracts_open_choice",
+        placeholder="Vælg kontrakt",
         format_func=lambda cid: names.get(cid, "?"),
     )
     if o2.button("Åbn", key="contracts_open", width="stretch") and choice is not None:
         _open_contract(int(choice))
         st.rerun()
 
-    signature = (filters, today)
-    if st.session_state.get("contracts_export_for") == signature:
-        frame = cached_read(
-            register_export,
-            spinner="Henter hele listen …",
-            filters=filters,
-            today=today,
-            horizons=horizons,
-        )
-        if matching > EXPORT_CAP:
-            st.caption(f"Eksporten indeholder de første {format_number(EXPORT_CAP)} kontrakter.")
-        export_buttons(
-            _export_table(frame),
-            "Kontrakter",
-            money=["Aftalt pris"],
-            dates=["Startdato", "Slutdato", "Genforhandling", "Opsigelsesfrist"],
-            ints=[
-                "Opsigelsesvarsel (dage)",
-                "Tjekliste (af 8)",
-                "Overskredne opfølgninger",
-                "Åbne afvigelser",
-            ],
-            key="contracts_export",
-        )
-    elif st.button(
-        f"Eksportér listen ({format_number(min(matching, EXPORT_CAP))} kontrakter)",
-        key="contracts_prepare_export",
-        help="Hele den filtrerede liste til Excel eller CSV (med den aftalte pris).",
-    ):
-        st.session_state["contracts_export_for"] = signature
-        st.rerun()
+    _export_register(filters, today, horizons, matching)
 
 
 def _show_new(settings: AppSettings) -> None:
@@ -748,6 +897,91 @@ def _regulation_text(c: dict[str, Any]) -> str:
     )
 
 
+def _void_text(row: Any) -> str:
+    """For a voided row "Annulleret 12.03.2026 af Anne: <reason>", else empty."""
+    voided_at = row["voided_at"]
+    if voided_at is None or pd.isna(voided_at):
+        return ""
+    when = local_time(pd.Timestamp(voided_at).to_pydatetime()).strftime("%d.%m.%Y")
+    return f"Annulleret {when} af {row['voided_by'] or '?'}: {row['void_reason'] or ''}"
+
+
+def _voided(frame: pd.DataFrame) -> pd.Series:
+    return frame["voided_at"].notna()
+
+
+def _void_notes(frame: pd.DataFrame, what: Any) -> None:
+    """Below a table: who voided each voided row, when and why (user text, escaped)."""
+    for _, row in frame[_voided(frame)].iterrows():
+        st.caption(f":material/block: {md(what(row))}: {md(_void_text(row))}")
+
+
+def _void_form(
+    form: str,
+    rows: pd.DataFrame,
+    describe: Any,
+    service: Any,
+    id_arg: str,
+    *,
+    what: str,
+    submit: str,
+    after_save: Any = None,
+) -> None:
+    """Pick one of `rows` (not voided) and void it with a reason (kept, marked, counted
+    nowhere). Nothing is picked beforehand: voiding the wrong row by accident is what this
+    must not allow. The version shown is the one the service checks."""
+    choices = {int(row["id"]): describe(row) for _, row in rows.iterrows()}
+    if st.session_state.get(f"{form}_id") not in choices:
+        st.session_state[f"{form}_id"] = None
+    chosen = st.selectbox(
+        what,
+        list(choices),
+        key=f"{form}_id",
+        format_func=lambda i: choices.get(i, "?"),
+        placeholder="Vælg den, der skal annulleres",
+    )
+    field_error(form, "id")
+    version = int(rows.loc[rows["id"] == chosen, "version"].iloc[0]) if chosen is not None else None
+
+    def fields() -> dict[str, Any]:
+        st.session_state.setdefault(f"{form}_reason", "")
+        st.text_area(
+            "Begrundelse",
+            key=f"{form}_reason",
+            max_chars=500,
+            height=80,
+            placeholder="fx Registreret på den forkerte kontrakt",
+            help="Hvorfor posten annulleres (3–500 tegn). Den bevares og vises som annulleret, "
+            "men tæller ikke med i priser, beløb og advarsler.",
+        )
+        field_error(form, "reason")
+        # The version on screen now: the row as the user sees it when choosing to void it.
+        return {"reason": st.session_state[f"{form}_reason"], "version": version}
+
+    def void(*, session: Any, data: Mapping[str, Any], user: str) -> Any:
+        if chosen is None:
+            raise InputError({"id": f"Vælg først, hvad der skal annulleres ({what.lower()})."})
+        return service(session=session, data=data, user=user, **{id_arg: chosen})
+
+    edit_form(
+        form,
+        fields,
+        void,
+        submit=submit,
+        submit_key=f"{form}_save",
+        primary=False,
+        success=f"{what} er annulleret.",
+        after_save=after_save,
+    )
+
+
+def _change_text(row: Any, unit: str) -> str:
+    return (
+        f"{format_date(row['effective_date'])}: {format_kr(row['new_price'])} {label(unit)} "
+        f"({label(row['reason'])})"
+    )
+
+
 def _show_price_history(detail: ContractDetail, contract_id: int) -> None:
     c = detail.contract
     unit = str(c["price_unit"])
@@ -763,6 +997,7 @@ def _show_price_history(detail: ContractDetail, contract_id: int) -> None:
             ),
             "Årlig effekt": history["annual_effect"],
             "Note": history["note"].fillna(""),
+            "Annulleret": history.apply(_void_text, axis=1) if len(history) else [],
         }
     )
     effects = history["annual_effect"].dropna()
@@ -770,14 +1005,23 @@ def _show_price_history(detail: ContractDetail, contract_id: int) -> None:
     summary = ""
     if len(effects):
         word = "besparelse" if total_effect < 0 else "merudgift"
-        summary = f" Samlet årlig {word} af prisændringerne: {format_kr(abs(total_effect))}."
+        summary = f" Samlet årlig {word} af prisændringerne: {format_kr(abs(total_effect))}"
+    voided = int(_voided(history).sum())
+    if voided:
+        summary += f" {voided} annulleret prisændring(er) vises, men tæller ikke med i prisen."
     st.caption("Årlig effekt: negativ er en besparelse, positiv en merudgift." + summary)
+    # On screen a voided change is marked in its row and explained below the table (a column
+    # of its own would push the note out of sight at 1366 px); the export has the column.
+    shown = table.drop(columns="Annulleret")
+    shown["Årsag"] = shown["Årsag"].where(~_voided(history), shown["Årsag"] + " (annulleret)")
     show_table(
-        table,
+        shown,
         money=["Gammel pris", "Ny pris", "Årlig effekt"],
         dates=["Gælder fra"],
         key="contracts_history_table",
+        widths={"Årsag": 190},
     )
+    _void_notes(history, lambda row: f"Prisændringen pr. {format_date(row['effective_date'])}")
     export_buttons(
         table,
         "Prishistorik",
@@ -790,8 +1034,9 @@ def _show_price_history(detail: ContractDetail, contract_id: int) -> None:
     if result and result["contract_id"] == contract_id:
         effect = result["effect"]
         r = st.columns(3)
-        r[0].metric("Gammel pris", _price_text(result["old"], result["unit"]))
-        r[1].metric("Ny pris", _price_text(result["new"], result["unit"]))
+        per = label(result["unit"])
+        r[0].metric(f"Gammel pris ({per})", format_kr(result["old"]) if result["old"] else "–")
+        r[1].metric(f"Ny pris ({per})", format_kr(result["new"]))
         r[2].metric("Årlig besparelse" if effect < 0 else "Årlig merudgift", format_kr(abs(effect)))
 
     st.markdown("##### Registrér genforhandling")
@@ -846,6 +1091,79 @@ def _show_price_history(detail: ContractDetail, contract_id: int) -> None:
         after_save=saved,
     )
 
+    changes = history[history["id"].notna() & ~_voided(history)]
+    if not changes.empty:
+        with section(
+            "Annullér en fejlregistreret prisændring",
+            key="contracts_section_changevoid",
+            forms=[CHANGE_VOID_FORM],
+        ):
+            st.caption(
+                "Prisændringen bevares og vises som annulleret, men kontraktens pris beregnes, "
+                "som om den aldrig var registreret. Bagefter kan den rigtige ændring "
+                "registreres – også på samme dato."
+            )
+            _void_form(
+                CHANGE_VOID_FORM,
+                changes,
+                lambda row: _change_text(row, unit),
+                void_price_change,
+                "price_change_id",
+                what="Prisændringen",
+                submit="Annullér prisændringen",
+                # The saving shown for the last renegotiation may be the voided one.
+                after_save=lambda _: st.session_state.pop("contracts_last_price_change", None),
+            )
+
+
+def _addon_text(row: Any) -> str:
+    until = f"–{format_date(row['valid_to'])}" if row["valid_to"] is not None else ""
+    return (
+        f"{row['name']}: {format_kr(row['price'])} {label(row['unit'])}, "
+        f"fra {format_date(row['valid_from'])}{until}"
+    )
+
+
+def _addon_fields(form: str, contract_id: int, current: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The add-on's fields (new, or the one being edited: `current`)."""
+    c = current or {}
+    if f"{form}_name" not in st.session_state:
+        st.session_state[f"{form}_name"] = c.get("name", "")
+    st.text_input("Navn", key=f"{form}_name", max_chars=200, placeholder="fx Ekstra 1:1-støtte")
+    field_error(form, "name")
+    a1, a2, a3, a4 = st.columns(4)
+    with a1:
+        money_input("Pris (kr.)", key=f"{form}_price", value=c.get("price"))
+        field_error(form, "price")
+    with a2:
+        select_code(
+            "Enhed",
+            _codes(PriceUnit),
+            key=f"{form}_unit",
+            value=_str(c.get("unit")) or PriceUnit.MONTH.value,
+        )
+        field_error(form, "unit")
+    with a3:
+        date_input("Gælder fra", key=f"{form}_valid_from", value=c.get("valid_from", date.today()))
+        field_error(form, "valid_from")
+    with a4:
+        date_input(
+            "Gælder til",
+            key=f"{form}_valid_to",
+            value=c.get("valid_to"),
+            optional=True,
+            help_text="Sidste dag, tillægget gælder. Tom: løbende.",
+        )
+        field_error(form, "valid_to")
+    return {
+        "contract_id": contract_id,
+        "name": st.session_state[f"{form}_name"],
+        "price": st.session_state[f"{form}_price"],
+        "unit": st.session_state[f"{form}_unit"],
+        "valid_from": st.session_state[f"{form}_valid_from"],
+        "valid_to": st.session_state[f"{form}_valid_to"],
+    }
+
 
 def _show_addons(detail: ContractDetail, contract_id: int) -> None:
     addons = detail.addons
@@ -860,14 +1178,26 @@ def _show_addons(detail: ContractDetail, contract_id: int) -> None:
                 "Enhed": addons["unit"].map(_label),
                 "Gælder fra": addons["valid_from"],
                 "Gælder til": addons["valid_to"],
+                "Annulleret": addons.apply(_void_text, axis=1),
             }
         )
+        voided = int(_voided(addons).sum())
         money = ["Aftalt pris", "Pris i dag"]
-        show_table(
-            table, money=money, dates=["Gælder fra", "Gælder til"], key="contracts_addons_table"
+        shown = table.drop(columns="Annulleret")
+        shown["Tillægsydelse"] = shown["Tillægsydelse"].where(
+            ~_voided(addons), shown["Tillægsydelse"] + " (annulleret)"
         )
+        show_table(
+            shown,
+            money=money,
+            dates=["Gælder fra", "Gælder til"],
+            key="contracts_addons_table",
+            widths={"Tillægsydelse": "large"},
+        )
+        _void_notes(addons, lambda row: f"Tillægsydelsen {row['name']}")
         st.caption(
-            "Pris i dag er reguleret som grundprisen; tom for tillæg, der ikke gælder i dag."
+            "Pris i dag er reguleret som grundprisen; tom for tillæg, der ikke gælder i dag"
+            + (" eller er annulleret." if voided else ".")
         )
         export_buttons(
             table,
@@ -878,46 +1208,68 @@ def _show_addons(detail: ContractDetail, contract_id: int) -> None:
         )
     st.markdown("##### Tilføj tillægsydelse")
     st.caption("Tillæg reguleres som kontraktens grundpris.")
-
-    def fields() -> dict[str, Any]:
-        st.session_state.setdefault(f"{ADDON_FORM}_name", "")
-        st.text_input(
-            "Navn", key=f"{ADDON_FORM}_name", max_chars=200, placeholder="fx Ekstra 1:1-støtte"
-        )
-        field_error(ADDON_FORM, "name")
-        a1, a2, a3, a4 = st.columns(4)
-        with a1:
-            money_input("Pris (kr.)", key=f"{ADDON_FORM}_price")
-            field_error(ADDON_FORM, "price")
-        with a2:
-            select_code(
-                "Enhed", _codes(PriceUnit), key=f"{ADDON_FORM}_unit", value=PriceUnit.MONTH.value
-            )
-            field_error(ADDON_FORM, "unit")
-        with a3:
-            date_input("Gælder fra", key=f"{ADDON_FORM}_valid_from", value=date.today())
-            field_error(ADDON_FORM, "valid_from")
-        with a4:
-            date_input("Gælder til", key=f"{ADDON_FORM}_valid_to", optional=True)
-            field_error(ADDON_FORM, "valid_to")
-        return {
-            "contract_id": contract_id,
-            "name": st.session_state[f"{ADDON_FORM}_name"],
-            "price": st.session_state[f"{ADDON_FORM}_price"],
-            "unit": st.session_state[f"{ADDON_FORM}_unit"],
-            "valid_from": st.session_state[f"{ADDON_FORM}_valid_from"],
-            "valid_to": st.session_state[f"{ADDON_FORM}_valid_to"],
-        }
-
     edit_form(
         ADDON_FORM,
-        fields,
+        lambda: _addon_fields(ADDON_FORM, contract_id, None),
         add_addon,
         submit="Tilføj tillægsydelse",
         submit_key="contracts_addon_save",
         primary=False,
         success="Tillægsydelsen er tilføjet.",
     )
+
+    current = addons[~_voided(addons)] if not addons.empty else addons
+    if current.empty:
+        return
+    choices = {int(row["id"]): _addon_text(row) for _, row in current.iterrows()}
+    with section(
+        "Ret eller afslut en tillægsydelse",
+        key="contracts_section_addonedit",
+        forms=[ADDON_EDIT_FORM],
+    ):
+        st.caption("Afslut et tillæg ved at sætte den sidste dag, det gælder, under 'Gælder til'.")
+        picked = st.session_state.get("contracts_addonpick")
+        if picked not in choices:
+            picked = st.session_state["contracts_addonpick"] = next(iter(choices))
+        picked = st.selectbox(
+            "Tillægsydelse",
+            list(choices),
+            key="contracts_addonpick",
+            format_func=lambda i: choices.get(i, "?"),
+        )
+        if st.session_state.get("contracts_addonpick_for") != picked:
+            reset_form(ADDON_EDIT_FORM)  # another add-on: its own values, not the last one's
+            st.session_state["contracts_addonpick_for"] = picked
+        row = current.loc[current["id"] == picked].iloc[0]
+        edit_form(
+            ADDON_EDIT_FORM,
+            lambda: _addon_fields(ADDON_EDIT_FORM, contract_id, row.to_dict()),
+            update_addon,
+            args={"addon_id": picked},
+            loaded=(picked, int(row["version"])),
+            submit="Gem tillægsydelsen",
+            submit_key="contracts_addonedit_save",
+            primary=False,
+            success="Tillægsydelsen er gemt.",
+        )
+    with section(
+        "Annullér en fejlregistreret tillægsydelse",
+        key="contracts_section_addonvoid",
+        forms=[ADDON_VOID_FORM],
+    ):
+        st.caption(
+            "Tillægget bevares og vises som annulleret, men tæller ikke med i forventede "
+            "beløb, nøgletal og advarsler. Et tillæg, der blot er ophørt, afsluttes i stedet."
+        )
+        _void_form(
+            ADDON_VOID_FORM,
+            current,
+            _addon_text,
+            void_addon,
+            "addon_id",
+            what="Tillægsydelsen",
+            submit="Annullér tillægsydelsen",
+        )
 
 
 def _show_followups(detail: ContractDetail) -> None:
@@ -937,6 +1289,7 @@ def _show_followups(detail: ContractDetail) -> None:
                 "Frist": followups["due_date"],
                 "Type": followups["kind"].map(_label),
                 "Udført": followups["done_date"],
+                "Ansvarlig": followups["assignee"].fillna(""),
                 "Udført af": followups["done_by"].fillna(""),
                 "Progression": followups["progression"].map(_label),
                 "Støttebehov": followups["support_need_change"].map(_label),
@@ -945,7 +1298,23 @@ def _show_followups(detail: ContractDetail) -> None:
                 "Note": followups["note"].fillna(""),
             }
         )
-        show_table(table, dates=["Frist", "Udført"], key="contracts_followups_table")
+        # On screen the overdue ones are those the warning counts: a past due date and not
+        # done (the export says it per row); the names get the room they need at 1366 px.
+        show_table(
+            table.drop(columns="Overskredet"),
+            dates=["Frist", "Udført"],
+            key="contracts_followups_table",
+            widths={
+                "Frist": 88,
+                "Type": 100,
+                "Udført": 88,
+                "Ansvarlig": 130,
+                "Udført af": 130,
+                "Progression": 95,
+                "Støttebehov": 92,
+                "Handling": 105,
+            },
+        )
         export_buttons(
             table, "Opfølgninger", dates=["Frist", "Udført"], key="contracts_followups_export"
         )
@@ -960,12 +1329,12 @@ def _show_followups(detail: ContractDetail) -> None:
                 "Måltype": goals["goal_type"].map(_label),
                 "Mål": goals["text"],
                 "Måles ved": goals["measure"].fillna(""),
-                "Deadline": goals["deadline"],
+                "Frist": goals["deadline"],
                 "Status": goals["status"].map(_label),
             }
         )
-        show_table(table, dates=["Deadline"], key="contracts_goals_table")
-        export_buttons(table, "SMART-mål", dates=["Deadline"], key="contracts_goals_export")
+        show_table(table, dates=["Frist"], key="contracts_goals_table")
+        export_buttons(table, "SMART-mål", dates=["Frist"], key="contracts_goals_export")
 
 
 def _check_status(row: pd.Series) -> str:
@@ -973,6 +1342,8 @@ def _check_status(row: pd.Series) -> str:
         flagged=bool(row["flagged"]),
         under_expected=bool(row["under_expected"]),
         status=row["status"],
+        kind=row["kind"],
+        voided=pd.notna(row["voided_at"]),
     )
 
 
@@ -989,6 +1360,7 @@ def _checks_table(checks: pd.DataFrame) -> pd.DataFrame:
             "Afvigelse %": checks["deviation_pct"],
             "Status": checks.apply(_check_status, axis=1) if not checks.empty else [],
             "Ansvarlig": checks["assignee"].fillna(""),
+            "Annullering": checks.apply(_void_text, axis=1) if not checks.empty else [],
         }
     )
 
@@ -1000,14 +1372,15 @@ def _show_invoice_checks(detail: ContractDetail, contract_id: int) -> None:
         return
     if detail.open_deviations:
         st.warning(f"{detail.open_deviations} åben(e) fakturaafvigelse(r).", icon="🧾")
-    with st.columns([1, 4])[0]:
-        limit, offset = pager(total, "contracts_checks_page", CHECKS_PAGE_SIZE)
+    limit, offset = pager(total, "contracts_checks_page", CHECKS_PAGE_SIZE)
     checks = cached_read(
         contract_invoice_checks, contract_id=contract_id, limit=limit, offset=offset
     )
     st.caption(
         f"Viser {format_number(offset + 1)}–{format_number(offset + len(checks))} af "
-        f"{format_number(total)} kontroller, nyeste periode først."
+        f"{format_number(total)} kontroller, nyeste periode først. Kreditnotaer har negative "
+        "beløb; annullerede kontroller tæller ikke med nogen steder (annullér under "
+        "Fakturaafvigelser)."
     )
     money = ["Faktureret", "Forventet", "Afvigelse"]
     dates = ["Periode fra", "Periode til", "Kontrolleret"]
@@ -1048,10 +1421,50 @@ def _show_edit(detail: ContractDetail, contract_id: int, settings: AppSettings) 
         submit_key="contracts_edit_save",
         success="Kontrakten er gemt.",
     )
+    if c["status"] == ContractStatus.DRAFT.value:
+        _show_delete_draft(c, contract_id)
+
+
+def _show_delete_draft(c: Mapping[str, Any], contract_id: int) -> None:
+    """A draft (never in force) can be deleted, with what hangs under it, after an explicit
+    confirmation; a contract that has been in force is ended instead."""
+    with section("Slet kladden", key="contracts_section_delete", forms=[DELETE_FORM]):
+        st.warning(
+            f"Kladden {md(c['case_ref'])} slettes helt, med dens tillægsydelser, "
+            "prisændringer, opfølgninger og mål. Det kan ikke fortrydes (sletningen står i "
+            "revisionssporet).",
+            icon=":material/delete:",
+        )
+
+        def fields() -> dict[str, Any]:
+            st.session_state.setdefault(f"{DELETE_FORM}_sure", False)
+            st.checkbox(
+                f"Ja, slet kladden {c['case_ref']} og alt, hvad der hører til",
+                key=f"{DELETE_FORM}_sure",
+            )
+            field_error(DELETE_FORM, "sure")
+            return {"sure": st.session_state[f"{DELETE_FORM}_sure"]}
+
+        def delete(*, session: Any, data: Mapping[str, Any], user: str) -> None:
+            if not data.get("sure"):
+                raise InputError({"sure": "Sæt flueben for at bekræfte sletningen."})
+            delete_draft_contract(session=session, contract_id=contract_id, data=data, user=user)
+
+        edit_form(
+            DELETE_FORM,
+            fields,
+            delete,
+            loaded=(contract_id, int(c["version"])),
+            submit="Slet kladden",
+            submit_key="contracts_delete_save",
+            primary=False,
+            success=f"Kladden {md(c['case_ref'])} er slettet.",
+            after_save=lambda _: _close_contract(),
+        )
 
 
 def _show_contract(contract_id: int, settings: AppSettings, today: date) -> None:
-    if st.button("← Tilbage til registret", key="contracts_back"):
+    if st.button("Tilbage til registret", key="contracts_back", icon=":material/arrow_back:"):
         _close_contract()
         st.rerun()
     try:
@@ -1063,11 +1476,10 @@ def _show_contract(contract_id: int, settings: AppSettings, today: date) -> None
             unknown_link("en kendt kontrakt")
         else:
             st.warning(exc.message)
+        show_flash()
         return
     if st.session_state.get("contracts_editing_id") != contract_id:
-        for form in (EDIT_FORM, RENEG_FORM, ADDON_FORM):
-            reset_form(form)
-        st.session_state.pop("contracts_checks_page", None)
+        _forget_contract_forms()
         st.session_state["contracts_editing_id"] = contract_id
     c = detail.contract
     st.subheader(f"Sag {md(c['case_ref'])}")
@@ -1085,47 +1497,45 @@ def _show_contract(contract_id: int, settings: AppSettings, today: date) -> None
         parts.insert(1, f"Tilbud: {md(detail.offer_name)}")
     st.caption(" · ".join(parts))
     _show_metrics(detail)
-    tabs = st.tabs(
-        [
-            "Overblik",
-            "Prishistorik og genforhandling",
-            "Tillægsydelser",
-            "Opfølgning og mål",
-            "Fakturakontroller",
-            "Redigér",
-        ]
+    shown = st.session_state.get(TAB, TAB_LABELS[0])
+    panes = tabs(TAB_LABELS, key=TAB)
+    draw = (
+        lambda: _show_overview(detail),
+        lambda: _show_price_history(detail, contract_id),
+        lambda: _show_addons(detail, contract_id),
+        lambda: _show_followups(detail),
+        lambda: _show_invoice_checks(detail, contract_id),
+        lambda: _show_edit(detail, contract_id, settings),
     )
-    with tabs[0]:
-        _show_overview(detail)
-    with tabs[1]:
-        _show_price_history(detail, contract_id)
-    with tabs[2]:
-        _show_addons(detail, contract_id)
-    with tabs[3]:
-        _show_followups(detail)
-    with tabs[4]:
-        _show_invoice_checks(detail, contract_id)
-    with tabs[5]:
-        _show_edit(detail, contract_id, settings)
+    for name, pane, content in zip(TAB_LABELS, panes, draw, strict=True):
+        with pane:
+            if name == shown:
+                show_flash()  # a save's message on the tab where the user saved
+            content()
+
+
+def _forget_contract_forms() -> None:
+    """Another contract is shown: no form, section or tab of the last one carries over."""
+    for form in DETAIL_FORMS:
+        reset_form(form)
+    for key in list(st.session_state.keys()):
+        if str(key).startswith(("contracts_section_", "contracts_addonpick")):
+            del st.session_state[key]
+    st.session_state.pop("contracts_checks_page", None)
+    st.session_state.pop(TAB, None)
 
 
 # --- Page -----------------------------------------------------------------------------------
 
 st.title("Kontrakter")
-show_flash()
 
 for kept in KEPT_KEYS:
     if kept in st.session_state:
         st.session_state[kept] = st.session_state[kept]
 
-requested = st.query_params.get("id")
-if requested is not None and requested != st.session_state.get("contracts_qp_seen"):
-    st.session_state["contracts_qp_seen"] = requested
-    linked = query_id()
-    if linked is None:
-        unknown_link("en kendt kontrakt")
-    else:
-        st.session_state[SELECTED] = st.session_state[LINKED] = linked
+_follow_address()
+if st.session_state.get(SELECTED) is None:
+    show_flash()  # on the contract page the message shows on the tab where the user acted
 
 settings_now = app_settings()
 today_now = date.today()

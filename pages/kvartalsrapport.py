@@ -20,7 +20,14 @@ from services.exports.report import (
     report_workbook,
     sections,
 )
-from services.formatting import format_date, format_kr, format_number, format_pct
+from services.formatting import (
+    format_date,
+    format_kr,
+    format_number,
+    format_pct,
+    format_short_kr,
+    sentence,
+)
 from services.queries.report import (
     Quarter,
     QuarterReport,
@@ -30,16 +37,13 @@ from services.queries.report import (
 )
 
 MIO = 1_000_000
-DANISH = alt.Locale(
-    number=alt.NumberLocale(decimal=",", thousands=".", grouping=[3], currency=["", " kr."])
-)
 DELTA_COLOR = {"up": "normal", "down": "inverse", None: "off"}
 PAGE_SIZE = 25  # rows per table page on screen; the downloads hold every row
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _show_chart(chart: Any) -> None:
-    st.altair_chart(chart.configure(locale=DANISH), width="stretch")
+    st.altair_chart(chart, width="stretch")  # Danish numbers: pages/_danish.py
 
 
 def _table(section: Section, key: str) -> None:
@@ -68,6 +72,11 @@ def _table(section: Section, key: str) -> None:
     )
 
 
+def _amount_metric(place: Any, name: str, amount: Any) -> None:
+    """An amount short enough for a metric on a laptop screen, the full amount in its help."""
+    place.metric(name, format_short_kr(amount), help=sentence(format_kr(amount)))
+
+
 def _key_figures(report: QuarterReport) -> None:
     st.subheader("Nøgletal")
     st.caption(
@@ -80,7 +89,7 @@ def _key_figures(report: QuarterReport) -> None:
         change = figure.change
         change_text = figure_text(change, figure.unit, signed=True, short=True)
         unchanged = change is None or not change_text.startswith(("+", "-"))
-        before = f"Forrige kvartal: {figure_text(figure.previous, figure.unit)}."
+        before = sentence(f"Forrige kvartal: {figure_text(figure.previous, figure.unit)}")
         columns[index % 4].metric(
             figure.name,
             figure_text(figure.value, figure.unit, short=True),
@@ -96,9 +105,9 @@ def _deviations(report: QuarterReport, parts: dict[str, Section]) -> None:
     logged, resolved = report.deviations_logged, report.deviations_resolved
     row = st.columns(4)
     row[0].metric("Logget i kvartalet", format_number(len(logged)))
-    row[1].metric("Logget, afvigelse i alt", format_kr(sum(logged["Afvigelse"], 0)))
+    _amount_metric(row[1], "Logget, afvigelse i alt", sum(logged["Afvigelse"], 0))
     row[2].metric("Løst eller accepteret", format_number(len(resolved)))
-    row[3].metric("Løst, afvigelse i alt", format_kr(sum(resolved["Afvigelse"], 0)))
+    _amount_metric(row[3], "Løst, afvigelse i alt", sum(resolved["Afvigelse"], 0))
     tab_logged, tab_resolved = st.tabs(["Logget i kvartalet", "Løst i kvartalet"])
     with tab_logged:
         _table(parts["Afvigelser logget"], "logged")
@@ -169,7 +178,7 @@ def _concentration(report: QuarterReport, parts: dict[str, Section]) -> None:
         format_pct(report.top5_share, 1) if report.top5_share is not None else "–",
         help="De 5 største leverandørers andel af det fakturerede i kvartalet.",
     )
-    row[2].metric("Faktureret i alt", format_kr(sum(spend["Faktureret"], 0)))
+    _amount_metric(row[2], "Faktureret i alt", sum(spend["Faktureret"], 0))
     if not spend.empty:
         top = spend.iloc[:10].assign(
             Mio=lambda f: f["Faktureret"].astype(float) / MIO,
@@ -198,8 +207,9 @@ def _savings(report: QuarterReport, parts: dict[str, Section]) -> None:
     st.subheader("Besparelser ved genforhandling")
     st.metric(
         "Besparelse pr. år fra kvartalets genforhandlinger",
-        format_kr(report.savings_total),
-        help="Årlig effekt (pris før − ny pris) af genforhandlinger med virkning i kvartalet.",
+        format_short_kr(report.savings_total),
+        help="Årlig effekt (pris før − ny pris) af genforhandlinger med virkning i kvartalet: "
+        f"{sentence(format_kr(report.savings_total))}",
     )
     _table(parts["Besparelser"], "savings")
 
@@ -248,8 +258,8 @@ else:
         )
     stamp = today.isoformat()
     name = f"kvartalsrapport_{report.quarter.year}_k{report.quarter.number}"
-    left, right, _ = st.columns([1.3, 1.6, 3])
-    left.download_button(
+    downloads = st.container(horizontal=True, gap="small")  # each button as wide as its label
+    downloads.download_button(
         "Hent rapporten (Excel)",
         icon=":material/download:",
         data=lambda: report_workbook(report),
@@ -258,7 +268,7 @@ else:
         key="quarterly_workbook",
         on_click="ignore",
     )
-    right.download_button(
+    downloads.download_button(
         "Hent udskriftsvenlig side (HTML)",
         icon=":material/print:",
         data=lambda: report_html(report, printed=today).encode("utf-8"),

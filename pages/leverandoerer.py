@@ -1,7 +1,10 @@
 """Leverandører: the provider register, a provider's page, offers and the vidensbank."""
 
-from datetime import date
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import altair as alt
 import pandas as pd
@@ -12,21 +15,25 @@ from pages._ui import (
     cached_read,
     date_input,
     edit_form,
+    ensure_entry_point,
     export_buttons,
     field_error,
-    form_errors,
+    forget_field,
     md,
     money_input,
     pager,
     query_id,
+    reset_form,
+    section,
     select_code,
     session,
     show_flash,
     show_table,
+    tabs,
     unknown_link,
     user_name,
 )
-from services.formatting import format_kr, format_number
+from services.formatting import format_kr, format_large_kr, format_number
 from services.providers import (
     add_provider_note,
     create_offer,
@@ -37,6 +44,7 @@ from services.providers import (
     list_provider_notes,
     update_offer,
     update_provider,
+    void_provider_note,
 )
 from services.queries.providers import (
     ProviderFilter,
@@ -48,10 +56,33 @@ from services.queries.providers import (
     provider_register,
     provider_spend_by_year,
 )
+from services.target_groups import offer_target_group_names, target_group_choices
 
 SELECTED = "providers_selected_id"
 LINKED = "providers_linked_id"  # the provider the page's address (?id=) opened
+SEEN = "providers_qp_seen"  # the ?id= this session last opened or showed
+TAB = "providers_tab"
+TABS = ["Tilbud", "Kontrakter", "Forbrug", "Afvigelser", "Vidensbank", "Ret stamdata"]
+NEW_PROVIDER = "providers_new"
+NEW_PROVIDER_SECTION = "providers_section_new_provider"
+NEW_OFFER_SECTION = "providers_section_new_offer"
+OFFER_CHOICE = "providers_offer_edit_id"
+VOIDING = "providers_voiding_note_id"  # the note whose void form is open
+SAVED_AT = "providers_saved_at"  # the place whose save message waits to be shown there
+VOIDED_NOTE = "providers_voided_note"  # SAVED_AT after a void: above the notes
 PAGE_SIZE = 50
+NOTES_SHOWN = 100
+# Column widths in px: the register's columns side by side beside the sidebar at 1366 px.
+REGISTER_WIDTHS = {
+    "Leverandør": 330,
+    "By": 105,
+    "Tilbud": 62,
+    "Noter": 58,
+    "Kontrakter": 86,
+    "Faktureret 12 mdr.": 130,
+    "Afvigelser": 84,
+}
+LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
 
 
 def _labelled(
@@ -164,13 +195,60 @@ def _provider_form(form: str, provider: Any = None) -> dict[str, Any]:
     }
 
 
+# --- Where the page is: the open provider, its address (?id=) and where a save's result shows --
+
+
+def _open_provider(provider_id: int, *, linked: bool = False) -> None:
+    """Show a provider (on its first tab); the address names it, so the link can be shared."""
+    st.session_state[SELECTED] = provider_id
+    if linked:
+        st.session_state[LINKED] = provider_id
+    else:
+        st.session_state.pop(LINKED, None)
+    st.session_state.pop(TAB, None)
+    st.session_state.pop(VOIDING, None)
+    _show_in_address(provider_id)
+
+
+def _close_provider() -> None:
+    """Back to the register; the address names no provider."""
+    st.session_state.pop(SELECTED, None)
+    st.session_state.pop(LINKED, None)
+    st.session_state.pop("providers_table", None)  # or the register's selection reopens it
+    st.session_state[SEEN] = None
+    if "id" in st.query_params:
+        del st.query_params["id"]
+
+
+def _show_in_address(provider_id: int) -> None:
+    if st.query_params.get("id") != str(provider_id):
+        st.query_params["id"] = str(provider_id)
+    st.session_state[SEEN] = str(provider_id)
+
+
+def _saved_at(place: str) -> Callable[[Any], None]:
+    """after_save: the save's message shows at `place` (see _result_at)."""
+
+    def remember(_: Any) -> None:
+        st.session_state[SAVED_AT] = place
+
+    return remember
+
+
+def _result_at(place: str) -> None:
+    """The message of a save made at `place`, shown there (where the user looks)."""
+    if st.session_state.get(SAVED_AT) == place:
+        st.session_state.pop(SAVED_AT)
+        show_flash()
+
+
 def _create_provider() -> None:
-    form = "providers_new"
+    form = NEW_PROVIDER
 
     def opened(provider: Any) -> None:
-        st.session_state[SELECTED] = provider.id
+        _open_provider(int(provider.id))
 
-    with st.expander("Opret leverandør", icon=":material/add:", expanded=bool(form_errors(form))):
+    with section("Opret leverandør", NEW_PROVIDER_SECTION, forms=[form]):
         edit_form(
             form,
             lambda: _provider_form(form),
@@ -179,6 +257,7 @@ def _create_provider() -> None:
             submit="Opret leverandør",
             success=lambda data: f"Leverandøren »{md(data['name'])}« er oprettet.",
             after_save=opened,
+            empty_in_browser=True,
         )
 
 
@@ -186,13 +265,19 @@ def _create_provider() -> None:
 
 
 def _register_view() -> None:
+    show_flash()
     _create_provider()
     search = st.text_input(
         "Søg", key="providers_search", placeholder="Navn, CVR-nummer, postnummer eller by"
     )
     col1, col2, col3 = st.columns([2, 2, 1])
     kinds = col1.multiselect(
-        "Type", list(ProviderKind), key="providers_kinds", format_func=label, placeholder="Alle"
+        "Type",
+        list(ProviderKind),
+        key="providers_kinds",
+        format_func=label,
+        placeholder="Alle",
+        select_all=False,
     )
     frameworks = col2.multiselect(
         "Aftale",
@@ -200,6 +285,7 @@ def _register_view() -> None:
         key="providers_frameworks",
         format_func=lambda v: label(v, "framework"),
         placeholder="Alle",
+        select_all=False,
     )
     active_only = col3.toggle("Kun aktive", value=True, key="providers_active_only")
     filters = ProviderFilter(
@@ -215,7 +301,8 @@ def _register_view() -> None:
     )
     st.caption(
         f"{format_number(total)} leverandører · viser {offset + 1}–"
-        f"{offset + len(frame)} · vælg en række for at åbne leverandøren"
+        f"{offset + len(frame)} · vælg en række for at åbne leverandøren · Kontrakter: aktive, "
+        "Afvigelser: åbne fakturaafvigelser, beløb i kr."
     )
     columns = {
         "name": "Leverandør",
@@ -225,27 +312,34 @@ def _register_view() -> None:
         "framework": "Aftale",
         "quality_rating": "Kvalitet",
         "offers": "Tilbud",
-        "active_contracts": "Aktive kontrakter",
-        "spend_12m": "Faktureret 12 mdr. (kr.)",
-        "open_deviations": "Åbne afvigelser",
+        "notes": "Noter",
+        "active_contracts": "Kontrakter",
+        "spend_12m": "Faktureret 12 mdr.",
+        "open_deviations": "Afvigelser",
     }
-    shown = _labelled(frame, columns, {"kind": None, "framework": "framework"})
+    exported = _labelled(frame, columns, {"kind": None, "framework": "framework"})
+    # On screen the columns that fit beside the sidebar at 1366 px with a provider name of 48
+    # characters uncut; CVR, type, agreement and quality rating are on the provider's page and
+    # in the export (and type and agreement are filters above).
+    shown = exported.drop(columns=["CVR", "Type", "Aftale", "Kvalitet"])
+    counts = ["Tilbud", "Noter", "Kontrakter", "Afvigelser"]
     event = show_table(
         shown,
-        money=["Faktureret 12 mdr. (kr.)"],
-        ints=["Kvalitet", "Tilbud", "Aktive kontrakter", "Åbne afvigelser"],
+        money=["Faktureret 12 mdr."],
+        ints=counts,
         key="providers_table",
         selectable=True,
+        widths=REGISTER_WIDTHS,
     )
     rows = event.selection.rows if event is not None else []
     if rows:
-        st.session_state[SELECTED] = int(frame.iloc[rows[0]]["id"])
+        _open_provider(int(frame.iloc[rows[0]]["id"]))
         st.rerun()
     export_buttons(
-        shown,
+        exported,
         "Leverandører",
-        money=["Faktureret 12 mdr. (kr.)"],
-        ints=["Tilbud", "Aktive kontrakter", "Åbne afvigelser"],
+        money=["Faktureret 12 mdr."],
+        ints=["Kvalitet", *counts],
         key="providers_export",
     )
 
@@ -267,13 +361,17 @@ def _offer_form(form: str, provider_id: int, offer: Any = None) -> dict[str, Any
         paragraph = select_code(
             "Paragraf *", list(Paragraph), key("paragraph"), initial("paragraph", Paragraph.SEL108)
         )
-        target_groups = st.text_input(
+        groups = cached_read(target_group_choices, offer_id=initial("id"))
+        target_group_ids = st.multiselect(
             "Målgrupper",
-            key=key("target_groups"),
-            value=initial("target_groups", ""),
-            placeholder="fx Autisme, Udviklingshæmning",
+            groups.options,
+            default=[i for i in groups.selected if i in groups.options],
+            key=key("target_group_ids"),
+            format_func=lambda i: groups.names.get(i, ""),
+            placeholder="Vælg fra listen (Indstillinger → Målgrupper)",
+            select_all=False,
         )
-        field_error(form, "target_groups")
+        field_error(form, "target_group_ids")
         places = st.number_input(
             "Pladser",
             min_value=0,
@@ -314,7 +412,7 @@ def _offer_form(form: str, provider_id: int, offer: Any = None) -> dict[str, Any
         "provider_id": provider_id,
         "name": name,
         "paragraph": paragraph,
-        "target_groups": target_groups,
+        "target_group_ids": target_group_ids,
         "places": places,
         "portal_url": portal_url,
         "list_rate": list_rate,
@@ -328,17 +426,18 @@ def _offer_form(form: str, provider_id: int, offer: Any = None) -> dict[str, Any
 def _offers_tab(provider_id: int) -> None:
     with session() as s:
         offers = list_offers(session=s, provider_id=provider_id)
+        groups = offer_target_group_names(session=s, offer_ids=[o.id for o in offers if o.id])
     if offers:
         frame = pd.DataFrame(
             [
                 {
                     "Tilbud": o.name,
-                    "Paragraf": label(o.paragraph),
-                    "Målgrupper": o.target_groups,
+                    "Paragraf": label(o.paragraph, "short"),
+                    "Målgrupper": groups.get(o.id or 0, ""),
                     "Pladser": o.places,
-                    "Listetakst (kr./døgn)": o.list_rate,
+                    "Listetakst": o.list_rate,
                     "År": str(o.list_rate_year or ""),
-                    "Forhandlet (kr./døgn)": o.negotiated_rate,
+                    "Forhandlet": o.negotiated_rate,
                     "Gælder fra": o.negotiated_from,
                     "Aktivt": "Ja" if o.active else "Nej",
                     "Tilbudsportalen": o.portal_url,
@@ -346,23 +445,37 @@ def _offers_tab(provider_id: int) -> None:
                 for o in offers
             ]
         )
-        money = ["Listetakst (kr./døgn)", "Forhandlet (kr./døgn)"]
+        money = ["Listetakst", "Forhandlet"]
+        # On screen what fits beside the sidebar at 1366 px, none cut off; places and the
+        # active flag are in the export and the offer's form (an inactive offer is marked).
+        shown = frame.assign(
+            Tilbud=[o.name if o.active else f"{o.name} (inaktivt)" for o in offers]
+        ).rename(columns={"Tilbudsportalen": "Link"})
         show_table(
+            shown.drop(columns=["Pladser", "Aktivt"]),
+            money=money,
+            dates=["Gælder fra"],
+            links=["Link"],
+            key="providers_offers_table",
+        )
+        st.caption(
+            "Takster i kr. pr. døgn; den forhandlede takst gælder fra datoen. Link: "
+            "Tilbudsportalen. Pladser og status står i eksporten."
+        )
+        export_buttons(
             frame,
+            "Tilbud",
             money=money,
             dates=["Gælder fra"],
             ints=["Pladser"],
-            links=["Tilbudsportalen"],
-            key="providers_offers_table",
-        )
-        export_buttons(
-            frame, "Tilbud", money=money, dates=["Gælder fra"], key="providers_offers_export"
+            key="providers_offers_export",
         )
     else:
         st.info("Leverandøren har ingen tilbud registreret endnu.")
 
     new_form = f"providers_offer_new_{provider_id}"
-    with st.expander("Opret tilbud", icon=":material/add:"):
+    with section("Opret tilbud", NEW_OFFER_SECTION, forms=[new_form]):
+        _result_at(new_form)
         edit_form(
             new_form,
             lambda: _offer_form(new_form, provider_id),
@@ -370,18 +483,26 @@ def _offers_tab(provider_id: int) -> None:
             batch=True,
             submit="Opret tilbud",
             success=lambda data: f"Tilbuddet »{md(data['name'])}« er oprettet.",
+            after_save=_saved_at(new_form),
+            empty_in_browser=True,
         )
     if offers:
         by_id = {o.id: o for o in offers}
+        _result_at(OFFER_CHOICE)
         chosen = st.selectbox(
             "Ret et tilbud",
             [None, *by_id],
-            key="providers_offer_edit_id",
+            key=OFFER_CHOICE,
             format_func=lambda i: "Vælg tilbud …" if i is None else by_id[i].name,
         )
         if chosen is not None:
             offer = by_id[chosen]
             form = f"providers_offer_edit_{chosen}"
+
+            def edited(result: Any) -> None:  # done: the choice is forgotten, the table shows it
+                forget_field(OFFER_CHOICE)
+                _saved_at(OFFER_CHOICE)(result)
+
             edit_form(
                 form,
                 lambda: _offer_form(form, provider_id, offer),
@@ -391,11 +512,14 @@ def _offers_tab(provider_id: int) -> None:
                 batch=True,
                 submit="Gem tilbud",
                 reload_always="Indlæs tilbuddet igen",
-                success="Tilbuddet er gemt.",
+                success=lambda data: f"Tilbuddet »{md(data['name'])}« er gemt.",
+                after_save=edited,
             )
 
 
-def _notes_tab(provider_id: int) -> None:
+def _notes_tab(provider_id: int, notes_in_force: int, *, with_notes: bool) -> None:
+    """The note form (always drawn: typing survives a look at another tab) and, `with_notes`,
+    the notes themselves, newest first."""
     form = f"providers_note_{provider_id}"
 
     def fields() -> dict[str, Any]:
@@ -411,10 +535,11 @@ def _notes_tab(provider_id: int) -> None:
         field_error(form, "text")
         st.caption(
             f"Noten dateres {date.today():%d.%m.%Y} og underskrives af {md(user_name())}. "
-            "Noter kan ikke rettes bagefter."
+            "Noter kan ikke rettes bagefter, kun annulleres med en begrundelse."
         )
         return {"provider_id": provider_id, "topic": topic, "text": text}
 
+    _result_at(form)
     edit_form(
         form,
         fields,
@@ -422,16 +547,96 @@ def _notes_tab(provider_id: int) -> None:
         batch=True,
         submit="Gem note",
         success="Noten er gemt i vidensbanken.",
+        after_save=_saved_at(form),
+        empty_in_browser=True,
     )
+    if not with_notes:
+        return
     with session() as s:
-        notes = list_provider_notes(session=s, provider_id=provider_id, limit=100)
+        notes = list_provider_notes(session=s, provider_id=provider_id, limit=NOTES_SHOWN)
+    _result_at(VOIDED_NOTE)
     if not notes:
         st.info("Ingen noter endnu. Del jeres erfaringer med leverandøren med kollegerne.")
         return
+    voided = sum(1 for note in notes if note.voided_at is not None)
+    st.caption(
+        f"{format_number(notes_in_force)} {'note' if notes_in_force == 1 else 'noter'} i "
+        "vidensbanken, nyeste først"
+        + (f" (de {NOTES_SHOWN} nyeste vises)" if len(notes) == NOTES_SHOWN else "")
+        + (f" · {format_number(voided)} annulleret: vist, men tæller ikke med" if voided else "")
+    )
     for note in notes:
-        with st.container(border=True):
-            st.caption(f"{note.note_date:%d.%m.%Y} · {md(note.author)} · {label(note.topic)}")
+        _note_card(note)
+
+
+def _local_date(moment: datetime) -> date:
+    """The Danish calendar day of a stored moment (stored in UTC; SQLite drops the zone)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return aware.astimezone(LOCAL_TIME).date()
+
+
+def _note_card(note: Any) -> None:
+    """One note, signed and dated; a voided note marked with who voided it, when and why."""
+    with st.container(border=True):
+        head, action = st.columns([5, 1], vertical_alignment="center")
+        head.caption(f"{note.note_date:%d.%m.%Y} · {md(note.author)} · {label(note.topic)}")
+        if note.voided_at is not None:
+            st.caption(
+                f":material/block: **Annulleret {_local_date(note.voided_at):%d.%m.%Y} af "
+                f"{md(note.voided_by)}:** {md(note.void_reason)}"
+            )
             st.text(note.text)
+            return
+        st.text(note.text)
+        if st.session_state.get(VOIDING) != note.id:
+            if action.button(
+                "Annullér",
+                key=f"providers_void_open_{note.id}",
+                icon=":material/block:",
+                help="Annullér noten, hvis den er skrevet ved en fejl. Den bevares, markeret.",
+            ):
+                st.session_state[VOIDING] = note.id
+                st.rerun()
+            return
+        _void_note_form(note)
+
+
+def _void_note_form(note: Any) -> None:
+    form = f"providers_void_note_{note.id}"
+
+    def fields() -> dict[str, Any]:
+        reason = st.text_area(
+            "Hvorfor annulleres noten? *",
+            key=f"{form}_reason",
+            height=80,
+            placeholder="Fx skrevet om den forkerte leverandør",
+        )
+        field_error(form, "reason")
+        st.caption(
+            "Noten bliver stående, markeret som annulleret med din begrundelse, og tæller ikke "
+            "længere med."
+        )
+        return {"reason": reason}
+
+    def voided(result: Any) -> None:
+        st.session_state.pop(VOIDING, None)
+        _saved_at(VOIDED_NOTE)(result)
+
+    edit_form(
+        form,
+        fields,
+        void_provider_note,
+        args={"note_id": note.id},
+        loaded=(note.id, note.version),
+        batch=True,
+        submit="Annullér noten",
+        success="Noten er annulleret. Den vises stadig, markeret, men tæller ikke med.",
+        after_save=voided,
+    )
+    if st.button("Fortryd", key=f"{form}__cancel"):
+        st.session_state.pop(VOIDING, None)
+        reset_form(form)
+        st.rerun()
 
 
 def _spend_tab(provider_id: int) -> None:
@@ -447,7 +652,7 @@ def _spend_tab(provider_id: int) -> None:
         alt.Chart(chart_data)
         .mark_bar(color="#1f5f8b")
         .encode(
-            x=alt.X("year:O", title="År"),
+            x=alt.X("year:O", title="År", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("invoiced:Q", title="Faktureret (kr.)", axis=alt.Axis(format=",.0f")),
             tooltip=[
                 alt.Tooltip("year:O", title="År"),
@@ -485,7 +690,7 @@ def _contracts_tab(provider_id: int, total: int) -> None:
             "price": "Pris (kr.)",
             "unit": "Enhed",
         },
-        {"paragraph": None, "status": None},
+        {"paragraph": "short", "status": None},
     )
     event = show_table(
         shown,
@@ -493,6 +698,7 @@ def _contracts_tab(provider_id: int, total: int) -> None:
         dates=["Start", "Slut"],
         key="providers_contracts_table",
         selectable=True,
+        widths={"Slut": 100, "Pris (kr.)": 110},  # sized for values the first rows lack
     )
     rows = event.selection.rows if event is not None else []
     st.caption("Vælg en kontrakt for at åbne den under Kontrakter.")
@@ -540,23 +746,29 @@ def _deviations_tab(provider_id: int) -> None:
     )
 
 
+def _key_amount(amount: Decimal) -> str:
+    """An amount short enough for a key figure beside three others at 1366 px: in millions
+    from a million ("1,19 mia. kr.", never "1.192.392.23…")."""
+    return format_large_kr(amount) if abs(amount) >= 1_000_000 else format_kr(amount, decimals=0)
+
+
 def _detail_view(provider_id: int) -> None:
     if st.button("Alle leverandører", icon=":material/arrow_back:", key="providers_back"):
-        st.session_state.pop(SELECTED, None)
-        st.query_params.clear()
+        _close_provider()
         st.rerun()
     with session() as s:
         try:
             provider = get_provider(session=s, provider_id=provider_id)
         except Exception:
-            if st.session_state.pop(LINKED, None) == provider_id:
+            show_flash()
+            if st.session_state.get(LINKED) == provider_id:
                 unknown_link("en kendt leverandør")
-                st.query_params.pop("id", None)
             else:
                 st.error("Leverandøren findes ikke længere.")
-            st.session_state.pop(SELECTED, None)
+            _close_provider()
             return
         figures = provider_key_figures(session=s, provider_id=provider_id, today=date.today())
+    _show_in_address(provider_id)
     st.subheader(md(provider.name))
     facts = [label(provider.kind)]
     if provider.cvr:
@@ -586,8 +798,8 @@ def _detail_view(provider_id: int) -> None:
     metrics[1].metric("Tilbud", format_number(figures.offers))
     metrics[2].metric(
         "Faktureret sidste 12 mdr.",
-        format_kr(figures.spend_12m, decimals=0),
-        help=f"I år: {format_kr(figures.spend_this_year)}",
+        _key_amount(figures.spend_12m),
+        help=f"I alt {format_kr(figures.spend_12m)} I år: {format_kr(figures.spend_this_year)}",
     )
     metrics[3].metric(
         "Åbne afvigelser",
@@ -599,21 +811,30 @@ def _detail_view(provider_id: int) -> None:
             st.caption("Vurdering")
             st.text(provider.assessment)
 
-    tabs = st.tabs(["Tilbud", "Kontrakter", "Forbrug", "Afvigelser", "Vidensbank", "Ret stamdata"])
-    with tabs[0]:
+    # The tab where the user acted stays selected after a save. Tabs with forms are always drawn
+    # (typing there survives a look at another tab); the others only when selected.
+    drawn = tabs(TABS, TAB)
+    offers_tab, contracts_tab, spend_tab, deviations_tab, notes_tab, edit_tab = drawn
+    with next((tab for tab in drawn if tab.open), offers_tab):
+        result = st.container()  # a save's message not shown at its form shows here
+    with offers_tab:
         _offers_tab(provider_id)
-    with tabs[1]:
-        with session() as s:
-            total = count_provider_contracts(session=s, provider_id=provider_id)
-        _contracts_tab(provider_id, total)
-    with tabs[2]:
-        _spend_tab(provider_id)
-    with tabs[3]:
-        _deviations_tab(provider_id)
-    with tabs[4]:
-        _notes_tab(provider_id)
-    with tabs[5]:
+    if contracts_tab.open is not False:
+        with contracts_tab:
+            with session() as s:
+                total = count_provider_contracts(session=s, provider_id=provider_id)
+            _contracts_tab(provider_id, total)
+    if spend_tab.open is not False:
+        with spend_tab:
+            _spend_tab(provider_id)
+    if deviations_tab.open is not False:
+        with deviations_tab:
+            _deviations_tab(provider_id)
+    with notes_tab:
+        _notes_tab(provider_id, figures.notes, with_notes=notes_tab.open is not False)
+    with edit_tab:
         form = f"providers_edit_{provider_id}"
+        _result_at(form)
         edit_form(
             form,
             lambda: _provider_form(form, provider),
@@ -623,18 +844,26 @@ def _detail_view(provider_id: int) -> None:
             batch=True,
             reload_always="Indlæs seneste udgave",
             success="Leverandøren er gemt.",
+            after_save=_saved_at(form),
         )
+    with result:
+        st.session_state.pop(SAVED_AT, None)
+        show_flash()
 
 
+ensure_entry_point()
 st.title("Leverandører")
-show_flash()
-if "id" in st.query_params and SELECTED not in st.session_state:
+# The address (?id=42) opens a provider: a shared link, or a link from another page. An id this
+# session already acted on is the provider on screen (or one the user closed since).
+requested = st.query_params.get("id")
+if requested is not None and requested != st.session_state.get(SEEN):
+    st.session_state[SEEN] = requested
     linked = query_id()
     if linked is None:
         unknown_link("en kendt leverandør")
-        st.query_params.pop("id", None)
+        del st.query_params["id"]
     else:
-        st.session_state[SELECTED] = st.session_state[LINKED] = linked
+        _open_provider(linked, linked=True)
 if st.session_state.get(SELECTED):
     _detail_view(int(st.session_state[SELECTED]))
 else:

@@ -1,5 +1,6 @@
 """Opfølgning: due and overdue follow-ups, the year's plan, recording outcomes with SMART goals."""
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -23,21 +24,25 @@ from pages._ui import (
     cached_read,
     date_input,
     edit_form,
+    ensure_entry_point,
     export_buttons,
     field_error,
-    form_errors,
     md,
     pager,
     query_id,
     reset_form,
+    section,
     select_code,
     show_flash,
+    show_tab,
     show_table,
+    tabs,
     unknown_link,
     user_name,
 )
 from services.errors import InputError
 from services.followups import (
+    assign_followup,
     list_goals,
     next_followup_text,
     plan_followup,
@@ -52,6 +57,7 @@ from services.queries.followups import (
     OnTimeFigures,
     OpenFollowup,
     active_goal_count,
+    assignee_choices,
     count_followup_worklist,
     find_contracts_to_follow_up,
     find_open_followups,
@@ -71,7 +77,16 @@ TABLE_GENERATION = "opfoelgning_table_gen"  # bumped after a save so old row sel
 LAST_PICK = "opfoelgning_last_pick"
 NEXT_MESSAGE = "opfoelgning_next_message"
 RECORD = "opfoelgning_record"
-PLAN = "opfoelgning_plan"
+ASSIGN = "opfoelgning_assign"  # a new responsible person for the open follow-up
+EXTRA = "opfoelgning_extra"  # planning an extra follow-up by hand
+EXTRA_SECTION = "opfoelgning_section_extra"
+WORKLIST_TAB = "opfoelgning_worklist_tab"
+WORKLIST_TAB_KINDS = "opfoelgning_worklist_tab_kinds"  # last run's tab labels → list kind
+OTHER_PERSON = "\x00anden"  # the choice "Anden person …" (no name can hold a NUL)
+FLASH_AT = "opfoelgning_flash_at"  # the part of the page whose save the flash message is about
+RECORD_PART = "record"
+EXTRA_PART = "extra"
+KINDS = (OVERDUE, DUE_SOON)  # the work lists, in tab order
 GOAL_SLOTS = 3  # the issue: up to three SMART goals per follow-up
 HORIZONS = [30, 60, 90]
 PLAN_STATES = {  # column → Danish legend text and colour, in stacking order
@@ -86,9 +101,10 @@ PLAN_STATES = {  # column → Danish legend text and colour, in stacking order
 
 
 def _select(followup_id: int | None) -> None:
-    """Open a follow-up in the record form; a new choice starts with an empty form."""
+    """Open a follow-up in the record form; a new choice starts with empty forms."""
     if st.session_state.get(SELECTED) != followup_id:
         reset_form(RECORD)
+        reset_form(ASSIGN)
     st.session_state[SELECTED] = followup_id
     st.session_state.pop(LINKED, None)
 
@@ -100,9 +116,47 @@ def _close() -> None:
 
 
 def _filter_args(filters: tuple[Any, ...]) -> dict[str, Any]:
-    """The page's filters (paragraphs, provider) as the read services take them."""
-    paragraphs, provider_id = filters
-    return {"paragraphs": paragraphs, "provider_id": provider_id}
+    """The page's filters (paragraphs, provider, "Mine sager") as the read services take them."""
+    paragraphs, provider_id, assignee = filters
+    return {"paragraphs": paragraphs, "provider_id": provider_id, "assignee": assignee}
+
+
+def _saved_in(part: str) -> Callable[[Any], None]:
+    """An edit_form `after_save`: the save's message shows in `part`, where the user acted."""
+
+    def after_save(_result: Any) -> None:
+        st.session_state[FLASH_AT] = part
+
+    return after_save
+
+
+def _flash_in(part: str) -> None:
+    """The message of a save made in `part` of the page, shown there."""
+    if st.session_state.get(FLASH_AT) == part:
+        del st.session_state[FLASH_AT]
+        show_flash()
+
+
+def _assignee_box(
+    label_text: str, key: str, value: str | None, help_text: str, *, other: bool = False
+) -> str:
+    """A responsible person picked by name: the current one, the user, or anyone who already
+    has follow-ups (one spelling each, so "Mine sager" finds them); with `other`, also
+    OTHER_PERSON, for which the caller asks for the name."""
+    names = [value, user_name(), *cached_read(assignee_choices)]
+    options = list(dict.fromkeys(n for n in names if n)) + ([OTHER_PERSON] if other else [])
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = value or user_name()
+    return str(
+        st.selectbox(
+            label_text,
+            options,
+            key=key,
+            format_func=lambda n: "Anden person …" if n == OTHER_PERSON else n,
+            help=help_text,
+            placeholder="Vælg en person …",
+        )
+    )
 
 
 def _followup_caption(f: OpenFollowup) -> str:
@@ -115,23 +169,30 @@ def _followup_caption(f: OpenFollowup) -> str:
 # --- Filters and key figures ------------------------------------------------------------------
 
 
-def _filters() -> tuple[tuple[str, ...], int | None]:
+def _filters() -> tuple[tuple[str, ...], int | None, str | None]:
     providers = dict(cached_read(provider_choices))
-    left, right = st.columns([1, 2])
+    left, middle, right = st.columns([2, 3, 1], vertical_alignment="bottom")
     paragraphs = left.multiselect(
         "Paragraf",
         [str(p) for p in Paragraph],
         key="opfoelgning_filter_paragraphs",
         format_func=label,
         placeholder="Alle paragraffer",
+        select_all=False,
     )
-    provider_id = right.selectbox(
+    provider_id = middle.selectbox(
         "Leverandør",
         [None, *providers],
         key="opfoelgning_filter_provider",
         format_func=lambda i: "Alle leverandører" if i is None else providers.get(i, "?"),
+        placeholder="Alle leverandører",
     )
-    return tuple(sorted(paragraphs)), provider_id
+    mine = right.toggle(
+        "Mine sager",
+        key="opfoelgning_filter_mine",
+        help=f"Kun opfølgninger, hvor du ({md(user_name())}) står som ansvarlig.",
+    )
+    return tuple(sorted(paragraphs)), provider_id, user_name() if mine else None
 
 
 def _key_figures(counts: FollowupCounts, on_time: OnTimeFigures) -> None:
@@ -170,19 +231,23 @@ WORKLIST_HEADERS = {
     "days_overdue": "Dage overskredet",
     "days_until_due": "Dage til forfald",
     "kind": "Type",
+    "assignee": "Ansvarlig",
     "contract_status": "Kontraktstatus",
 }
 
 
 def _shown_worklist(frame: pd.DataFrame, kind: str, *, export: bool = False) -> pd.DataFrame:
-    """Danish headers and labels; the contract status only in the export (a narrow table)."""
+    """Danish headers and labels. On screen the table is narrow enough for a laptop: short
+    paragraph labels and no contract status; the export has both in full."""
     drop = {"days_until_due" if kind == OVERDUE else "days_overdue"}
     if not export:
         drop.add("contract_status")
     columns = {k: v for k, v in WORKLIST_HEADERS.items() if k not in drop}
     shown = frame.copy()
-    for column in ("paragraph", "kind", "contract_status"):
+    for column in ("kind", "contract_status"):
         shown[column] = shown[column].map(label)
+    shown["paragraph"] = shown["paragraph"].map(lambda p: label(p, None if export else "short"))
+    shown["assignee"] = shown["assignee"].fillna("")
     return shown[list(columns)].rename(columns=columns)
 
 
@@ -190,14 +255,16 @@ def _worklist_tab(
     kind: str, total: int, today: date, horizon: int, filters: tuple[Any, ...]
 ) -> None:
     if total == 0:
+        mine = " af dine sager" if filters[2] is not None else ""
         st.info(
-            "Ingen overskredne opfølgninger – flot."
+            f"Ingen overskredne opfølgninger{mine} – flot."
             if kind == OVERDUE
-            else f"Ingen opfølgninger forfalder de næste {horizon} dage."
+            else f"Ingen opfølgninger{mine} forfalder de næste {horizon} dage."
         )
         return
-    paragraphs, provider_id = filters
-    view = f"{horizon}_{'-'.join(paragraphs)}_{provider_id}"  # new list → fresh page and selection
+    paragraphs, provider_id, assignee = filters
+    # A new list gets a fresh page and selection.
+    view = f"{horizon}_{'-'.join(paragraphs)}_{provider_id}_{assignee is not None}"
     key = f"opfoelgning_{kind}_page_{view}"
     pages = max(1, -(-total // PAGE_SIZE))
     if st.session_state.get(key, 1) > pages:  # the list shrank since the page was chosen
@@ -250,18 +317,26 @@ def _worklists(today: date, filters: tuple[Any, ...]) -> None:
         format_func=lambda d: f"{d} dage",
     )
     worklist = {"today": today, "horizon_days": horizon, **_filter_args(filters)}
-    overdue_total = cached_read(count_followup_worklist, kind=OVERDUE, **worklist)
-    due_total = cached_read(count_followup_worklist, kind=DUE_SOON, **worklist)
-    overdue_tab, due_tab = st.tabs(
-        [
-            f"Overskredne ({format_number(overdue_total)})",
-            f"Forfalder inden for {horizon} dage ({format_number(due_total)})",
-        ]
-    )
-    with overdue_tab:
-        _worklist_tab(OVERDUE, overdue_total, today, horizon, filters)
-    with due_tab:
-        _worklist_tab(DUE_SOON, due_total, today, horizon, filters)
+    totals = {kind: cached_read(count_followup_worklist, kind=kind, **worklist) for kind in KINDS}
+    labels = {
+        OVERDUE: f"Overskredne ({format_number(totals[OVERDUE])})",
+        DUE_SOON: f"Forfalder inden for {horizon} dage ({format_number(totals[DUE_SOON])})",
+    }
+    for kind, tab in _worklist_tabs(labels).items():
+        if tab.open:  # only the list on screen is read and drawn
+            with tab:
+                _worklist_tab(kind, totals[kind], today, horizon, filters)
+
+
+def _worklist_tabs(labels: dict[str, str]) -> dict[str, Any]:
+    """The work lists' tabs by kind. Their labels carry counts and the horizon, which a save or
+    a filter changes; the list the user is on stays selected all the same."""
+    previous: dict[str, str] = st.session_state.get(WORKLIST_TAB_KINDS, {})
+    kind = previous.get(st.session_state.get(WORKLIST_TAB, ""))
+    if kind in labels:
+        show_tab(WORKLIST_TAB, labels[kind])
+    st.session_state[WORKLIST_TAB_KINDS] = {text: kind for kind, text in labels.items()}
+    return dict(zip(labels, tabs(list(labels.values()), WORKLIST_TAB), strict=True))
 
 
 # --- Recording an outcome ---------------------------------------------------------------------
@@ -286,6 +361,7 @@ def _search_followup() -> None:
         "Åben opfølgning",
         list(found),
         key="opfoelgning_search_pick",
+        placeholder="Vælg en opfølgning …",
         format_func=lambda i: _followup_caption(found[i]) if i in found else "?",
     )
     if right.button("Registrér udfald for denne", key="opfoelgning_pick"):
@@ -327,7 +403,11 @@ def _goal_form(goal: dict[str, Any]) -> None:
 
         def fields() -> dict[str, Any]:
             status = status_col.selectbox(
-                "Status", list(GoalStatus), key=f"{form}_status", format_func=label
+                "Status",
+                list(GoalStatus),
+                key=f"{form}_status",
+                format_func=label,
+                placeholder="Vælg status …",
             )
             kept = {k: goal[k] for k in ("theme", "goal_type", "text", "measure", "deadline")}
             return kept | {"status": status}
@@ -343,6 +423,7 @@ def _goal_form(goal: dict[str, Any]) -> None:
             primary=False,
             button_place=lambda: button_col,
             success=lambda data: f"Målet er sat til »{label(data['status'])}«.",
+            after_save=_saved_in(RECORD_PART),
         )
 
 
@@ -362,6 +443,7 @@ def _goal_rows(themes: tuple[str, ...], slots: int) -> list[dict[str, Any]]:
                 "Tema (VUM)",
                 [None, *themes],
                 key=key("theme"),
+                placeholder="Vælg tema …",
                 format_func=lambda t: "Vælg tema …" if t is None else t,
             )
             with left:
@@ -435,6 +517,7 @@ def _record_form(followup: OpenFollowup, settings: AppSettings) -> None:
             st.rerun()
         if followup.due_date < today:
             st.caption(f"Overskredet med {format_number((today - followup.due_date).days)} dage.")
+        _assign_form(followup)
 
         active = _goal_status_list(followup.contract_id, settings)
 
@@ -486,6 +569,15 @@ def _record_form(followup: OpenFollowup, settings: AppSettings) -> None:
                 help="Ingen navne, CPR-numre eller helbredsoplysninger – sagen er pseudonym.",
             )
             field_error(RECORD, "note")
+            next_col, _ = st.columns([1, 2])
+            with next_col:
+                next_assignee = _assignee_box(
+                    "Ansvarlig for næste opfølgning",
+                    key("next_assignee"),
+                    followup.assignee,
+                    "Den, der får ansvaret for den opfølgning, kadencen planlægger efter denne.",
+                )
+                field_error(RECORD, "next_assignee")
 
             slots = min(GOAL_SLOTS, max(0, settings.max_active_goals - active))
             st.markdown("**Nye SMART-mål** (tomme rækker gemmes ikke)")
@@ -505,6 +597,7 @@ def _record_form(followup: OpenFollowup, settings: AppSettings) -> None:
                 "support_need_change": support_need,
                 "action": action,
                 "note": note,
+                "next_assignee": next_assignee,
                 "goals": goals,
             }
 
@@ -513,8 +606,10 @@ def _record_form(followup: OpenFollowup, settings: AppSettings) -> None:
             st.session_state[NEXT_MESSAGE] = next_followup_text(
                 recorded=recorded, upcoming=upcoming, contract_end=followup.contract_end
             )
+            st.session_state[FLASH_AT] = RECORD_PART
             _close()
-            st.session_state.pop("opfoelgning_search_pick", None)
+            for search in ("opfoelgning_search_case", "opfoelgning_search_pick"):
+                st.session_state.pop(search, None)
 
         edit_form(
             RECORD,
@@ -531,11 +626,56 @@ def _record_form(followup: OpenFollowup, settings: AppSettings) -> None:
         )
 
 
+def _assign_form(followup: OpenFollowup) -> None:
+    """Who is responsible for the open follow-up ("Mine sager"), changed on its own."""
+    box_col, button_col, _ = st.columns([2, 1, 2], vertical_alignment="bottom")
+
+    def fields() -> dict[str, Any]:
+        with box_col:
+            assignee = _assignee_box(
+                "Ansvarlig",
+                f"{ASSIGN}_assignee",
+                followup.assignee,
+                "Den, der har ansvaret for opfølgningen. »Mine sager« viser dem, du har.",
+                other=True,
+            )
+            if assignee == OTHER_PERSON:
+                assignee = st.text_input(
+                    "Navn på den nye ansvarlige", key=f"{ASSIGN}_other", max_chars=100
+                )
+            field_error(ASSIGN, "assignee")
+        return {"assignee": assignee}
+
+    def saved(_result: Any) -> None:
+        # What is typed in the outcome form stays, and is saved on top of the new version;
+        # the next follow-up goes to the new responsible person unless the user says otherwise.
+        st.session_state.pop(f"{RECORD}__version_{followup.followup_id}", None)
+        st.session_state.pop(f"{RECORD}_next_assignee", None)
+        st.session_state[FLASH_AT] = RECORD_PART
+
+    edit_form(
+        ASSIGN,
+        fields,
+        assign_followup,
+        args={"followup_id": followup.followup_id},
+        loaded=(followup.followup_id, followup.version),
+        submit="Skift ansvarlig",
+        submit_key=f"{ASSIGN}_save",
+        primary=False,
+        button_place=lambda: button_col,
+        success=lambda data: (
+            f"{md(data['assignee'])} er nu ansvarlig for opfølgningen på {md(followup.case_ref)}."
+        ),
+        after_save=saved,
+    )
+
+
 def _record_section() -> None:
     st.subheader("Registrér udfald")
+    _flash_in(RECORD_PART)
     message = st.session_state.pop(NEXT_MESSAGE, None)
     if message:
-        st.info(message, icon="📅")
+        st.info(md(message), icon=":material/event:")
     settings = app_settings()
     selected = st.session_state.get(SELECTED)
     followup = (
@@ -598,7 +738,11 @@ def _year_plan(today: date, filters: tuple[Any, ...]) -> None:
     years = list(range(today.year - 2, today.year + 2))
     year_col, _ = st.columns([1, 4])
     year = year_col.selectbox(
-        "År", years, index=years.index(today.year), key="opfoelgning_plan_year"
+        "År",
+        years,
+        index=years.index(today.year),
+        key="opfoelgning_plan_year",
+        placeholder="Vælg år …",
     )
     frame = cached_read(month_plan, year=year, today=today, **_filter_args(filters))
     if int(frame["planned"].sum()) == 0:
@@ -641,17 +785,14 @@ def _plan(*, session: Session, data: dict[str, Any], user: str) -> Any:
 
 
 def _plan_extra() -> None:
-    with st.expander(
-        "Planlæg en ekstra opfølgning",
-        icon=":material/add:",
-        expanded=bool(form_errors(PLAN)),
-    ):
+    with section(":material/add: Planlæg en ekstra opfølgning", EXTRA_SECTION, forms=[EXTRA]):
+        _flash_in(EXTRA_PART)
         st.caption(
             "Ud over de opfølgninger, kadencen planlægger, fx ved en henvendelse fra "
             "leverandøren eller et tilsyn."
         )
         case_ref = st.text_input(
-            "Søg kontrakt på sagsnummer", key=f"{PLAN}_case", placeholder="fx SAG-2024-0042"
+            "Søg kontrakt på sagsnummer", key=f"{EXTRA}_case", placeholder="fx SAG-2024-0042"
         )
         contracts = {c[0]: c for c in cached_read(find_contracts_to_follow_up, case_ref=case_ref)}
         if case_ref.strip() and not contracts:
@@ -661,7 +802,8 @@ def _plan_extra() -> None:
             contract_id = st.selectbox(
                 "Kontrakt *",
                 [None, *contracts],
-                key=f"{PLAN}_contract_id",
+                key=f"{EXTRA}_contract_id",
+                placeholder="Søg først på sagsnummer …",
                 format_func=lambda i: (
                     "Søg først på sagsnummer …"
                     if i is None
@@ -670,35 +812,56 @@ def _plan_extra() -> None:
                     else "?"
                 ),
             )
-            field_error(PLAN, "contract_id")
-            left, right = st.columns(2)
+            field_error(EXTRA, "contract_id")
+            left, middle, right = st.columns(3)
             with left:
-                due_date = date_input("Forfaldsdato *", f"{PLAN}_due_date", date.today())
-                field_error(PLAN, "due_date")
+                due_date = date_input("Forfaldsdato *", f"{EXTRA}_due_date", date.today())
+                field_error(EXTRA, "due_date")
+            with middle:
+                kind = select_code("Type *", list(FollowUpKind), f"{EXTRA}_kind")
+                field_error(EXTRA, "kind")
             with right:
-                kind = select_code("Type *", list(FollowUpKind), f"{PLAN}_kind")
-                field_error(PLAN, "kind")
-            note = st.text_input("Notat", key=f"{PLAN}_note")
-            field_error(PLAN, "note")
-            return {"contract_id": contract_id, "due_date": due_date, "kind": kind, "note": note}
+                assignee = _assignee_box(
+                    "Ansvarlig *",
+                    f"{EXTRA}_assignee",
+                    None,
+                    "Den, der har ansvaret for at gennemføre opfølgningen.",
+                )
+                field_error(EXTRA, "assignee")
+            note = st.text_input("Notat", key=f"{EXTRA}_note")
+            field_error(EXTRA, "note")
+            return {
+                "contract_id": contract_id,
+                "due_date": due_date,
+                "kind": kind,
+                "assignee": assignee,
+                "note": note,
+            }
 
         edit_form(
-            PLAN,
+            EXTRA,
             fields,
             _plan,
             batch=True,
             border=False,
             submit="Planlæg opfølgning",
-            submit_key=f"{PLAN}_save",
+            submit_key=f"{EXTRA}_save",
             primary=False,
-            success=lambda data: f"Opfølgningen er planlagt til {format_date(data['due_date'])}.",
+            success=lambda data: (
+                f"Opfølgningen er planlagt til {format_date(data['due_date'])} med "
+                f"{md(data['assignee'])} som ansvarlig."
+            ),
+            after_save=_saved_in(EXTRA_PART),
         )
 
 
 # --- The page ---------------------------------------------------------------------------------
 
 st.title("Opfølgning")
-show_flash()
+if FLASH_AT in st.session_state:
+    ensure_entry_point()  # the message of a save shows where the user saved, further down
+else:
+    show_flash()
 st.caption(
     "Opfølgning med hver placering: progression, ændret støttebehov og SMART-mål i "
     "VUM-temaerne. Når et udfald gemmes, planlægges den næste opfølgning efter kadencen."
@@ -715,14 +878,13 @@ if requested is not None and st.session_state.get(f"{LAST_PICK}_url") != request
         st.session_state[LINKED] = linked
 
 today = date.today()
-paragraphs, provider_id = _filters()
-filters = (paragraphs, provider_id)
+filters = _filters()
 counts = cached_read(followup_counts, today=today, **_filter_args(filters))
 on_time = cached_read(on_time_figures, today=today, **_filter_args(filters))
 if counts.open == 0 and on_time.due == 0 and counts.done_last_12_months == 0:
     st.info(
         "Der er endnu ingen opfølgninger"
-        + (" for det valgte filter." if paragraphs or provider_id else ".")
+        + (" for det valgte filter." if any(filters) else ".")
         + " Den første opfølgning planlægges automatisk, når en aktiv kontrakt oprettes "
         "under Kontrakter, og du kan planlægge en ekstra opfølgning nederst på siden."
     )
@@ -731,3 +893,6 @@ _worklists(today, filters)
 _record_section()
 _year_plan(today, filters)
 _plan_extra()
+if FLASH_AT in st.session_state:  # the part it belonged to was not drawn: never lose it
+    del st.session_state[FLASH_AT]
+    show_flash()

@@ -23,6 +23,8 @@ from services.formatting import (
     format_large_kr,
     format_number,
     format_pct,
+    format_short_kr,
+    sentence,
 )
 from services.queries.overview import (
     AlertOverview,
@@ -45,24 +47,21 @@ CONTRACT_PAGE = "pages/kontrakter.py"
 PROVIDER_PAGE = "pages/leverandoerer.py"
 ALERTS_SHOWN = 10
 MIO = 1_000_000
-# Danish number display inside the charts (1.234,5).
-DANISH = alt.Locale(
-    number=alt.NumberLocale(decimal=",", thousands=".", grouping=[3], currency=["", " kr."])
-)
 MISSING = "–"
+SHORT_PARAGRAPH = {label(p): label(p, "short") for p in Paragraph}
 
 
 def _show_chart(chart: Any) -> None:
-    st.altair_chart(chart.configure(locale=DANISH), width="stretch")
+    st.altair_chart(chart, width="stretch")  # Danish numbers: pages/_danish.py
 
 
 def _pct(value: Any, decimals: int = 1) -> str:
     return format_pct(value, decimals) if value is not None else MISSING
 
 
-def _whole_kr(value: Any) -> str:
-    """An amount in whole kroner (fits a metric): 1.165.997 kr."""
-    return f"{format_number(round(value))} kr." if value is not None else MISSING
+def _short_kr(value: Any) -> str:
+    """An amount short enough for a metric at 1366 px (`993.777 kr.`, `1,19 mio. kr.`)."""
+    return format_short_kr(value) if value is not None else MISSING
 
 
 def _signed_mio(value: Any) -> str:
@@ -101,15 +100,15 @@ def _key_figures(data: Overview) -> None:
     )
     row[1].metric(
         "Forventet årsudgift",
-        format_large_kr(p.annual_spend),
+        format_short_kr(p.annual_spend),
         help=f"Reguleret pris {when} inkl. aktive tillæg × 365 dagsækvivalenter, "
-        f"summeret over de aktive kontrakter: {format_kr(p.annual_spend)}.",
+        f"summeret over de aktive kontrakter: {sentence(format_kr(p.annual_spend))}",
     )
     row[2].metric(
         "Gns. årsudgift pr. sag",
-        _whole_kr(p.average_per_case),
-        help=f"Forventet årsudgift delt med antal aktive kontrakter: "
-        f"{format_kr(p.average_per_case)}."
+        _short_kr(p.average_per_case),
+        help="Forventet årsudgift delt med antal aktive kontrakter: "
+        f"{sentence(format_kr(p.average_per_case))}"
         if p.average_per_case is not None
         else None,
     )
@@ -123,25 +122,39 @@ def _key_figures(data: Overview) -> None:
     row = st.columns(4)
     row[0].metric(
         f"Faktureret {year} til dato" if current else f"Faktureret {year}",
-        format_large_kr(shot.invoiced_ytd),
+        format_short_kr(shot.invoiced_ytd),
         help=f"Fakturaer med periodestart i {year} til og med {format_date(data.as_of)}: "
-        f"{format_kr(shot.invoiced_ytd)}.",
+        f"{sentence(format_kr(shot.invoiced_ytd))}",
     )
-    row[1].metric(
-        f"Budget {year}",
-        format_large_kr(shot.budget) if shot.budget is not None else "Intet budget",
-        help="Budgettet pr. paragraf registreres under Indstillinger.",
-    )
+    if shot.budget is not None:
+        budget_text = format_short_kr(shot.budget)
+        budget_help = (
+            f"{sentence(format_kr(shot.budget))} Budgettet pr. paragraf registreres under "
+            "Indstillinger."
+        )
+    elif shot.budget_note:
+        budget_text, budget_help = MISSING, shot.budget_note
+    else:
+        budget_text = "Intet budget"
+        budget_help = "Budgettet pr. paragraf registreres under Indstillinger."
+    row[1].metric(f"Budget {year}", budget_text, help=budget_help)
     difference = shot.expected_year_end - shot.budget if shot.budget is not None else None
     row[2].metric(
         "Forventet årsresultat" if current else "Årsresultat",
-        format_large_kr(shot.expected_year_end),
+        format_short_kr(shot.expected_year_end),
         delta=f"{_signed_mio(difference)} mod budget" if difference is not None else None,
         delta_color="inverse",
-        help="Faktureret til dato + forventet udgift resten af året efter de aktive "
-        f"kontrakters regulerede priser ({format_kr(shot.expected_rest)}).",
+        help=f"{sentence(format_kr(shot.expected_year_end))} Faktureret til dato + forventet "
+        "udgift resten af året efter de aktive kontrakters regulerede priser "
+        f"({format_kr(shot.expected_rest)}).",
     )
-    row[3].metric("Forbrug af budget", _pct(shot.budget_used))
+    row[3].metric(
+        "Forbrug af budget",
+        _pct(shot.budget_used),
+        help="Faktureret i året i procent af årets budget." if shot.budget else shot.budget_note,
+    )
+    if shot.budget_note:
+        st.info(shot.budget_note, icon=":material/info:")
 
     row = st.columns(4)
     row[0].metric(
@@ -173,7 +186,12 @@ def _key_figures(data: Overview) -> None:
         format_number(shot.open_deviations),
         help="Fakturaer over den regulerede kontraktpris, som endnu ikke er løst eller accepteret.",
     )
-    row[1].metric("Åbne afvigelser, beløb", format_kr(shot.open_deviation_amount))
+    row[1].metric(
+        "Åbne afvigelser, beløb",
+        format_short_kr(shot.open_deviation_amount),
+        help="Fakturerede beløb over det forventede på de åbne afvigelser: "
+        f"{sentence(format_kr(shot.open_deviation_amount))}",
+    )
     row[2].metric(
         "Opfølgninger til tiden (12 mdr.)",
         _pct(shot.on_time_share),
@@ -196,11 +214,9 @@ def _key_figures(data: Overview) -> None:
     )
     row[2].metric(
         f"Sparet ved genforhandling {year}",
-        format_large_kr(shot.savings_ytd)
-        if abs(shot.savings_ytd) >= 1_000_000
-        else _whole_kr(shot.savings_ytd),
+        format_short_kr(shot.savings_ytd),
         help="Årlig effekt (gammel − ny pris) af genforhandlinger med virkning i året: "
-        f"{format_kr(shot.savings_ytd)}.",
+        f"{sentence(format_kr(shot.savings_ytd))}",
     )
     if p.missing_rate:
         st.warning(
@@ -232,10 +248,16 @@ def _alerts(data: Overview, alerts: AlertOverview, filters: Filters) -> None:
             )
         )
         top = alerts.rows.iloc[:ALERTS_SHOWN]
+        # Short paragraphs and alerts (as in Kontrakter) fit a laptop screen; the list to
+        # download below has them in full, with each alert's date.
+        shown = top.assign(Paragraf=top["Paragraf"].map(SHORT_PARAGRAPH))
         show_table(
-            top[["Sag", "Leverandør", "Paragraf", "Varsler", "Frist"]],
+            shown[["Sag", "Leverandør", "Paragraf", "Varsler (kort)", "Frist"]].rename(
+                columns={"Varsler (kort)": "Varsler"}
+            ),
             dates=["Frist"],
             key="overview_alert_table",
+            widths={"Sag": 130, "Paragraf": 80, "Frist": 100},
         )
         if alerts.total > len(top):
             st.caption(
@@ -307,9 +329,8 @@ def _spend_chart(data: Overview, spend_data: Spending) -> None:
             ],
         )
     ]
-    budget = spend_data.budgets[spend_data.budgets["year"].isin(years)]
-    if not budget.empty:
-        totals = budget.groupby("year", as_index=False)["Budget"].sum()
+    totals = spend_data.budget_by_year[spend_data.budget_by_year["year"].isin(years)]
+    if not totals.empty:
         totals = totals.assign(
             År=totals["year"].astype(str),
             Mio=totals["Budget"].astype(float) / MIO,
@@ -347,11 +368,15 @@ def _spend_chart(data: Overview, spend_data: Spending) -> None:
             )
         )
     _show_chart(alt.layer(*layers).properties(height=320))
-    caption = "Søjler: faktureret pr. paragraf (periodestart i året). Sort streg: budget."
+    caption = "Søjler: faktureret pr. paragraf (periodestart i året)."
+    if not totals.empty:
+        caption += " Sort streg: budget."
     if forecast_shown:
         caption += " Stiplet ramme: forventet årsresultat."
     if st.session_state.get("overview_kinds"):
-        caption += " Budgettet gælder alle leverandørtyper."
+        caption += " Budgettet vises ikke: det gælder alle leverandørtyper, ikke kun de valgte."
+    elif len(totals) < len(years):
+        caption += " Budget vises kun for år med budget for alle de viste paragraffer."
     st.caption(caption)
 
 
@@ -634,6 +659,7 @@ paragraphs = tuple(
         format_func=label,
         placeholder="Alle paragraffer",
         key="overview_paragraphs",
+        select_all=False,
     )
 )
 kinds = tuple(
@@ -643,6 +669,7 @@ kinds = tuple(
         format_func=label,
         placeholder="Alle typer",
         key="overview_kinds",
+        select_all=False,
     )
 )
 

@@ -24,7 +24,7 @@ from pages._ui import (
     show_table,
 )
 from services.errors import InputError
-from services.formatting import format_amount, format_kr, format_number
+from services.formatting import format_amount, format_kr, format_number, format_short_kr, sentence
 from services.queries.categories import (
     COPY_COLUMNS,
     SET_MONEY,
@@ -52,9 +52,6 @@ THRESHOLDS = (
 )
 # Band colours from low to extraordinary; grey for "ingen kategori".
 BAND_COLOURS = ["#4C9F70", "#F2C14E", "#F08A4B", "#C0392B", "#9E9E9E"]
-DANISH_NUMBERS = alt.Locale(
-    number=alt.NumberLocale(decimal=",", thousands=".", grouping=[3], currency=["", " kr."])
-)
 PARAGRAPHS = [p.value for p in Paragraph]
 FIRST_YEAR, LAST_YEAR = 2000, 2100  # the years a set can be for (PriceCategorySetCreate)
 
@@ -103,14 +100,10 @@ def _chart(frame: pd.DataFrame) -> alt.HConcatChart:
     spend = base.mark_bar().encode(
         x=alt.X("Udgift:Q", title="Årlig udgift (mio. kr.)", axis=alt.Axis(format=",.1f"))
     )
-    return (
-        alt.hconcat(
-            counts.properties(title="Antal kontrakter", width=240, height=190),
-            spend.properties(title="Årlig udgift", width=240, height=190),
-        )
-        .configure(locale=DANISH_NUMBERS)
-        .configure_title(anchor="start")
-    )
+    return alt.hconcat(
+        counts.properties(title="Antal kontrakter", width=240, height=190),
+        spend.properties(title="Årlig udgift", width=240, height=190),
+    ).configure_title(anchor="start")
 
 
 def _thresholds_text(dist: BandDistribution) -> None:
@@ -149,7 +142,11 @@ def _bands_section(today: date) -> None:
         return
     metrics = st.columns(3)
     metrics[0].metric("Aktive kontrakter", format_number(dist.total))
-    metrics[1].metric("Årlig udgift i alt", format_kr(dist.annual_total))
+    metrics[1].metric(
+        "Årlig udgift i alt",
+        format_short_kr(dist.annual_total),
+        help=sentence(format_kr(dist.annual_total)),
+    )
     metrics[2].metric(
         "Over visiteret priskategori",
         format_number(dist.over_visitation),

@@ -1,7 +1,12 @@
 """Prisopslag: what a place costs at a provider, what we pay on current contracts, and what
-colleagues know about the provider (SPEC 5.2)."""
+colleagues know about the provider (SPEC 5.2).
+
+The list is sorted in SQL across every matching offer ("Billigst først" by default); the
+detail of the chosen offer, with the latest vidensbank notes, sits beside the list so a laptop
+screen shows both."""
 
 from datetime import date
+from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
@@ -24,32 +29,72 @@ from services.queries.lookup import (
     PAGE_SIZE,
     RESULT_INTS,
     RESULT_MONEY,
-    SCREEN_COLUMNS,
+    SCREEN_INTS,
+    SCREEN_LINKS,
+    SCREEN_MONEY,
+    SORT_EXPLAINED,
+    SORT_LABELS,
     LookupFilters,
     OfferPrice,
+    SortOrder,
     category_label,
     count_offers,
     export_frame,
     latest_notes,
-    results_frame,
+    screen_frame,
     search_offers,
     target_group_options,
 )
 from services.settings import AppSettings
 
 PAGE_KEY = "prisopslag_page"
+SORT_KEY = "prisopslag_sort"
 SIGNATURE_KEY = "prisopslag_filter_signature"
 SEARCH_NUMBER_KEY = "prisopslag_search_number"
 PROVIDER_PAGE = "pages/leverandoerer.py"
+VISIBLE_ROWS = 10  # rows the table shows before it scrolls, so the detail stays beside it
+# Column widths (px) that fit the key columns beside the detail at 1366 px with the sidebar
+# open; a longer name is cut in its cell and shown whole in the detail.
+WIDTHS: dict[str, str | int] = {
+    "Nr.": 32,
+    "Tilbud": 112,
+    "Leverandør": 84,
+    "§": 46,
+    "Takst i dag": 80,
+    "Netto": 78,
+    "Kontrakter i dag": 140,
+    "Priskategori": 104,
+    "Portal": 48,
+}
+# The list and the detail side by side need the width Streamlit's wide layout leaves as margin
+# (5rem each side) and its 6rem above the page. A static style, no user data; it goes with the
+# page when the user leaves it.
+PAGE_STYLE = (
+    "<style>"
+    '[data-testid="stMainBlockContainer"] '
+    "{ padding-left: 1rem !important; padding-right: 1rem !important;"
+    " padding-top: 4rem !important; }"
+    "</style>"
+)
 
 
-def _filters() -> LookupFilters:
-    """The search box and filters; a changed search starts again on page 1."""
-    text = st.text_input(
+def _filters() -> tuple[LookupFilters, SortOrder]:
+    """The search box, the sort order and the filters; a changed search starts on page 1."""
+    search_col, sort_col = st.columns([3, 1], vertical_alignment="bottom")
+    text = search_col.text_input(
         "Søg",
         key="prisopslag_text",
-        placeholder="Leverandør, tilbud, CVR-nummer eller by",
-        help="Alle ord skal findes i leverandørens navn, tilbuddets navn, CVR-nummer eller by.",
+        placeholder="Leverandør, tilbud, målgruppe, CVR-nummer eller by",
+        help="Alle ord skal findes i leverandørens navn, tilbuddets navn, en målgruppe, "
+        "CVR-nummeret, postnummeret eller byen.",
+    )
+    order = sort_col.selectbox(
+        "Sortér efter",
+        list(SortOrder),
+        key=SORT_KEY,
+        format_func=lambda o: SORT_LABELS[SortOrder(o)],
+        help="Listen sorteres på tværs af alle tilbud, der passer på søgningen – ikke kun de "
+        "viste rækker.",
     )
     cols = st.columns(4)
     paragraphs = cols[0].multiselect(
@@ -58,12 +103,14 @@ def _filters() -> LookupFilters:
         key="prisopslag_paragraphs",
         format_func=label,
         placeholder="Alle",
+        select_all=False,
     )
+    groups = dict(cached_read(target_group_options))
     target_group = cols[1].selectbox(
         "Målgruppe",
-        [None, *cached_read(target_group_options)],
+        [None, *groups],
         key="prisopslag_target_group",
-        format_func=lambda v: "Alle" if v is None else v,
+        format_func=lambda v: "Alle" if v is None else groups.get(v, "Alle"),
     )
     categories = cols[2].multiselect(
         "Priskategori",
@@ -71,6 +118,7 @@ def _filters() -> LookupFilters:
         key="prisopslag_categories",
         format_func=category_label,
         placeholder="Alle",
+        select_all=False,
     )
     frameworks = cols[3].multiselect(
         "Samarbejdsaftale",
@@ -78,34 +126,36 @@ def _filters() -> LookupFilters:
         key="prisopslag_frameworks",
         format_func=lambda v: label(v, "framework"),
         placeholder="Alle",
+        select_all=False,
     )
     include_inactive = st.checkbox("Vis også inaktive tilbud", key="prisopslag_inactive")
     filters = LookupFilters(
         text=text.strip(),
         paragraphs=tuple(paragraphs),
-        target_group=target_group,
+        target_group=target_group if target_group in groups else None,
         categories=tuple(categories),
         frameworks=tuple(frameworks),
         include_inactive=include_inactive,
     )
-    if st.session_state.get(SIGNATURE_KEY) != filters:
-        st.session_state[SIGNATURE_KEY] = filters
+    order = SortOrder(order)
+    if st.session_state.get(SIGNATURE_KEY) != (filters, order):
+        st.session_state[SIGNATURE_KEY] = (filters, order)
         st.session_state.pop(PAGE_KEY, None)
         st.session_state[SEARCH_NUMBER_KEY] = st.session_state.get(SEARCH_NUMBER_KEY, 0) + 1
-    return filters
+    return filters, order
 
 
 def _table_key(offset: int) -> str:
-    """A new table (and so no stale row selection) for every search and page."""
+    """A new table (and so a fresh selection) for every search, order and page."""
     return f"prisopslag_table_{st.session_state.get(SEARCH_NUMBER_KEY, 0)}_{offset}"
 
 
-def _export(filters: LookupFilters, today: date) -> None:
+def _export(filters: LookupFilters, order: SortOrder, today: date) -> None:
     engine = get_engine()
 
     def make_frame() -> pd.DataFrame:
         with Session(engine) as s:
-            return export_frame(session=s, filters=filters, today=today)
+            return export_frame(session=s, filters=filters, today=today, order=order)
 
     export_buttons(
         make_frame, "Prisopslag", money=RESULT_MONEY, ints=RESULT_INTS, key="prisopslag_export"
@@ -115,58 +165,64 @@ def _export(filters: LookupFilters, today: date) -> None:
 def _contract_text(offer: OfferPrice) -> str:
     c = offer.contracts
     if c.count == 0:
-        return "Ingen aktive kontrakter på tilbuddet."
+        return "ingen aktive"
     if c.count == 1:
-        return f"{format_kr(c.low)} pr. dag (1 aktiv kontrakt)"
+        return f"{format_kr(c.low)} (1 aktiv)"
     return (
-        f"{format_amount(c.low)} – {format_amount(c.median)} – {format_kr(c.high)} pr. dag "
-        f"(min – median – maks af {format_number(c.count)} aktive kontrakter)"
+        f"{format_amount(c.low)} – {format_amount(c.median)} – {format_kr(c.high)} "
+        f"(min – median – maks, {format_number(c.count)} aktive)"
     )
 
 
-def _detail(offer: OfferPrice, settings: AppSettings) -> None:
-    """The selected offer: prices, facts, link and the provider's latest notes."""
-    with st.container(border=True):
-        st.markdown(f"#### {md(offer.offer_name)} · {md(offer.provider_name)}")
-        facts = [
-            label(offer.paragraph),
-            f"CVR {offer.cvr}" if offer.cvr else "",
-            offer.city or "",
-            label(offer.provider_kind),
-            label(offer.framework, "framework"),
-            f"{format_number(offer.places)} pladser" if offer.places else "",
-        ]
-        st.caption(md(" · ".join(f for f in facts if f)))
-        if offer.target_groups:
-            st.caption(f"Målgrupper: {md(offer.target_groups)}")
+def _rate_source(offer: OfferPrice, settings: AppSettings) -> str:
+    """Where the rate today comes from, and the list rate beside it."""
+    year = f" ({offer.list_rate_year})" if offer.list_rate_year else ""
+    listed = f"Listetakst {format_kr(offer.list_rate)}{year}." if offer.list_rate else ""
+    if offer.negotiated_rate is None:
+        return listed or "Tilbuddet har ingen takst."
+    since = f" fra {format_date(offer.negotiated_from)}" if offer.negotiated_from else ""
+    if offer.rate_today is None:
+        how = "kan ikke reguleres til i dag (tjek datoen)"
+    else:
+        how = f"reguleret med {format_pct(settings.regulation_default_pct)} pr. 1. januar"
+    return f"Forhandlet {format_kr(offer.negotiated_rate)}{since}, {how}. {listed}".strip()
 
-        cols = st.columns(4)
-        list_help = f"Fra Tilbudsportalen, {offer.list_rate_year}" if offer.list_rate_year else None
-        cols[0].metric(
-            "Listetakst pr. dag",
-            format_kr(offer.list_rate) if offer.list_rate is not None else "—",
-            help=list_help,
+
+def _money_or_dash(amount: Decimal | None) -> str:
+    return format_kr(amount) if amount is not None else "—"
+
+
+def _detail(offer: OfferPrice, settings: AppSettings) -> None:
+    """The chosen offer: prices, facts and the provider's latest notes, compact enough to sit
+    beside the list on a laptop screen (few elements, small gaps); the links last."""
+    with st.container(border=True, gap="xsmall"):
+        st.markdown(f"##### {md(offer.offer_name)}")
+        facts = [
+            offer.provider_name,
+            label(offer.paragraph),
+            offer.city or "",
+            f"{format_number(offer.places)} pladser" if offer.places else "",
+            f"CVR {offer.cvr}" if offer.cvr else "",
+            label(offer.provider_kind),
+            label(offer.framework, "framework")
+            if offer.framework != FrameworkAgreement.NONE
+            else "",
+        ]
+        about = " · ".join(md(f) for f in facts if f)
+        if offer.target_groups:
+            about += f"  \nMålgrupper: {md(offer.target_groups)}"
+        st.caption(about)
+
+        net = _money_or_dash(offer.net_after_refund)
+        if offer.net_after_refund is None:
+            net += " (ingen momsrefusion)"
+        st.markdown(
+            f"**Takst i dag:** {_money_or_dash(offer.rate_today)}  \n"
+            f":gray[:small[{md(_rate_source(offer, settings))}]]  \n"
+            f"**Netto efter momsrefusion:** {net}  \n"
+            f"**Priskategori:** {category_label(offer.category)}  \n"
+            f"**Kontrakttakster i dag:** {_contract_text(offer)}"
         )
-        negotiated_help = None
-        if offer.negotiated_rate is not None:
-            negotiated_help = (
-                f"Forhandlet {format_kr(offer.negotiated_rate)}"
-                + (f" fra {format_date(offer.negotiated_from)}" if offer.negotiated_from else "")
-                + f", reguleret med {format_pct(settings.regulation_default_pct)} pr. 1. januar."
-            )
-        cols[1].metric(
-            "Forhandlet takst i dag",
-            format_kr(offer.negotiated_today) if offer.negotiated_today is not None else "—",
-            help=negotiated_help,
-        )
-        cols[2].metric("Priskategori", category_label(offer.category))
-        cols[3].metric(
-            "Netto efter momsrefusion",
-            format_kr(offer.net_after_refund) if offer.net_after_refund is not None else "—",
-            help=f"Takst i dag fratrukket momsrefusion på {format_pct(settings.vat_refund_pct)} "
-            "(private og selvejende leverandører).",
-        )
-        st.write("**Kontrakttakster i dag:** " + _contract_text(offer))
         if offer.contracts.missing_index:
             st.warning(
                 f"{offer.contracts.missing_index} kontrakt(er) mangler en reguleringssats "
@@ -174,74 +230,89 @@ def _detail(offer: OfferPrice, settings: AppSettings) -> None:
                 icon="⚠️",
             )
 
-        buttons = st.columns([1, 1, 3])
-        if offer.portal_url:
-            buttons[0].link_button("Åbn på Tilbudsportalen", offer.portal_url)
-        if buttons[1].button("Åbn leverandøren", key="prisopslag_open_provider"):
-            st.session_state["providers_selected_id"] = offer.provider_id
-            st.switch_page(PROVIDER_PAGE, query_params={"id": str(offer.provider_id)})
-
         st.markdown("**Seneste noter i vidensbanken**")
         notes = cached_read(latest_notes, provider_id=offer.provider_id, limit=3)
         if not notes:
             st.caption("Der er ingen noter om leverandøren endnu.")
-        for note in notes:
-            st.caption(f"{format_date(note.note_date)} · {md(note.author)} · {label(note.topic)}")
-            st.text(note.text)
+        for note_row in notes:
+            st.caption(
+                f"{format_date(note_row.note_date)} · {md(note_row.author)} · "
+                f"{label(note_row.topic)}"
+            )
+            st.text(note_row.text)
+
+        with st.container(horizontal=True, gap="small"):
+            if offer.portal_url:
+                st.link_button("Tilbudsportalen", offer.portal_url, icon=":material/open_in_new:")
+            if st.button(
+                "Leverandøren", key="prisopslag_open_provider", icon=":material/apartment:"
+            ):
+                st.session_state["providers_selected_id"] = offer.provider_id
+                st.switch_page(PROVIDER_PAGE, query_params={"id": str(offer.provider_id)})
 
 
 def _caption(settings: AppSettings, today: date) -> None:
     regulation = format_pct(settings.regulation_default_pct)
     st.caption(
-        f"Forhandlet takst er reguleret til i dag med {regulation} pr. 1. januar. "
-        "Kontrakttakster er dagsækvivalenten af de aktive kontrakters regulerede "
-        f"pris i dag (min – median – maks). Priskategori: forhandlet takst, ellers listetakst, "
-        f"holdt op mod {today.year}-sættet for paragraffen. Netto er efter momsrefusion på "
-        f"{format_pct(settings.vat_refund_pct)} for leverandører med momsrefusion."
+        f"Takst i dag: den forhandlede takst reguleret til i dag med {regulation} pr. 1. januar, "
+        "ellers listetaksten. Netto er efter momsrefusion på "
+        f"{format_pct(settings.vat_refund_pct)} for leverandører med momsrefusion. Kontrakter i "
+        "dag: de aktive kontrakters regulerede pris i dag pr. dag, min–median–maks (antal), hele "
+        f"kroner. Priskategori: takst i dag holdt op mod {today.year}-sættet for paragraffen."
     )
 
 
 def _render() -> None:
     today = date.today()
     if cached_read(count_offers, filters=LookupFilters(include_inactive=True), today=today) == 0:
+        st.title("Prisopslag")
+        show_flash()
         st.info(
             "Der er endnu ingen tilbud at slå op i. Opret leverandører og deres tilbud under "
             "Leverandører – så kan du søge på pris, kategori og erfaringer her."
         )
         return
-    filters = _filters()
-    total = cached_read(count_offers, filters=filters, today=today)
-    if total == 0:
-        st.info("Ingen tilbud passer på søgningen. Prøv med færre ord eller filtre.")
-        return
     settings = app_settings()
-    count_col, pager_col = st.columns([3, 1], vertical_alignment="bottom")
-    count_col.markdown(f"**{format_number(total)} tilbud passer på søgningen**")
-    with pager_col:
-        _limit, offset = pager(total, PAGE_KEY, page_size=PAGE_SIZE)
-    offers = cached_read(
-        search_offers, filters=filters, today=today, limit=PAGE_SIZE, offset=offset
-    )
-    frame = results_frame(offers)[SCREEN_COLUMNS]
-    event = show_table(
-        frame,
-        money=RESULT_MONEY,
-        ints=RESULT_INTS,
-        links=["Tilbudsportalen"],
-        key=_table_key(offset),
-        selectable=True,
-        height=min(len(frame), PAGE_SIZE) * 35 + 38,
-    )
-    _caption(settings, today)
-    _export(filters, today)
+    list_col, detail_col = st.columns([3, 1], gap="xsmall")
+    with list_col:
+        st.title("Prisopslag")
+        show_flash()
+        filters, order = _filters()
+        total = cached_read(count_offers, filters=filters, today=today)
+        if total == 0:
+            st.info("Ingen tilbud passer på søgningen. Prøv med færre ord eller filtre.")
+            return
+        count_col, pager_col = st.columns([1, 1], vertical_alignment="center")
+        count_col.markdown(f"**{format_number(total)} tilbud passer på søgningen**")
+        with pager_col:
+            _limit, offset = pager(total, PAGE_KEY, page_size=PAGE_SIZE)
+        offers = cached_read(
+            search_offers, filters=filters, today=today, order=order, limit=PAGE_SIZE, offset=offset
+        )
+        st.caption(
+            f"Sorteret efter {SORT_EXPLAINED[order]} på tværs af alle {format_number(total)} "
+            "tilbud; Nr. er placeringen i hele listen. Et klik på en kolonneoverskrift sorterer "
+            "kun de viste rækker – vælg rækkefølgen under »Sortér efter«."
+        )
+        event = show_table(
+            screen_frame(offers),
+            money=SCREEN_MONEY,
+            ints=SCREEN_INTS,
+            links=SCREEN_LINKS,
+            key=_table_key(offset),
+            selectable=True,
+            always_selected=True,
+            widths=WIDTHS,
+            height=min(len(offers), VISIBLE_ROWS) * 35 + 38,
+        )
+        _caption(settings, today)
+        _export(filters, order, today)
 
     rows = list(event.selection.rows) if event is not None else []
-    if rows and rows[0] < len(offers):
-        _detail(offers[rows[0]], settings)
-    else:
-        st.info("Vælg en række i tabellen for at se detaljer og kollegernes noter om leverandøren.")
+    with detail_col:
+        if offers:
+            _detail(offers[rows[0] if rows and rows[0] < len(offers) else 0], settings)
 
 
-st.title("Prisopslag")
-show_flash()
+st.html(PAGE_STYLE)
 _render()

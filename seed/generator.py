@@ -55,6 +55,7 @@ from services.rules.pricing import (
     regulation_rate,
 )
 from services.settings import DEFAULT_VUM_THEMES, AppSettings
+from services.target_groups import target_group_key
 
 SEED = "takstkompas-seed-v1"
 SEED_USER = "demo"
@@ -429,6 +430,24 @@ class Generator:
                 },
             )
 
+    def build_target_groups(self) -> dict[str, int]:
+        """The maintained list of target groups the offers pick from; returns name → id."""
+        created = _stamp(self.today - timedelta(days=1500), self.today)
+        ids = {}
+        for group_id, name in enumerate(vocab.TARGET_GROUPS, start=1):
+            ids[name] = group_id
+            self.add(
+                "targetgroup",
+                {
+                    "id": group_id,
+                    "name": name,
+                    "name_key": target_group_key(name),
+                    "active": True,
+                    **_audit(created),
+                },
+            )
+        return ids
+
     def build_offers(self) -> None:
         rng = self.rng("offers")
         count = max(self.profile.offers, len(self.providers))
@@ -440,6 +459,7 @@ class Generator:
         paragraphs = (Paragraph.SEL107, Paragraph.SEL108, Paragraph.ABL105)
         # A few places with 1:1 or 2:1 staffing cost 8.000 kr./dag or more.
         extraordinary = set(rng.sample(range(1, count + 1), max(2, count // 30)))
+        group_ids = self.build_target_groups()
         for offer_id, provider in enumerate(owners, start=1):
             paragraph = rng.choices(paragraphs, (3, 4, 3))[0]
             if provider.kind == ProviderKind.REGIONAL:
@@ -472,6 +492,11 @@ class Generator:
                 negotiated_from = back
                 rate = _round_to(negotiated * Decimal("1.02") ** (self.today.year - back.year), 1)
             groups = rng.sample(vocab.TARGET_GROUPS, rng.choices((1, 2, 3), (4, 4, 2))[0])
+            for group in groups:
+                self.add(
+                    "offertargetgroup",
+                    {"offer_id": offer_id, "target_group_id": group_ids[group]},
+                )
             active = provider.active and rng.random() > 0.04
             self.offers.append(_Offer(offer_id, provider.id, paragraph, rate, active))
             created = self.today - timedelta(days=rng.randint(100, 1400))
@@ -482,7 +507,6 @@ class Generator:
                     "provider_id": provider.id,
                     "name": name,
                     "paragraph": paragraph.value,
-                    "target_groups": ", ".join(groups),
                     "places": rng.randint(4, 40),
                     "list_rate": list_rate.quantize(Decimal("0.01")),
                     "list_rate_year": list_year,

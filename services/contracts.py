@@ -2,10 +2,12 @@
 
 import calendar
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models import (
@@ -14,17 +16,24 @@ from models import (
     ContractAddonCreate,
     ContractAddonUpdate,
     ContractCreate,
+    ContractPricePeriod,
     ContractStatus,
     ContractUpdate,
     FollowUp,
+    Goal,
+    InvoiceCheck,
     Offer,
+    Paragraph,
     PriceChange,
     PriceChangeCreate,
     PriceUnit,
     Provider,
 )
-from models.types import DATE_MAX, lenient_date, price_limit_error
-from services.errors import InputError
+from models.base import VoidInput
+from models.contract import ContractDelete
+from models.types import DATE_MAX, PRICE_UNIT_TEXT, format_limit, lenient_date, price_limit_error
+from services.audit import record_change
+from services.errors import ConfirmationNeeded, ConflictError, InputError, UserError, confirmed
 from services.reference import category_thresholds, index_rates
 from services.rules.cadence import first_followup_due
 from services.rules.categories import CategoryThresholds, price_category
@@ -34,11 +43,21 @@ from services.rules.pricing import (
     Regulation,
     annual_amount,
     daily_equivalent,
+    offer_price,
+    plausible_price_max,
     regulated_price,
 )
+from services.rules.voiding import in_force, not_voided_sql
 from services.settings import get_settings
 from services.unit_of_work import action, flush
-from services.validation import insert_row, require, update_row, validate, without
+from services.validation import (
+    insert_row,
+    require,
+    update_row,
+    validate,
+    void_row,
+    without,
+)
 
 
 def regulation_of(contract: Contract, rates: Mapping[int, Decimal] | None = None) -> Regulation:
@@ -56,33 +75,68 @@ def terms_of(
     changes: Sequence[PriceChange] = (),
     rates: Mapping[int, Decimal] | None = None,
 ) -> PriceTerms:
-    """The contract's price terms for the pricing rules."""
+    """The contract's price terms for the pricing rules; voided price changes count nowhere."""
     return PriceTerms(
         price=contract.price,
         unit=PriceUnit(contract.price_unit),
         base_date=contract.price_base_date,
         regulation=regulation_of(contract, rates),
-        changes=tuple((c.effective_date, c.new_price) for c in changes),
+        changes=tuple((c.effective_date, c.new_price) for c in in_force(changes)),
     )
 
 
 def addon_terms_of(addons: Sequence[ContractAddon]) -> list[AddonTerms]:
-    return [AddonTerms(a.price, PriceUnit(a.unit), a.valid_from, a.valid_to) for a in addons]
+    """The add-ons for the pricing rules; voided ones count nowhere."""
+    return [
+        AddonTerms(a.price, PriceUnit(a.unit), a.valid_from, a.valid_to) for a in in_force(addons)
+    ]
 
 
 def load_terms(*, session: Session, contract: Contract) -> tuple[PriceTerms, list[AddonTerms]]:
-    """Price terms incl. price history and index rates, and the add-ons, from the database."""
+    """Price terms incl. price history and index rates, and the add-ons, from the database
+    (voided price changes and add-ons left out)."""
     changes = list(
         session.exec(
             select(PriceChange)
-            .where(PriceChange.contract_id == contract.id)
+            .where(PriceChange.contract_id == contract.id, not_voided_sql(PriceChange))
             .order_by(col(PriceChange.effective_date))
         )
     )
     addons = list(
-        session.exec(select(ContractAddon).where(ContractAddon.contract_id == contract.id))
+        session.exec(
+            select(ContractAddon).where(
+                ContractAddon.contract_id == contract.id, not_voided_sql(ContractAddon)
+            )
+        )
     )
     return terms_of(contract, changes, index_rates(session=session)), addon_terms_of(addons)
+
+
+def _ask_if_implausible(
+    session: Session,
+    data: Mapping[str, Any],
+    field: str,
+    price: Decimal,
+    unit: PriceUnit | str,
+) -> None:
+    """ConfirmationNeeded on `field` for a price above the plausibility limit of its unit
+    (settings, rules.pricing.plausible_price_max), unless the user has confirmed it."""
+    if confirmed(data, field):
+        return
+    settings = get_settings(session=session)
+    limit = plausible_price_max(
+        unit,
+        daily_rate=settings.plausible_daily_rate,
+        monthly_price=settings.plausible_monthly_price,
+    )
+    if price > limit:
+        unit_text = PRICE_UNIT_TEXT[str(getattr(unit, "value", unit))]
+        raise ConfirmationNeeded(
+            {
+                field: f"Usædvanligt høj pris: over {format_limit(limit)} pr. {unit_text}. "
+                "Tjek beløbet og prisenheden."
+            }
+        )
 
 
 def _check_contract(session: Session, valid: ContractCreate) -> dict[str, str]:
@@ -126,6 +180,7 @@ def _schedule_first_followup(session: Session, contract: Contract, user: str) ->
             FollowUp(
                 contract_id=contract.id,  # type: ignore[arg-type]
                 due_date=due,
+                assignee=user,  # who registered the placement follows it up until reassigned
                 created_by=user,
                 updated_by=user,
             )
@@ -148,6 +203,7 @@ def create_contract(*, session: Session, data: Mapping[str, Any], user: str) -> 
     valid = validate(ContractCreate, values, _raw_date_errors(values))
     if errors := _check_contract(session, valid):
         raise InputError(errors)
+    _ask_if_implausible(session, data, "price", valid.price, valid.price_unit)
     contract = insert_row(
         session=session, row=Contract(**valid.model_dump()), user=user, entity="contract"
     )
@@ -165,6 +221,8 @@ def update_contract(
     if errors := _check_contract(session, valid):
         raise InputError(errors)
     row = require(session, Contract, contract_id, "Kontrakten")
+    if (valid.price, valid.price_unit) != (row.price, row.price_unit):
+        _ask_if_implausible(session, data, "price", valid.price, valid.price_unit)
     contract = update_row(
         session=session,
         row=row,
@@ -175,6 +233,7 @@ def update_contract(
         what="kontrakten",
     )
     _schedule_first_followup(session, contract, user)
+    _refresh_old_prices(session, contract, user)  # a corrected price or base date moves them
     return contract
 
 
@@ -193,6 +252,7 @@ def add_addon(*, session: Session, data: Mapping[str, Any], user: str) -> Contra
     """An agreed extra service on a contract, with its own price."""
     valid = validate(ContractAddonCreate, data)
     _check_addon(session, valid)
+    _ask_if_implausible(session, data, "price", valid.price, valid.unit)
     return insert_row(
         session=session, row=ContractAddon(**valid.model_dump()), user=user, entity="contractaddon"
     )
@@ -202,9 +262,17 @@ def add_addon(*, session: Session, data: Mapping[str, Any], user: str) -> Contra
 def update_addon(
     *, session: Session, addon_id: int, data: Mapping[str, Any], user: str
 ) -> ContractAddon:
+    """Edit an add-on, or end it by setting its last day (`valid_to`); a voided one stays as
+    it was voided."""
     valid = validate(ContractAddonUpdate, data)
     _check_addon(session, valid)
     row = require(session, ContractAddon, addon_id, "Tillægsydelsen")
+    if row.contract_id != valid.contract_id:
+        raise InputError({"_form": "Tillægsydelsen hører til en anden kontrakt."})
+    if row.voided_at is not None:
+        raise InputError({"_form": "Tillægsydelsen er annulleret og kan ikke rettes."})
+    if (valid.price, valid.unit) != (row.price, row.unit):
+        _ask_if_implausible(session, data, "price", valid.price, valid.unit)
     return update_row(
         session=session,
         row=row,
@@ -216,22 +284,43 @@ def update_addon(
     )
 
 
+@action
+def void_addon(
+    *, session: Session, addon_id: int, data: Mapping[str, Any], user: str
+) -> ContractAddon:
+    """Void an add-on registered by mistake, with a reason: it is kept and shown, marked, and
+    counts in no price, expected amount, key figure or alert from then on (rules.voiding)."""
+    valid = validate(VoidInput, data)
+    row = require(session, ContractAddon, addon_id, "Tillægsydelsen")
+    return void_row(
+        session=session,
+        row=row,
+        reason=valid.reason,
+        expected_version=valid.version,
+        user=user,
+        entity="contractaddon",
+        what="tillægsydelsen",
+    )
+
+
 def list_addons(*, session: Session, contract_id: int) -> list[ContractAddon]:
+    """Every add-on of the contract, voided ones too (marked by `voided_at`)."""
     return list(
         session.exec(
             select(ContractAddon)
             .where(ContractAddon.contract_id == contract_id)
-            .order_by(col(ContractAddon.valid_from))
+            .order_by(col(ContractAddon.valid_from), col(ContractAddon.id))
         )
     )
 
 
 def list_price_changes(*, session: Session, contract_id: int) -> list[PriceChange]:
+    """Every price change of the contract, voided ones too (marked by `voided_at`)."""
     return list(
         session.exec(
             select(PriceChange)
             .where(PriceChange.contract_id == contract_id)
-            .order_by(col(PriceChange.effective_date))
+            .order_by(col(PriceChange.effective_date), col(PriceChange.id))
         )
     )
 
@@ -255,12 +344,73 @@ def register_price_change(
     terms, _ = load_terms(session=session, contract=contract)
     if any(effective == valid.effective_date for effective, _ in terms.changes):
         raise InputError({"effective_date": SAME_DAY})
+    _ask_if_implausible(session, data, "new_price", valid.new_price, contract.price_unit)
     old_price = regulated_price(terms, valid.effective_date)
     change = PriceChange(**{**valid.model_dump(), "old_price": old_price})
     try:
-        return insert_row(session=session, row=change, user=user, entity="pricechange")
+        change = insert_row(session=session, row=change, user=user, entity="pricechange")
     except InputError:  # another one for the same day was saved at the same moment
         raise InputError({"effective_date": SAME_DAY}) from None
+    _refresh_old_prices(session, contract, user)
+    return change
+
+
+@action
+def void_price_change(
+    *, session: Session, price_change_id: int, data: Mapping[str, Any], user: str
+) -> PriceChange:
+    """Void a price change registered by mistake, with a reason: it is kept and shown, marked,
+    and the contract is priced as if it had never been registered (the regulated price,
+    expected amounts, the stored price periods, alerts and key figures). A corrected change can
+    then be registered on the same day."""
+    valid = validate(VoidInput, data)
+    change = require(session, PriceChange, price_change_id, "Prisændringen")
+    change = void_row(
+        session=session,
+        row=change,
+        reason=valid.reason,
+        expected_version=valid.version,
+        user=user,
+        entity="pricechange",
+        what="prisændringen",
+    )
+    contract = require(session, Contract, change.contract_id, "Kontrakten")
+    _refresh_old_prices(session, contract, user)
+    return change
+
+
+def _refresh_old_prices(session: Session, contract: Contract, user: str) -> None:
+    """Each price change stores the price it replaced (the one in force the day before it, by
+    the changes that count). Registering or voiding one changes that for the next one: update
+    it, audited. A price that cannot be computed (a missing index rate) is left as it was."""
+    terms, _ = load_terms(session=session, contract=contract)
+    changes = session.exec(
+        select(PriceChange)
+        .where(PriceChange.contract_id == contract.id, not_voided_sql(PriceChange))
+        .order_by(col(PriceChange.effective_date))
+    ).all()
+    for change in changes:
+        before = PriceTerms(
+            terms.price,
+            terms.unit,
+            terms.base_date,
+            terms.regulation,
+            tuple((day, price) for day, price in terms.changes if day < change.effective_date),
+        )
+        try:
+            old_price = regulated_price(before, change.effective_date)
+        except UserError:
+            continue
+        if old_price != change.old_price:
+            update_row(
+                session=session,
+                row=change,
+                values={"old_price": old_price},
+                expected_version=change.version,
+                user=user,
+                entity="pricechange",
+                what="prisændringen",
+            )
 
 
 def annual_effect(change: PriceChange, unit: PriceUnit | str) -> Decimal:
@@ -291,3 +441,126 @@ def current_category(*, session: Session, contract: Contract, on: date) -> Any:
     return category_on(
         price, contract.price_unit, contract.paragraph, on, category_thresholds(session=session)
     )
+
+
+# --- Deleting a draft -------------------------------------------------------------------------
+
+DRAFT_ONLY = (
+    "Kun en kontrakt med status Kladde kan slettes. En kontrakt, der har været i kraft, "
+    "afsluttes i stedet (status Afsluttet og en slutdato)."
+)
+
+
+@action
+def delete_draft_contract(
+    *, session: Session, contract_id: int, data: Mapping[str, Any], user: str
+) -> None:
+    """Delete a contract with status kladde (a draft never in force) and what hangs under it:
+    add-ons, price changes, follow-ups, goals and price periods, in one audited transaction.
+    A draft with invoice checks is refused: the checks belong to the deviation log, where
+    nothing is deleted."""
+    valid = validate(ContractDelete, data)
+    contract = require(session, Contract, contract_id, "Kontrakten")
+    if contract.version != valid.version:
+        raise ConflictError("kontrakten")
+    if contract.status != ContractStatus.DRAFT:
+        raise InputError({"_form": DRAFT_ONLY})
+    checks = session.exec(
+        select(sa.func.count())
+        .select_from(InvoiceCheck)
+        .where(col(InvoiceCheck.contract_id) == contract_id)
+    ).one()
+    if checks:
+        raise InputError(
+            {
+                "_form": f"Kladden har {checks} fakturakontrol(ler), og de slettes ikke. "
+                "Annullér kontrollerne i Fakturaafvigelser og sæt kontrakten til Afsluttet "
+                "i stedet."
+            }
+        )
+    removed: dict[str, tuple[object, object]] = {}
+    for model, name in (
+        (Goal, "mål"),
+        (FollowUp, "opfølgninger"),
+        (ContractAddon, "tillægsydelser"),
+        (PriceChange, "prisændringer"),
+    ):
+        count = session.execute(
+            sa.delete(model).where(col(model.contract_id) == contract_id)  # type: ignore[attr-defined]
+        ).rowcount  # type: ignore[attr-defined]
+        if count:
+            removed[name] = (count, 0)
+    session.execute(
+        sa.delete(ContractPricePeriod).where(col(ContractPricePeriod.contract_id) == contract_id)
+    )
+    fields = contract.model_dump(exclude={"id", "created_at", "updated_at", "version"})
+    record_change(
+        session=session,
+        user=user,
+        action="delete",
+        entity="contract",
+        entity_id=contract_id,
+        changes={
+            **{key: (value, None) for key, value in fields.items() if value not in (None, False)},
+            **removed,
+        },
+    )
+    session.delete(contract)
+    flush(session, "kontrakten")
+
+
+# --- A new contract from an offer -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OfferTerms:
+    """What a new contract takes from the offer it is bought on (the user may change it)."""
+
+    offer_id: int
+    provider_id: int
+    paragraph: Paragraph
+    price: Decimal | None  # a daily rate (unit dag); None: the offer has no rate
+    price_base_date: date | None
+    negotiated: bool  # the negotiated rate, else the list rate
+
+
+def offer_terms(*, session: Session, offer_id: int) -> OfferTerms:
+    """The provider, paragraph and daily rate (rules.pricing.offer_price) of an offer."""
+    offer = require(session, Offer, offer_id, "Tilbuddet")
+    proposal = offer_price(
+        list_rate=offer.list_rate,
+        list_rate_year=offer.list_rate_year,
+        negotiated_rate=offer.negotiated_rate,
+        negotiated_from=offer.negotiated_from,
+    )
+    price, base = proposal if proposal is not None else (None, None)
+    return OfferTerms(
+        offer_id=offer_id,
+        provider_id=offer.provider_id,
+        paragraph=Paragraph(offer.paragraph),
+        price=price,
+        price_base_date=base,
+        negotiated=offer.negotiated_rate is not None,
+    )
+
+
+def offer_choices(
+    *, session: Session, provider_id: int | None = None, include_id: int | None = None
+) -> dict[int, str]:
+    """Offers to buy a contract on, id → label, by name: the active offers of one provider, or
+    of every provider (the label then names the provider), plus `include_id` (the offer a
+    contract already has, even if inactive)."""
+    query = sa.select(col(Offer.id), col(Offer.name), col(Provider.name)).join(
+        Provider, col(Provider.id) == Offer.provider_id
+    )
+    shown: sa.ColumnElement[bool] = col(Offer.active).is_(True)
+    if include_id is not None:
+        shown = sa.or_(shown, col(Offer.id) == include_id)
+    query = query.where(shown)
+    if provider_id is not None:
+        query = query.where(col(Offer.provider_id) == provider_id)
+    query = query.order_by(col(Offer.name), col(Provider.name), col(Offer.id))
+    return {
+        int(offer_id): name if provider_id is not None else f"{name} – {provider}"
+        for offer_id, name, provider in session.execute(query)
+    }

@@ -8,10 +8,12 @@ from models import (
     Budget,
     Contract,
     InvoiceCheck,
+    OfferTargetGroup,
     PriceCategorySet,
     Provider,
     RegulationRate,
     Setting,
+    TargetGroup,
 )
 from services.price_timeline import mark_stale
 from services.unit_of_work import action, flush
@@ -39,8 +41,15 @@ def remove_demo_data(*, session: Session, user: str) -> int:
     demo_sets = col(PriceCategorySet.is_demo).is_(True)
     session.execute(sa.delete(PriceCategorySet).where(demo_sets))
     session.execute(sa.delete(Budget).where(col(Budget.is_demo).is_(True)))
-    # Index rates carry no demo flag; the seeder signs every row it writes as "demo".
+    # Index rates and target groups carry no demo flag; the seeder signs every row it writes as
+    # "demo". A demo target group that one of the user's own offers has stays on the list.
     session.execute(sa.delete(RegulationRate).where(col(RegulationRate.created_by) == DEMO_AUTHOR))
+    in_use = select(OfferTargetGroup.target_group_id)
+    session.execute(
+        sa.delete(TargetGroup).where(
+            col(TargetGroup.created_by) == DEMO_AUTHOR, col(TargetGroup.id).not_in(in_use)
+        )
+    )
     session.execute(sa.delete(Setting).where(col(Setting.key) == "dataset"))
     mark_stale(session.connection())  # index rates and category sets went by Core
     session.add(

@@ -1,7 +1,10 @@
 """Errors the pages show to the user, worded in Danish."""
 
 from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
 
+from babel.numbers import format_decimal
 from pydantic import ValidationError
 
 
@@ -48,13 +51,27 @@ class NotFoundError(UserError):
         super().__init__(f"{what} findes ikke (måske slettet af en anden).")
 
 
+def _bound_text(value: object) -> str:
+    """A limit in a message the Danish way: 100.000, 20,5, 22.11.2026 (never "Decimal('0')")."""
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
+    if isinstance(value, Decimal | int | float):
+        return format_decimal(value, format="#,##0.##########", locale="da_DK")
+    if isinstance(value, date):
+        return f"{value:%d.%m.%Y}"
+    return str(value)
+
+
 def _danish_message(error: Mapping) -> str:
+    """One pydantic error as a Danish message for the field; limits written the Danish way."""
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
     if kind == "value_error":
         return str(ctx.get("error", error.get("msg", "Ugyldig værdi")))
     if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
         return "Skal udfyldes"
+    if kind == "decimal_max_places" and ctx.get("decimal_places") in (0, 1):
+        return "Skal være et helt tal" if ctx["decimal_places"] == 0 else "Højst én decimal"
     messages = {
         "string_too_short": "Skal være mindst {min_length} tegn",
         "string_too_long": "Må højst være {max_length} tegn",
@@ -68,8 +85,15 @@ def _danish_message(error: Mapping) -> str:
         "decimal_parsing": "Skal være et tal, fx 2.080,80",
         "decimal_type": "Skal være et tal, fx 2.080,80",
         "decimal_max_digits": "Tallet er for stort",
-        "decimal_max_places": "For mange decimaler",
+        "decimal_max_places": "Højst {decimal_places} decimaler",
         "decimal_whole_digits": "Tallet er for stort",
+        "float_parsing": "Skal være et tal, fx 2.080,80",
+        "float_type": "Skal være et tal, fx 2.080,80",
+        "finite_number": "Skal være et tal, fx 2.080,80",
+        "int_parsing_size": "Tallet er for stort",
+        "multiple_of": "Skal gå op i {multiple_of}",
+        "too_long": "Højst {max_length}",
+        "too_short": "Mindst {min_length}",
         "date_parsing": "Skal være en dato, fx 22.11.2026",
         "date_from_datetime_parsing": "Skal være en dato, fx 22.11.2026",
         "date_type": "Skal være en dato, fx 22.11.2026",
@@ -80,10 +104,7 @@ def _danish_message(error: Mapping) -> str:
     template = messages.get(kind)
     if template is None:
         return "Ugyldig værdi"
-    values = {
-        k: (str(v).replace(".", ",") if k in {"gt", "ge", "lt", "le"} else v)
-        for k, v in ctx.items()
-    }
+    values = {k: _bound_text(v) for k, v in ctx.items()}
     try:
         return template.format(**values)
     except (KeyError, IndexError):

@@ -11,6 +11,7 @@ from models import (
     Contract,
     FollowUp,
     FollowUpAction,
+    FollowUpAssign,
     FollowUpCreate,
     FollowUpOutcome,
     Goal,
@@ -31,11 +32,31 @@ from services.validation import insert_row, require, update_row, validate, witho
 
 @action
 def plan_followup(*, session: Session, data: Mapping[str, Any], user: str) -> FollowUp:
-    """Plan a follow-up by hand (besides the ones the cadence rule schedules)."""
+    """Plan a follow-up by hand (besides the ones the cadence rule schedules); the user who
+    plans it is responsible for it unless `assignee` names someone else."""
     valid = validate(FollowUpCreate, data)
     require(session, Contract, valid.contract_id, "Kontrakten")
-    return insert_row(
-        session=session, row=FollowUp(**valid.model_dump()), user=user, entity="followup"
+    row = FollowUp(**{**valid.model_dump(), "assignee": valid.assignee or user})
+    return insert_row(session=session, row=row, user=user, entity="followup")
+
+
+@action
+def assign_followup(
+    *, session: Session, followup_id: int, data: Mapping[str, Any], user: str
+) -> FollowUp:
+    """Make someone responsible for an open follow-up ("Mine sager"); version-checked."""
+    valid = validate(FollowUpAssign, data)
+    followup = require(session, FollowUp, followup_id, "Opfølgningen")
+    if followup.done_date is not None:
+        raise InputError({"_form": "Opfølgningen er allerede registreret"})
+    return update_row(
+        session=session,
+        row=followup,
+        values={"assignee": valid.assignee},
+        expected_version=valid.version,
+        user=user,
+        entity="followup",
+        what="opfølgningen",
     )
 
 
@@ -88,7 +109,9 @@ def record_followup(
 ) -> tuple[FollowUp, FollowUp | None]:
     """Record the outcome and new goals; schedule the next follow-up by the cadence rule.
 
-    Returns the recorded follow-up and the next one (None when the contract ends before it).
+    The next follow-up's responsible person is `next_assignee`, else the one of this
+    follow-up, else the user. Returns the recorded follow-up and the next one (None when the
+    contract ends before it).
     """
     today = today or date.today()
     done = lenient_date(data.get("done_date"))
@@ -113,7 +136,7 @@ def record_followup(
     followup = update_row(
         session=session,
         row=followup,
-        values=without(valid, "version"),
+        values=without(valid, "version", "next_assignee"),
         expected_version=valid.version,
         user=user,
         entity="followup",
@@ -142,6 +165,7 @@ def record_followup(
         contract_id=contract.id,  # type: ignore[arg-type]
         due_date=due,
         kind=followup.kind,
+        assignee=valid.next_assignee or followup.assignee or user,
         created_by=user,
         updated_by=user,
     )
@@ -155,7 +179,9 @@ def next_followup_text(
 ) -> str:
     """After an outcome is recorded: when the next follow-up is, or why none was planned."""
     if upcoming is not None:
-        return f"Næste opfølgning planlagt til {format_date(upcoming.due_date)}."
+        return f"Næste opfølgning planlagt til {format_date(upcoming.due_date)}" + (
+            f" med {upcoming.assignee} som ansvarlig." if upcoming.assignee else "."
+        )
     if recorded.action == FollowUpAction.TERMINATE:
         return "Der er ikke planlagt en ny opfølgning, fordi kontrakten skal opsiges."
     if contract_end is not None:

@@ -1,7 +1,7 @@
 """Danish display and parsing of amounts, percentages and dates (Babel, da_DK)."""
 
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import get_month_names
@@ -19,9 +19,11 @@ __all__ = [
     "format_large_kr",
     "format_number",
     "format_pct",
+    "format_short_kr",
     "parse_amount",
     "parse_date",
     "parse_decimal",
+    "sentence",
 ]
 
 
@@ -42,19 +44,31 @@ def format_kr(value: Decimal | int | float | None, decimals: int = 2) -> str:
     return f"{format_amount(value)} kr."
 
 
+def _half_up(value: Decimal | int | float, decimals: int) -> Decimal:
+    """Rounded half-up to `decimals` places (Babel on its own rounds half to even: 2,5 → 2)."""
+    number = Decimal(str(value))
+    if not number.is_finite():
+        return number
+    try:
+        return number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # more digits than Decimal's precision: nothing left to round
+        return number
+
+
 def format_number(value: Decimal | int | float | None, decimals: int = 0) -> str:
+    """`1.234.568`; with `decimals` that many places (`97,9`), rounded half-up."""
     if value is None:
         return ""
     pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(Decimal(str(value)), format=pattern, locale=LOCALE)
+    return format_decimal(_half_up(value, decimals), format=pattern, locale=LOCALE)
 
 
 def format_pct(value: Decimal | int | float | None, decimals: int = 2) -> str:
-    """A percentage given in percent: 2.318 → `2,32 %`."""
+    """A percentage given in percent: 2.318 → `2,32 %` (rounded half-up)."""
     if value is None:
         return ""
     pattern = "#,##0." + "0" * decimals if decimals else "#,##0"
-    return f"{format_decimal(Decimal(str(value)), format=pattern, locale=LOCALE)} %"
+    return f"{format_decimal(_half_up(value, decimals), format=pattern, locale=LOCALE)} %"
 
 
 # "januar" … "december", index 0 = January.
@@ -85,6 +99,23 @@ def format_large_kr(value: Decimal | int | float | None, decimals: int = 1) -> s
     if abs(amount) >= 1_000_000_000:
         return f"{format_number(amount / 1_000_000_000, 2)} mia. kr."
     return f"{format_number(amount / 1_000_000, decimals)} mio. kr."
+
+
+def format_short_kr(value: Decimal | int | float | None) -> str:
+    """An amount short enough for a key figure on a laptop screen: whole kroner below a million
+    (`993.777 kr.`), else millions or billions (`97,9 mio. kr.`, `1,19 mia. kr.`). Show the
+    full amount (format_kr) next to it, in the help."""
+    if value is None:
+        return ""
+    if abs(Decimal(str(value))) >= 1_000_000:
+        return format_large_kr(value)
+    return format_kr(value, decimals=0)
+
+
+def sentence(text: str) -> str:
+    """`text` ending a sentence: a full stop, unless it ends with one already (an amount in
+    kroner does: `… 35.040,00 kr.`, never `kr..`)."""
+    return text if text.endswith(".") else f"{text}."
 
 
 def regulation_text(kind: object, pct: Decimal | None, day: int, month: int) -> str:

@@ -1,49 +1,84 @@
-"""Invoice checks against the contract and the deviation log (SPEC 4.2–4.3)."""
+"""Invoice checks against the contract, credit notes, voids and the deviation log (SPEC 4.2–4.3,
+4.9, 8).
+
+An invoice check stores the expected amount and the deviation as computed when it was checked;
+a flagged one enters the deviation log with status `ny`. A credit note corrects an invoice of
+the same contract: it is stored negative, for the invoice's period, and netted against it
+(services.rules.deviations). A check registered by mistake is voided with a reason: kept,
+marked, and counted nowhere.
+"""
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+import sqlalchemy as sa
+from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
 
 from models import (
     Contract,
+    CreditNoteCreate,
     DeviationEvent,
     DeviationUpdate,
     InvoiceCheck,
     InvoiceCheckCreate,
+    InvoiceKind,
     InvoiceStatus,
     label,
 )
-from models.types import EXPECTED_TOO_LARGE_MESSAGE, MONEY_MAX
+from models.base import VoidInput
+from models.types import EXPECTED_TOO_LARGE_MESSAGE, INT_MAX, MONEY_MAX
 from services.contracts import load_terms
 from services.cpr import contains_cpr
-from services.errors import InputError, input_error_from
-from services.formatting import format_kr, format_pct
-from services.rules.deviations import Deviation, invoice_deviation
+from services.errors import ConfirmationNeeded, InputError, confirmed, input_error_from
+from services.formatting import format_kr, format_number, format_pct
+from services.rules.deviations import (
+    CLOSED_INVOICE_STATUSES,
+    CreditNote,
+    Deviation,
+    credit_note_amount,
+    credited_amount,
+    implausible_invoice,
+    invoice_deviation,
+    is_credit_note,
+    net_deviation,
+)
 from services.rules.pricing import ExpectedAmount, expected_amount
+from services.rules.voiding import is_voided
 from services.settings import get_settings
 from services.unit_of_work import action, flush
-from services.validation import insert_row, require, update_row, validate
+from services.validation import insert_row, require, update_row, validate, void_row
 
-CLOSED_STATUSES = (InvoiceStatus.RESOLVED, InvoiceStatus.ACCEPTED)
+CLOSED_STATUSES = CLOSED_INVOICE_STATUSES
 
 INVOICE_NO_CONFIRM_LABEL = "Fakturanummeret er et fakturanummer, ikke et CPR-nummer"
 INVOICE_NO_LOOKS_LIKE_CPR = (
     "Fakturanummeret ligner et CPR-nummer, og Takstkompas må ikke indeholde CPR-numre. Er det "
     f"virkelig fakturanummeret, så sæt flueben ved »{INVOICE_NO_CONFIRM_LABEL}« og prøv igen."
 )
+ALREADY_CHECKED = "Fakturaen er allerede kontrolleret for denne periode"
+CLOSING_NEEDS_NOTE = "Skriv hvordan sagen er løst eller hvorfor den accepteres"
+SAME_NOTE_AGAIN = (
+    "Du har lige gemt den samme note på afvigelsen. Skriv en ny note, eller lad feltet stå tomt."
+)
+VOIDED_CHECK = "Fakturakontrollen er annulleret og kan ikke ændres."
+
+Schema = TypeVar("Schema", bound=BaseModel)
 
 
 @dataclass(frozen=True)
 class InvoicePreview:
-    """What the check will store, shown to the user before saving."""
+    """What the check will store, shown to the user before saving; `implausible`: the invoice
+    is so far above the expected amount that saving it asks for a confirmation."""
 
     contract: Contract
     expected: ExpectedAmount
     deviation: Deviation
+    implausible: bool = False
+    plausible_factor: Decimal = Decimal(3)
 
 
 @dataclass(frozen=True)
@@ -75,16 +110,40 @@ def check_verdict(deviation: Deviation) -> CheckVerdict:
     )
 
 
-def check_status_label(*, flagged: bool, under_expected: bool, status: str | None) -> str:
-    """The Danish status of a saved check in a list: a deviation shows its log status."""
-    if flagged:
-        return label(status) if status else "Afvigelse"
-    if under_expected:
-        return "Under forventet"
-    return "OK"
+def implausible_message(invoiced: Decimal, expected: Decimal, factor: Decimal) -> str:
+    """Why an invoice far above the expected amount needs the user's confirmation."""
+    decimals = 0 if factor == factor.to_integral_value() else 2
+    return (
+        f"Fakturaen på {format_kr(invoiced)} er over {format_number(factor, decimals)} gange det "
+        f"forventede beløb ({format_kr(expected)}). Er beløbet tastet rigtigt?"
+    )
 
 
-def _validated_input(data: Mapping[str, Any]) -> InvoiceCheckCreate:
+def check_status_label(
+    *,
+    flagged: bool,
+    under_expected: bool,
+    status: str | None,
+    kind: str | None = None,
+    voided: bool = False,
+) -> str:
+    """The Danish status of a saved check in a list: a deviation shows its log status, a voided
+    check says so first."""
+    if kind is not None and is_credit_note(kind):
+        text = "Kreditnota"
+    elif flagged:
+        text = label(status) if status else "Afvigelse"
+    elif under_expected:
+        text = "Under forventet"
+    else:
+        text = "OK"
+    return f"Annulleret ({text})" if voided else text
+
+
+# --- Validation -------------------------------------------------------------------------------
+
+
+def _validated_input(schema: type[Schema], data: Mapping[str, Any]) -> Schema:
     """The schema and the CPR guard; a CPR-like invoice number passes only when confirmed.
 
     A date-based invoice number ("250314-0042") looks exactly like a CPR number. It is refused
@@ -93,19 +152,19 @@ def _validated_input(data: Mapping[str, Any]) -> InvoiceCheckCreate:
     """
     invoice_no = data.get("invoice_no")
     if not (isinstance(invoice_no, str) and contains_cpr(invoice_no)):
-        return validate(InvoiceCheckCreate, data)
-    confirmed = data.get("invoice_no_confirmed") is True
-    unconfirmed = {} if confirmed else {"invoice_no": INVOICE_NO_LOOKS_LIKE_CPR}
+        return validate(schema, data)
+    is_confirmed = data.get("invoice_no_confirmed") is True
+    unconfirmed = {} if is_confirmed else {"invoice_no": INVOICE_NO_LOOKS_LIKE_CPR}
     # Every other field through the guard and the schema (all errors at once) …
-    validate(InvoiceCheckCreate, {**data, "invoice_no": "-"}, extra_errors=unconfirmed)
+    validate(schema, {**data, "invoice_no": "-"}, extra_errors=unconfirmed)
     try:  # … then the confirmed invoice number through the schema alone.
-        return InvoiceCheckCreate.model_validate(dict(data))
+        return schema.model_validate(dict(data))
     except ValidationError as exc:
         raise input_error_from(exc) from None
 
 
 def _validated(session: Session, data: Mapping[str, Any]) -> tuple[InvoiceCheckCreate, Contract]:
-    valid = _validated_input(data)
+    valid = _validated_input(InvoiceCheckCreate, data)
     if valid.period_to < valid.period_from:
         raise InputError({"period_to": "Perioden skal slutte efter den begynder"})
     if (valid.period_to - valid.period_from).days > 366:
@@ -116,6 +175,45 @@ def _validated(session: Session, data: Mapping[str, Any]) -> tuple[InvoiceCheckC
     ):
         raise InputError({"period_from": "Perioden ligger uden for kontraktens løbetid"})
     return valid, contract
+
+
+def voided_check_keeps_its_number() -> bool:
+    """Whether the database still refuses a voided check's invoice number and period for its
+    correction: true while `uq_invoicecheck_provider_invoice_period` is a plain unique
+    constraint; false once a migration makes it count only checks in force (a unique index
+    WHERE voided_at IS NULL, as for price changes)."""
+    return any(
+        isinstance(constraint, sa.UniqueConstraint)
+        and constraint.name == "uq_invoicecheck_provider_invoice_period"
+        for constraint in InvoiceCheck.__table__.constraints  # type: ignore[attr-defined]
+    )
+
+
+def _refuse_duplicate(
+    session: Session, *, provider_id: int, invoice_no: str, period_from: date, period_to: date
+) -> None:
+    """An invoice number is unique per provider and period among the checks in force (SPEC 3)."""
+    same = session.exec(
+        select(InvoiceCheck.voided_at).where(
+            InvoiceCheck.provider_id == provider_id,
+            InvoiceCheck.invoice_no == invoice_no,
+            InvoiceCheck.period_from == period_from,
+            InvoiceCheck.period_to == period_to,
+        )
+    ).all()
+    if any(voided_at is None for voided_at in same):
+        raise InputError({"invoice_no": ALREADY_CHECKED})
+    if same and voided_check_keeps_its_number():
+        raise InputError(
+            {
+                "invoice_no": "En annulleret kontrol har samme fakturanummer og periode, og den "
+                "kan endnu ikke registreres igen med dem. Skriv nummeret med et tillæg, fx "
+                f"»{invoice_no}-R«."
+            }
+        )
+
+
+# --- Invoices ---------------------------------------------------------------------------------
 
 
 def preview_invoice_check(*, session: Session, data: Mapping[str, Any]) -> InvoicePreview:
@@ -139,28 +237,63 @@ def preview_invoice_check(*, session: Session, data: Mapping[str, Any]) -> Invoi
         tolerance_kr=settings.tolerance_kr,
         tolerance_pct=settings.tolerance_pct,
     )
-    return InvoicePreview(contract, expected, deviation)
+    factor = settings.plausible_invoice_factor
+    implausible = implausible_invoice(
+        invoiced=valid.invoiced, expected=expected.total, factor=factor
+    )
+    return InvoicePreview(contract, expected, deviation, implausible, factor)
+
+
+def _deviation_event(
+    session: Session,
+    check: InvoiceCheck,
+    *,
+    user: str,
+    note: str | None,
+    old_status: str | None,
+    assignee: str | None,
+) -> None:
+    """One entry in a deviation's history (the status it has after the change)."""
+    session.add(
+        DeviationEvent(
+            invoice_check_id=check.id,  # type: ignore[arg-type]
+            by=user,
+            old_status=old_status,
+            new_status=str(check.status or InvoiceStatus.NEW),
+            assignee=assignee,
+            note=note,
+            created_by=user,
+            updated_by=user,
+        )
+    )
 
 
 @action
 def check_invoice(
     *, session: Session, data: Mapping[str, Any], user: str, today: date | None = None
 ) -> InvoiceCheck:
-    """Store an invoice check; a flagged one enters the deviation log with status `ny`."""
+    """Store an invoice check; a flagged one enters the deviation log with status `ny`. An
+    invoice above the plausible factor × expected needs `invoiced` confirmed."""
     valid, contract = _validated(session, data)
-    duplicate = session.exec(
-        select(InvoiceCheck.id).where(
-            InvoiceCheck.provider_id == contract.provider_id,
-            InvoiceCheck.invoice_no == valid.invoice_no,
-            InvoiceCheck.period_from == valid.period_from,
-            InvoiceCheck.period_to == valid.period_to,
-        )
-    ).first()
-    if duplicate is not None:
-        raise InputError({"invoice_no": "Fakturaen er allerede kontrolleret for denne periode"})
+    _refuse_duplicate(
+        session,
+        provider_id=contract.provider_id,
+        invoice_no=valid.invoice_no,
+        period_from=valid.period_from,
+        period_to=valid.period_to,
+    )
     preview = preview_invoice_check(session=session, data=data)
+    if preview.implausible and not confirmed(data, "invoiced"):
+        raise ConfirmationNeeded(
+            {
+                "invoiced": implausible_message(
+                    valid.invoiced, preview.expected.total, preview.plausible_factor
+                )
+            }
+        )
     deviation = preview.deviation
     check = InvoiceCheck(
+        kind=InvoiceKind.INVOICE,
         contract_id=contract.id,  # type: ignore[arg-type]
         provider_id=contract.provider_id,
         invoice_no=valid.invoice_no,
@@ -179,19 +312,221 @@ def check_invoice(
     )
     check = insert_row(session=session, row=check, user=user, entity="invoicecheck")
     if check.flagged:
-        session.add(
-            DeviationEvent(
-                invoice_check_id=check.id,  # type: ignore[arg-type]
-                by=user,
-                new_status=InvoiceStatus.NEW,
-                assignee=valid.assignee,
-                note=valid.resolution_note,
-                created_by=user,
-                updated_by=user,
-            )
+        _deviation_event(
+            session,
+            check,
+            user=user,
+            note=valid.resolution_note,
+            old_status=None,
+            assignee=valid.assignee,
         )
         flush(session)
     return check
+
+
+# --- Credit notes -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreditPreview:
+    """A credit note before it is saved: the invoice it corrects and what it does to it."""
+
+    invoice: InvoiceCheck
+    amount: Decimal  # negative
+    credited_before: Decimal  # the invoice's credit notes in force so far (≤ 0)
+    net_before: Decimal  # the invoice's net deviation now …
+    net_after: Decimal  # … and with this credit note
+
+    @property
+    def invoiced_after(self) -> Decimal:
+        return self.invoice.invoiced + self.credited_before + self.amount
+
+
+def _locked(session: Session, check_id: Any) -> None:
+    """Lock an invoice check's row for the rest of the action (PostgreSQL; SQLite's write
+    transaction already runs alone), so a credit note and a void of its invoice take turns."""
+    if isinstance(check_id, int) and not isinstance(check_id, bool) and 1 <= check_id <= INT_MAX:
+        session.exec(
+            select(InvoiceCheck).where(InvoiceCheck.id == check_id).with_for_update()
+        ).first()
+
+
+def _credit_notes(session: Session, invoice_id: int | None) -> list[InvoiceCheck]:
+    return list(
+        session.exec(
+            select(InvoiceCheck)
+            .where(InvoiceCheck.credits_id == invoice_id)
+            .order_by(col(InvoiceCheck.id))
+        )
+    )
+
+
+def credited_on(session: Session, invoice_id: int | None) -> Decimal:
+    """The sum (≤ 0) of an invoice's credit notes in force."""
+    return credited_amount(
+        CreditNote(c.invoiced, c.checked_on, c.voided_at)
+        for c in _credit_notes(session, invoice_id)
+    )
+
+
+def preview_credit_note(*, session: Session, data: Mapping[str, Any]) -> CreditPreview:
+    """Check a credit note against the invoice it corrects, without saving anything."""
+    valid = _validated_input(CreditNoteCreate, data)
+    contract = require(session, Contract, valid.contract_id, "Kontrakten")
+    if valid.credits_id is None:
+        raise InputError({"credits_id": "Vælg den faktura, kreditnotaen retter"})
+    invoice = require(session, InvoiceCheck, valid.credits_id, "Fakturaen")
+    if invoice.contract_id != contract.id:
+        raise InputError({"credits_id": "Fakturaen hører ikke til den valgte kontrakt"})
+    if is_credit_note(invoice.kind):
+        raise InputError({"credits_id": "En kreditnota kan kun rette en faktura"})
+    if is_voided(invoice):
+        raise InputError({"credits_id": "Fakturakontrollen er annulleret"})
+    amount = credit_note_amount(valid.invoiced)
+    credited = credited_on(session, invoice.id)
+    if invoice.invoiced + credited + amount < 0:
+        left = invoice.invoiced + credited
+        raise InputError(
+            {
+                "invoiced": f"Kreditnotaen er større end det, der er tilbage af fakturaen "
+                f"({format_kr(left)} af {format_kr(invoice.invoiced)})"
+            }
+        )
+    return CreditPreview(
+        invoice=invoice,
+        amount=amount,
+        credited_before=credited,
+        net_before=net_deviation(invoice.deviation, credited),
+        net_after=net_deviation(invoice.deviation, credited + amount),
+    )
+
+
+@action
+def register_credit_note(
+    *, session: Session, data: Mapping[str, Any], user: str, today: date | None = None
+) -> InvoiceCheck:
+    """Store a credit note (an invoice check of kind `kreditnota`, negative, for the period of
+    the invoice it corrects); a credited deviation gets a line in its history."""
+    _locked(session, data.get("credits_id"))
+    preview = preview_credit_note(session=session, data=data)
+    valid = _validated_input(CreditNoteCreate, data)
+    invoice = preview.invoice
+    _refuse_duplicate(
+        session,
+        provider_id=invoice.provider_id,
+        invoice_no=valid.invoice_no,
+        period_from=invoice.period_from,
+        period_to=invoice.period_to,
+    )
+    note = insert_row(
+        session=session,
+        row=InvoiceCheck(
+            kind=InvoiceKind.CREDIT_NOTE,
+            credits_id=invoice.id,
+            contract_id=invoice.contract_id,
+            provider_id=invoice.provider_id,
+            invoice_no=valid.invoice_no,
+            period_from=invoice.period_from,
+            period_to=invoice.period_to,
+            checked_on=today or date.today(),
+            invoiced=preview.amount,
+            expected=Decimal("0.00"),
+            deviation=Decimal("0.00"),
+            deviation_pct=None,
+            flagged=False,
+            under_expected=False,
+            status=None,
+        ),
+        user=user,
+        entity="invoicecheck",
+    )
+    if invoice.flagged:
+        _deviation_event(
+            session,
+            invoice,
+            user=user,
+            note=f"Kreditnota {valid.invoice_no} på {format_kr(preview.amount)} registreret. "
+            f"Afvigelse efter kreditnotaer: {format_kr(preview.net_after)}",
+            old_status=str(invoice.status) if invoice.status else None,
+            assignee=invoice.assignee,
+        )
+        flush(session)
+    return note
+
+
+# --- Voiding ----------------------------------------------------------------------------------
+
+
+@action
+def void_invoice_check(
+    *, session: Session, check_id: int, data: Mapping[str, Any], user: str
+) -> InvoiceCheck:
+    """Void an invoice check or credit note registered by mistake, with a reason: it is kept and
+    shown, marked, and counted nowhere (not open, not in any sum). An invoice with credit notes
+    in force is voided after them, so no credit is left without its invoice."""
+    valid = validate(VoidInput, data)
+    _locked(session, check_id)
+    check = require(session, InvoiceCheck, check_id, "Fakturakontrollen")
+    credits = [c for c in _credit_notes(session, check_id) if not is_voided(c)]
+    if credits and not is_voided(check):
+        numbers = ", ".join(c.invoice_no for c in credits)
+        raise InputError(
+            {
+                "_form": f"Fakturaen har kreditnotaer, der ikke er annulleret ({numbers}). "
+                "Annullér dem først."
+            }
+        )
+    what = "kreditnotaen" if is_credit_note(check.kind) else "fakturakontrollen"
+    check = void_row(
+        session=session,
+        row=check,
+        reason=valid.reason,
+        expected_version=valid.version,
+        user=user,
+        entity="invoicecheck",
+        what=what,
+    )
+    if check.flagged:
+        _deviation_event(
+            session,
+            check,
+            user=user,
+            note=f"Fakturakontrollen er annulleret: {valid.reason}",
+            old_status=str(check.status) if check.status else None,
+            assignee=check.assignee,
+        )
+    elif check.credits_id is not None:
+        invoice = session.get(InvoiceCheck, check.credits_id)
+        if invoice is not None and invoice.flagged:
+            net = net_deviation(invoice.deviation, credited_on(session, invoice.id))
+            _deviation_event(
+                session,
+                invoice,
+                user=user,
+                note=f"Kreditnota {check.invoice_no} er annulleret: {valid.reason}. "
+                f"Afvigelse efter kreditnotaer: {format_kr(net)}",
+                old_status=str(invoice.status) if invoice.status else None,
+                assignee=invoice.assignee,
+            )
+    flush(session)
+    return check
+
+
+# --- The deviation log ------------------------------------------------------------------------
+
+
+def _same_text(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and " ".join(a.split()) == " ".join(b.split())
+
+
+def _latest_note(session: Session, check_id: int) -> DeviationEvent | None:
+    """The deviation's most recent history entry with a note."""
+    return session.exec(
+        select(DeviationEvent)
+        .where(DeviationEvent.invoice_check_id == check_id, col(DeviationEvent.note).is_not(None))
+        .order_by(col(DeviationEvent.at).desc(), col(DeviationEvent.id).desc())
+        .limit(1)
+    ).first()
 
 
 @action
@@ -203,14 +538,24 @@ def update_deviation(
     user: str,
     today: date | None = None,
 ) -> InvoiceCheck:
-    """Change a deviation's status, assignee or note; every change is kept as an event."""
+    """Change a deviation's status, assignee or note; every change is kept as an event.
+
+    Closing a deviation (Løst, Accepteret) needs a note typed for that change: an earlier note
+    does not count. The same note twice in a row by the same user is refused."""
     valid = validate(DeviationUpdate, data)
     check = require(session, InvoiceCheck, check_id, "Fakturakontrollen")
     if not check.flagged:
         raise InputError({"status": "Kun afvigelser har en status"})
-    if valid.status in CLOSED_STATUSES and not (valid.note or check.resolution_note):
-        raise InputError({"note": "Skriv hvordan sagen er løst eller hvorfor den accepteres"})
+    if is_voided(check):
+        raise InputError({"_form": VOIDED_CHECK})
     old_status = check.status
+    closing = valid.status in CLOSED_STATUSES and valid.status != old_status
+    if closing and not valid.note:
+        raise InputError({"note": CLOSING_NEEDS_NOTE})
+    if valid.note:
+        latest = _latest_note(session, check_id)
+        if latest is not None and latest.by == user and _same_text(latest.note, valid.note):
+            raise InputError({"note": SAME_NOTE_AGAIN})
     values: dict[str, Any] = {"status": valid.status, "assignee": valid.assignee}
     if valid.note:
         values["resolution_note"] = valid.note
@@ -227,17 +572,13 @@ def update_deviation(
         entity="invoicecheck",
         what="afvigelsen",
     )
-    session.add(
-        DeviationEvent(
-            invoice_check_id=check_id,
-            by=user,
-            old_status=old_status,
-            new_status=valid.status,
-            assignee=valid.assignee,
-            note=valid.note,
-            created_by=user,
-            updated_by=user,
-        )
+    _deviation_event(
+        session,
+        check,
+        user=user,
+        note=valid.note,
+        old_status=old_status,
+        assignee=valid.assignee,
     )
     flush(session)
     return check

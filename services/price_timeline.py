@@ -9,7 +9,8 @@ ContractPricePeriod per stretch of equal prices.
 How the stored periods stay true to the data and to the rules:
 
 - Every ORM flush that writes a contract, a price change or an add-on rebuilds that contract's
-  periods in the same transaction. The flush hook is installed explicitly by
+  periods in the same transaction; voiding a price change or an add-on is such a write, and a
+  voided one counts in no period (services.rules.voiding). The flush hook is installed explicitly by
   `keep_prices_current`, which the app's start-up calls (services.startup.prepare_database), as
   do the tests (conftest) and the benchmark; any other process that writes those tables through
   the ORM must call it first. It is idempotent.
@@ -74,6 +75,7 @@ from services.rules.pricing import (
     regulation_day_in,
 )
 from services.rules.version import PRICE_RULES_VERSION
+from services.rules.voiding import not_voided_sql
 from services.unit_of_work import in_action
 
 PERIODS = ContractPricePeriod.__table__  # type: ignore[attr-defined]
@@ -314,7 +316,7 @@ def _build_rows(
             col(PriceChange.effective_date),
             col(PriceChange.new_price),
         )
-        .where(*only(col(PriceChange.contract_id)))
+        .where(*only(col(PriceChange.contract_id)), not_voided_sql(PriceChange))
         .order_by(
             col(PriceChange.contract_id), col(PriceChange.effective_date), col(PriceChange.id)
         )
@@ -328,7 +330,7 @@ def _build_rows(
             _text(ContractAddon.unit),
             col(ContractAddon.valid_from),
             col(ContractAddon.valid_to),
-        ).where(*only(ContractAddon.contract_id))
+        ).where(*only(ContractAddon.contract_id), not_voided_sql(ContractAddon))
     ):
         addons.setdefault(contract_id, []).append(tuple(addon))
     regulations: dict[tuple[Any, ...], Regulation] = {}

@@ -88,12 +88,16 @@ def update_row(
     user: str,
     entity: str,
     what: str,
+    extra_changes: Mapping[str, tuple[object, object]] | None = None,
 ) -> Row:
     """Apply changed values if nobody saved the row since `expected_version` was loaded; the
-    change and its audit event are flushed, not committed (see unit_of_work)."""
+    change and its audit event are flushed, not committed (see unit_of_work). `extra_changes`
+    are changes kept outside the row (an offer's target groups): they go into the same audit
+    event and count as a change of the row (its version moves on)."""
     if getattr(row, "version", None) != expected_version:
         raise ConflictError(what)
     changes = apply_changes(row, values)
+    changes.update(extra_changes or {})
     if not changes:
         return row
     row.updated_by = user
@@ -104,6 +108,40 @@ def update_row(
         action="update",
         entity=entity,
         entity_id=getattr(row, "id", getattr(row, "key", "")),
+        changes=changes,
+    )
+    session.add(row)
+    flush(session, what)
+    return row
+
+
+def void_row(
+    *,
+    session: Session,
+    row: Row,
+    reason: str,
+    expected_version: int,
+    user: str,
+    entity: str,
+    what: str,
+) -> Row:
+    """Void a row with the user's reason (models.base.Voidable: kept, marked, left out of every
+    price, sum and alert, services.rules.voiding) if nobody saved it since `expected_version`;
+    one audit event "void", flushed, not committed (see unit_of_work)."""
+    if getattr(row, "version", None) != expected_version:
+        raise ConflictError(what)
+    if getattr(row, "voided_at", None) is not None:
+        raise InputError({"_form": f"{what[:1].upper()}{what[1:]} er allerede annulleret."})
+    now = utcnow()
+    changes = apply_changes(row, {"voided_at": now, "voided_by": user, "void_reason": reason})
+    row.updated_by = user  # type: ignore[attr-defined]
+    row.updated_at = now  # type: ignore[attr-defined]
+    record_change(
+        session=session,
+        user=user,
+        action="void",
+        entity=entity,
+        entity_id=getattr(row, "id", ""),
         changes=changes,
     )
     session.add(row)

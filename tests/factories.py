@@ -20,6 +20,9 @@ def make_provider(session: Session, **overrides: Any) -> Provider:
         "kind": "privat",
         "postal_code": "8000",
         "city": "Aarhus",
+        # Test providers share the default CVR: its duplicate warning counts as confirmed
+        # (tests of the warning pass `confirmed=[]`).
+        "confirmed": ["cvr"],
     }
     data.update(overrides)
     return create_provider(session=session, data=data, user=USER)

@@ -26,7 +26,13 @@ def main(url: str, seed: int) -> None:
     with Session(engine) as session:
         provider = create_provider(
             session=session,
-            data={"name": f"Bostedet {seed}", "cvr": "10000009", "kind": "privat"},
+            # Every worker's provider has the same CVR: confirmed, as a user would.
+            data={
+                "name": f"Bostedet {seed}",
+                "cvr": "10000009",
+                "kind": "privat",
+                "confirmed": ["cvr"],
+            },
             user="kill",
         )
         provider_id = provider.id

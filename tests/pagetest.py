@@ -29,3 +29,8 @@ def unescaped(markdown: str) -> str:
 def metric(at: AppTest, label: str) -> str:
     """The shown value of the metric with this label."""
     return next(m.value for m in at.metric if m.label == label)
+
+
+def metric_help(at: AppTest, label: str) -> str:
+    """The help text (the "?" tooltip) of the metric with this label."""
+    return next(m.proto.help for m in at.metric if m.label == label)

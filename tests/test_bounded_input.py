@@ -519,6 +519,7 @@ def test_an_invoice_far_above_expected_is_stored_with_its_percent_clamped(sessio
     # 1.550 × the expected 64.504,80: 154.929 % does not fit NUMERIC(9,4) (PostgreSQL refused).
     contract = make_contract(session)
     data = {"contract_id": contract.id, "invoice_no": "F-1", "invoiced": "99.999.999,00", **MARCH}
+    data["confirmed"] = ["invoiced"]  # far above the plausible 3 × expected: the user confirmed
     check = check_invoice(session=session, user=USER, data=data, today=TODAY)
     assert check.flagged
     stored = session.exec(sa.select(InvoiceCheck.__table__.c.deviation_pct)).one()[0]

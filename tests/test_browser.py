@@ -1,10 +1,14 @@
-"""Open every page in headless Chromium (Debian's /usr/bin/chromium via Playwright).
+"""The app in headless Chromium (Debian's /usr/bin/chromium via Playwright).
 
-Starts `streamlit run` on a free port against a demo database, waits until each page's script
-has finished, fails on any exception box, and saves a screenshot per page in test-artifacts/.
+Starts `streamlit run` on a free port against a demo database and opens every page, waiting
+until its script has finished; then drives three journeys at 1366 × 768 (a caseworker, a
+procurement officer, a coordinator). Every page visit fails on an exception box or on
+Streamlit's own English (`_assert_danish`). Screenshots land in test-artifacts/screenshots/.
 """
 
+import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,9 +19,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
+from sqlmodel import Session, col, select
 
-from pages._nav import PAGES
+from pages._nav import HOME, PAGES
 from services.db import get_engine, upgrade_schema
+from services.formatting import format_amount
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
@@ -66,8 +73,8 @@ def _wait_healthy(base: str, process: subprocess.Popen, timeout: float = 90) -> 
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app served on a free port, on a fresh demo database."""
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A fresh demo database (the journeys look up in it what the screen should show)."""
     _chromium_or_skip()
     from seed import seed_database
 
@@ -76,6 +83,13 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     upgrade_schema(engine)
     seed_database(engine=engine, size="demo", today=date.today())
     engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def app_url(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app served on a free port, on the demo database."""
+    url = demo_url
     port = _free_port()
     env = {**os.environ, "TAKSTKOMPAS_DB_URL": url}
     log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")  # noqa: SIM115
@@ -96,6 +110,9 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             "127.0.0.1",
             "--client.showErrorDetails",
             "full",
+            # The code under test is the code at start: no reloading when a file changes.
+            "--server.fileWatcherType",
+            "none",
         ],
         cwd=ROOT,
         env=env,
@@ -139,19 +156,101 @@ def _wait_for_script(page) -> None:  # type: ignore[no-untyped-def]
     )
 
 
+# --- Danish everywhere: the check run on every page visit -----------------------------------
+
+# Streamlit's own English that a page must not show (issue 10, item 11), and text that only a
+# bug writes: Python's repr of an amount, a doubled full stop after "kr.".
+ENGLISH = (
+    "Select all",
+    "Choose an option",
+    "Press Ctrl+Enter",
+    "Page not found",
+    "Download as CSV",
+    "Decimal(",
+)
+NOT_WRITTEN = (*ENGLISH, "Press Enter to", "Choose options", "kr..")
+
+# What the user can read: the page's text, the placeholders of empty fields and the labels of
+# visible controls (tooltips and icon buttons speak through aria-label).
+_READABLE_TEXT = """() => {
+  const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length)
+    && getComputedStyle(el).visibility !== 'hidden';
+  const parts = [document.body.innerText];
+  for (const el of document.querySelectorAll('[placeholder]'))
+    if (visible(el) && !el.value) parts.push(el.getAttribute('placeholder'));
+  for (const el of document.querySelectorAll('[aria-label], [title]'))
+    if (visible(el)) parts.push(el.getAttribute('aria-label') || el.getAttribute('title'));
+  return parts.join('\\n');
+}"""
+_YEAR_PLACEHOLDERS = """() => Array.from(document.querySelectorAll(
+  "[data-testid='stDateInputField'] [data-type='year'][data-placeholder='true']"
+)).map((el) => getComputedStyle(el, '::after').content)"""
+
+
+def _settle(page) -> None:  # type: ignore[no-untyped-def]
+    """After an action: until the rerun it started (if any) has finished."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    with contextlib.suppress(PlaywrightTimeout):  # finished already, or no rerun was needed
+        page.wait_for_function(
+            "() => document.querySelector(\"[data-testid='stApp']\")"
+            "?.getAttribute('data-test-script-state') === 'running'",
+            timeout=1_500,
+        )
+    _wait_for_script(page)
+
+
+def _assert_danish(page, where: str) -> None:  # type: ignore[no-untyped-def]
+    """No exception box and none of Streamlit's English on the page as the user sees it now.
+
+    Also hovers the first table, where Streamlit would show its English toolbar with its own
+    "Download as CSV", and reads the year placeholder of empty date fields (CSS-generated)."""
+    exceptions = page.locator("[data-testid='stException']")
+    assert 0 == exceptions.count(), f"{where}: {exceptions.first.inner_text()}"
+    tables = page.locator("[data-testid='stDataFrame']:visible")
+    if tables.count():
+        tables.first.hover()
+        page.wait_for_timeout(200)
+    text = page.evaluate(_READABLE_TEXT)
+    assert [] == [s for s in NOT_WRITTEN if s in text], where
+    assert all(c == '"åååå"' for c in page.evaluate(_YEAR_PLACEHOLDERS)), where
+
+
+def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def _visit(page, url: str, where: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(url, wait_until="domcontentloaded")
+    _wait_for_script(page)
+    page.wait_for_selector("h1", timeout=30_000)
+    _assert_danish(page, where)
+
+
 @pytest.mark.parametrize("spec", PAGES, ids=[p.url_path for p in PAGES])
 def test_page_opens_without_exception(spec, app_url, browser):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="da-DK")
     page = context.new_page()
     try:
-        page.goto(f"{app_url}/{spec.url_path}", wait_until="domcontentloaded")
-        _wait_for_script(page)
-        page.wait_for_selector("h1", timeout=30_000)
-        page.screenshot(path=str(ARTIFACTS / f"{spec.url_path}.png"), full_page=True)
-        exceptions = page.locator("[data-testid='stException']")
-        assert 0 == exceptions.count(), exceptions.first.inner_text()
+        _visit(page, f"{app_url}/{spec.url_path}", spec.url_path)
+        _shot(page, spec.url_path)
         assert spec.title in page.locator("h1").first.inner_text()
+    finally:
+        context.close()
+
+
+def test_the_first_page_has_its_own_address_too(app_url, browser):
+    # Overblik is served at "/"; a bookmark or a shared link to /overblik leads there, with
+    # no "Page not found".
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="da-DK")
+    page = context.new_page()
+    try:
+        _visit(page, f"{app_url}/{HOME.url_path}", HOME.url_path)
+        page.wait_for_url(f"{app_url}/", timeout=30_000)
+        _wait_for_script(page)
+        _assert_danish(page, "/ after /overblik")
+        assert HOME.title in page.locator("h1").first.inner_text()
     finally:
         context.close()
 
@@ -167,3 +266,265 @@ def test_navigation_lists_every_page(app_url, browser):
             assert spec.title in nav
     finally:
         context.close()
+
+
+# --- Journeys at 1366 × 768: a caseworker, procurement, a coordinator ------------------------
+
+LAPTOP = {"width": 1366, "height": 768}
+
+
+@pytest.fixture
+def laptop(app_url, browser, request):  # type: ignore[no-untyped-def]
+    """A browser tab at 1366 × 768; its last view is saved as a screenshot (for a failure)."""
+    context = browser.new_context(viewport=LAPTOP, locale="da-DK", accept_downloads=True)
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        _shot(page, f"{request.node.name}_last")
+        context.close()
+
+
+def _widget(page, testid: str, label: str):  # type: ignore[no-untyped-def]
+    """The widget of this kind whose label is `label`."""
+    labels = page.locator("[data-testid='stWidgetLabel']").filter(
+        has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")
+    )
+    return page.locator(f"[data-testid='{testid}']").filter(has=labels).first
+
+
+def _choose(  # type: ignore[no-untyped-def]
+    page, testid: str, label: str, option: str, where: str, *, search: bool = False
+) -> None:
+    """Open a selectbox or multiselect, check the open list is Danish, pick the option that is
+    `option` or starts with it. `search`: type it first (a long list shows only some options)."""
+    _widget(page, testid, label).click()
+    if search:
+        page.keyboard.type(option)
+    options = page.get_by_role("option")
+    options.first.wait_for()
+    _assert_danish(page, f"{where}: list of {label}")
+    options.filter(has_text=re.compile(rf"^\s*{re.escape(option)}")).first.click()
+    if testid == "stMultiSelect":
+        page.keyboard.press("Escape")  # its list stays open for more choices
+    _settle(page)
+
+
+def _selected(page, label: str) -> str:  # type: ignore[no-untyped-def]
+    """What a selectbox shows as chosen."""
+    return _widget(page, "stSelectbox", label).locator("input").input_value().strip()
+
+
+def _type(page, label: str, text: str, where: str, *, multiline: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """Type into a text field and check, while it is still being typed in, that Streamlit's
+    English hint ("Press Enter to apply", "Press Ctrl+Enter to submit form") is not shown."""
+    field = _widget(page, "stTextArea" if multiline else "stTextInput", label)
+    box = field.locator("textarea" if multiline else "input")
+    box.click()
+    box.fill(text)
+    _assert_danish(page, f"{where}: typing in {label}")
+    box.press("Tab")
+    _settle(page)
+
+
+def _click(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("button", name=name, exact=True).first.click()
+    _settle(page)
+
+
+def _tab(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.get_by_role("tab", name=name, exact=True).click()
+    _settle(page)
+
+
+def _nav(page, title: str, where: str) -> None:  # type: ignore[no-untyped-def]
+    """Go to a page through the sidebar, as a user would."""
+    page.locator("[data-testid='stSidebarNav']").get_by_text(title, exact=True).click()
+    _settle(page)
+    page.wait_for_selector("h1", timeout=30_000)
+    _assert_danish(page, where)
+
+
+def _click_row(page, row: int, table: int = 0) -> None:  # type: ignore[no-untyped-def]
+    """Select a row of a selectable table by its row marker (the grid draws on a canvas)."""
+    grid = page.locator("[data-testid='stDataFrame']").nth(table)
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    assert box is not None
+    header = row_height = 35
+    page.mouse.click(box["x"] + 16, box["y"] + header + row_height * row + row_height / 2)
+    _settle(page)
+
+
+def _expect_text(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Until the text shows, scrolled into view (for the screenshot)."""
+    shown = page.get_by_text(text, exact=False).first
+    shown.wait_for(timeout=30_000)
+    shown.scroll_into_view_if_needed()
+
+
+def test_caseworker_finds_the_cheapest_108_offer_for_a_target_group(laptop, app_url, demo_url):
+    from services.queries.lookup import (
+        LookupFilters,
+        SortOrder,
+        latest_notes,
+        search_offers,
+        target_group_options,
+    )
+
+    page = laptop
+    today = date.today()
+    with Session(get_engine(demo_url)) as s:
+        groups = dict(target_group_options(session=s))
+        found = {
+            group: search_offers(
+                session=s,
+                filters=LookupFilters(paragraphs=("SEL108",), target_group=group),
+                today=today,
+                order=SortOrder.CHEAPEST,
+                limit=1,
+                offset=0,
+            )
+            for group in groups
+        }
+        notes = {
+            group: latest_notes(session=s, provider_id=offers[0].provider_id)
+            for group, offers in found.items()
+            if offers
+        }
+    # A target group whose cheapest §108 offer is at a provider colleagues have notes on.
+    group = max(notes, key=lambda g: (len(notes[g]), -g))
+    cheapest, notes = found[group][0], notes[group]
+    assert notes, "the demo data has notes on providers of §108 offers"
+
+    _visit(page, f"{app_url}/prisopslag", "Prisopslag")
+    _choose(page, "stMultiSelect", "Paragraf", "§108 længerevarende botilbud", "Prisopslag")
+    _choose(page, "stSelectbox", "Målgruppe", groups[group], "Prisopslag")
+    _assert_danish(page, "Prisopslag, filtered")
+    assert "Billigst først" == _selected(page, "Sortér efter")
+    # The cheapest offer is first, and its detail beside the list shows the latest notes.
+    page.get_by_role("heading", name=cheapest.offer_name).first.wait_for()
+    _expect_text(page, "Seneste noter i vidensbanken")
+    for note in notes:
+        _expect_text(page, note.text.splitlines()[0][:60])
+    _shot(page, "journey_caseworker_prisopslag")
+    # Open the provider and read the notes in the vidensbank.
+    _click(page, "Leverandøren")
+    page.wait_for_url(re.compile(r"/leverandoerer\?id=\d+"))
+    _assert_danish(page, "Leverandører from Prisopslag")
+    _tab(page, "Vidensbank")
+    _assert_danish(page, "Leverandører, Vidensbank")
+    for note in notes:
+        _expect_text(page, note.text.splitlines()[0][:60])
+    _shot(page, "journey_caseworker_vidensbank")
+
+
+def test_procurement_offer_contract_and_renegotiation(laptop, app_url):
+    page = laptop
+    offer = f"Browsertest {date.today():%d%m%Y} bolig"
+    case_ref = f"BT-{date.today():%Y}-{os.getpid() % 10_000:04d}"
+
+    _visit(page, f"{app_url}/leverandoerer", "Leverandører")
+    _type(page, "Søg", "(demo)", "Leverandører")
+    _click_row(page, 0)
+    page.wait_for_url(re.compile(r"/leverandoerer\?id=\d+"))
+    _assert_danish(page, "a provider")
+    provider = page.locator("h3").first.inner_text().strip()
+
+    _tab(page, "Tilbud")
+    page.get_by_text("Opret tilbud", exact=True).first.click()
+    _settle(page)
+    _type(page, "Tilbuddets navn *", offer, "Opret tilbud")
+    _choose(page, "stSelectbox", "Paragraf *", "§108 længerevarende botilbud", "Opret tilbud")
+    _type(page, "Listetakst pr. døgn (kr.)", "2.150,00", "Opret tilbud")
+    _click(page, "Opret tilbud")
+    _expect_text(page, f"Tilbuddet »{offer}« er oprettet.")
+    _assert_danish(page, "offer created")
+    _shot(page, "journey_procurement_offer")
+
+    _nav(page, "Kontrakter", "Kontrakter")
+    page.get_by_text("Ny kontrakt", exact=True).click()
+    _settle(page)
+    _assert_danish(page, "Ny kontrakt")
+    _choose(page, "stSelectbox", "Tilbud", offer, "Ny kontrakt", search=True)
+    _expect_text(page, "er hentet fra tilbuddet")
+    assert provider == _selected(page, "Leverandør")
+    assert "§108 længerevarende botilbud" == _selected(page, "Paragraf")
+    assert "2.150,00" == _widget(page, "stTextInput", "Pris (kr.)").locator("input").input_value()
+    _type(page, "Sagsnummer", case_ref, "Ny kontrakt")
+    _date(page, "Startdato", date(date.today().year, 1, 1))
+    _click(page, "Opret kontrakt")
+    _expect_text(page, f"Kontrakten {case_ref} er oprettet.")
+    _assert_danish(page, "contract created")
+    _shot(page, "journey_procurement_contract")
+
+    _tab(page, "Prishistorik og genforhandling")
+    _type(page, "Ny pris (kr. pr. dag)", "2.050,00", "Genforhandling")
+    _type(page, "Note", "Genforhandlet ved browsertest.", "Genforhandling", multiline=True)
+    _click(page, "Registrér genforhandling")
+    _expect_text(page, "Prisændringen er registreret.")
+    _expect_text(page, "Årlig besparelse")
+    _assert_danish(page, "renegotiation registered")
+    _shot(page, "journey_procurement_renegotiation")
+
+
+def _date(page, label: str, day: date) -> None:  # type: ignore[no-untyped-def]
+    """Type a date into a date field, segment by segment (dd.mm.åååå)."""
+    field = _widget(page, "stDateInput", label)
+    field.locator("[data-type='day']").click()
+    page.keyboard.type(f"{day:%d%m%Y}")
+    page.keyboard.press("Tab")
+    _settle(page)
+
+
+def test_coordinator_checks_an_invoice_resolves_it_and_exports_the_log(laptop, app_url, demo_url):
+    from models import Contract, ContractStatus, PriceUnit
+
+    page = laptop
+    with Session(get_engine(demo_url)) as s:
+        contract = s.exec(
+            select(Contract)
+            .where(Contract.status == ContractStatus.ACTIVE, Contract.price_unit == PriceUnit.DAY)
+            .order_by(col(Contract.id))
+        ).first()
+        assert contract is not None
+        case_ref, daily = contract.case_ref, contract.price
+    invoice_no = f"BT-{os.getpid()}"
+    invoiced = format_amount(daily * 40)  # a month is 28–31 days: well above the expected
+
+    _visit(page, f"{app_url}/fakturaafvigelser", "Fakturaafvigelser")
+    _tab(page, "Kontrollér en faktura")
+    _assert_danish(page, "Kontrollér en faktura")
+    _type(page, "Søg kontrakt", case_ref, "Kontrollér en faktura")
+    _choose(page, "stSelectbox", "Kontrakt", case_ref, "Kontrakt")
+    _type(page, "Fakturanummer", invoice_no, "Kontrollér en faktura")
+    _type(page, "Faktureret beløb (kr.)", invoiced, "Kontrollér en faktura")
+    _click(page, "Beregn")
+    _expect_text(page, "Beregning")
+    _assert_danish(page, "the calculation")
+    _click(page, "Gem kontrol")
+    _expect_text(page, f"Faktura {invoice_no} er kontrolleret og ført i afvigelsesloggen.")
+    _shot(page, "journey_coordinator_check")
+
+    _tab(page, "Afvigelseslog")
+    _assert_danish(page, "Afvigelseslog")
+    _expect_text(page, f"Faktura {invoice_no}")
+    _choose(page, "stSelectbox", "Status", "Løst", "the deviation")
+    _type(page, "Note", "Leverandøren har sendt en kreditnota.", "the deviation", multiline=True)
+    _click(page, "Gem ændring")
+    _expect_text(page, f"Afvigelsen på faktura {invoice_no} er opdateret.")
+    _assert_danish(page, "deviation resolved")
+    _shot(page, "journey_coordinator_resolved")
+
+    _choose(page, "stMultiSelect", "Status", "Løst", "the log's status filter")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Excel").first.click()
+    path = download.value.path()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    sheet = load_workbook(path).active
+    rows = [[str(c.value) for c in row] for row in sheet.iter_rows()]
+    resolved = [row for row in rows if invoice_no in row]
+    assert resolved and any("Løst" in cell for cell in resolved[0]), rows[:3]
+    _assert_danish(page, "log exported")
+    _shot(page, "journey_coordinator_export")

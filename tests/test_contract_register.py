@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from models import (
     CHECKLIST_ITEMS,
+    ContractStatus,
     FollowUp,
     InvoiceCheck,
     InvoiceStatus,
@@ -19,6 +20,7 @@ from services.contracts import add_addon, register_price_change
 from services.providers import create_offer
 from services.queries.providers import provider_names
 from services.queries.register import (
+    OPENING_FILTERS,
     SORT_ORDERS,
     RegisterFilters,
     contract_detail,
@@ -29,7 +31,7 @@ from services.queries.register import (
     register_page,
     register_rows,
 )
-from services.rules.alerts import ALERTS, AlertHorizons
+from services.rules.alerts import ALERTS, LIVE, AlertHorizons
 from tests.factories import USER, make_contract, make_provider
 
 TODAY = date(2026, 6, 15)
@@ -249,6 +251,43 @@ def test_pages_are_disjoint_and_cover_the_filtered_list(session, register):
     assert 12 == len(set(seen))
     empty = register_rows(session=session, today=TODAY, limit=5, offset=20)
     assert empty.empty
+
+
+# Kontrakter opens on this: live contracts (aktiv, opsagt), the most urgent alert first (by the
+# alert table's rank, then the alert's date), then the contracts without alerts by case ref.
+OPENING_ORDER = [
+    "SAG-104-notice-0",  # 1 opsigelse, deadline today
+    "SAG-105-notice-90",  # 1 opsigelse, deadline in 90 days
+    "SAG-101-reneg",  # 2 genforhandling
+    "SAG-108-followup",  # 3 opfølgning overskredet
+    "SAG-111-deviation",  # 4 åbne afvigelser
+    "SAG-109-checklist",  # 6 tjekliste
+    "SAG-100-quiet",
+    "SAG-102-reneg-far",
+    "SAG-103-opsagt",  # live, but renegotiation alerts only on `aktiv` (SPEC 4.6)
+    "SAG-106-notice-past",
+    "SAG-107-notice-91",
+]
+
+
+def test_the_register_opens_on_live_contracts_most_urgent_first(session, register):
+    provider = make_provider(session, name="Botilbud Cedertræ", cvr="30000007")
+    _contract(session, provider, "SAG-099-afsluttet", status="afsluttet", chk_notice=False)
+    assert LIVE == {ContractStatus(status) for status in OPENING_FILTERS.statuses}
+    assert "advarsel" == OPENING_FILTERS.sort == next(iter(SORT_ORDERS))
+
+    rows = register_rows(session=session, filters=OPENING_FILTERS, today=TODAY)
+    assert OPENING_ORDER == list(rows["case_ref"])  # no draft, nothing ended
+    assert 11 == register_counts(session=session, filters=OPENING_FILTERS, today=TODAY).total
+    assert 13 == register_counts(session=session, today=TODAY).total
+    # Paged, the order holds across pages; the export has the same rows in the same order.
+    pages = [
+        register_rows(session=session, filters=OPENING_FILTERS, today=TODAY, limit=4, offset=offset)
+        for offset in (0, 4, 8)
+    ]
+    assert OPENING_ORDER == [ref for page in pages for ref in page["case_ref"]]
+    exported = register_export(session=session, filters=OPENING_FILTERS, today=TODAY)
+    assert OPENING_ORDER == list(exported["case_ref"])
 
 
 def test_every_sort_order_returns_every_row(session, register):

@@ -1,15 +1,22 @@
-"""Exports never let Excel run a cell as a formula, and keep numbers as numbers."""
+"""Exports never let Excel run a cell as a formula, and keep numbers as numbers; no table offers
+a download of its own that goes around them."""
 
 import csv
 import io
+import tomllib
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from streamlit import config as streamlit_config
 
+from pages._nav import PAGES
+from pages._ui import TABLE_TOOLBAR_STYLE
 from services.exports.tables import Sheet, neutralise, to_csv, to_xlsx
+from tests.pagetest import run_page
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+45 1234", "-2", "@SUM(A1)", "\tx", "\rx"])
@@ -73,3 +80,28 @@ def test_every_export_builds_with_control_characters_and_formula_payloads(text):
     assert not any(ch in value for ch in CONTROL)
     assert not value.startswith(("=", "+", "-", "@"))
     assert to_csv(frame)
+
+
+# --- The tables' own toolbar ------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_tables_offer_no_csv_download_of_their_own():
+    """The table toolbar's "Download as CSV" writes raw cell text, past neutralise(): it is
+    switched off where Streamlit supports it, for every table of every page."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["client"]["disableDataExport"] is True
+    # The option exists in the installed Streamlit (a renamed option would be ignored).
+    assert "client.disableDataExport" in streamlit_config.get_config_options()
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=[p.title for p in PAGES])
+def test_every_page_hides_the_tables_english_toolbar(spec, empty_db, monkeypatch):
+    """Search, Fullscreen and Show/hide columns cannot be translated: the style that hides
+    the toolbar of every table is on every page (the browser test checks what it renders)."""
+    at = run_page(empty_db, spec.path, monkeypatch)
+    styles = [h.proto.body for h in at.get("html")]
+    assert [TABLE_TOOLBAR_STYLE] == [s for s in styles if "stElementToolbar" in s]
+    assert '[data-testid="stDataFrame"] [data-testid="stElementToolbar"]' in TABLE_TOOLBAR_STYLE
+    assert "display: none" in TABLE_TOOLBAR_STYLE

@@ -11,6 +11,7 @@ from services.queries.followups import (
     OVERDUE,
     PLAN_COLUMNS,
     active_goal_count,
+    assignee_choices,
     find_contracts_to_follow_up,
     find_open_followups,
     followup_counts,
@@ -39,6 +40,9 @@ FOLLOWUPS = [
     ("f11", "c2", date(2026, 12, 31), None),  # December, upcoming
     ("f12", "c2", date(2026, 1, 31), date(2026, 1, 31)),  # done on the due date: on time
 ]
+# Who is responsible ("Mine sager"); the rest are Ole's, and f10 is nobody's.
+MINE = "Mette K."
+ASSIGNEES = {"f1": MINE, "f3": MINE, "f6": MINE, "f8": MINE, "f11": MINE, "f10": None}
 
 
 @pytest.fixture
@@ -60,6 +64,7 @@ def plan(session):
             done_date=done,
             done_by=USER if done else None,
             kind="telefon" if contract == "c2" else "moede",
+            assignee=ASSIGNEES.get(name, "Ole"),
             created_by=USER,
             updated_by=USER,
         )
@@ -84,6 +89,7 @@ def test_overdue_list_is_open_followups_due_before_today_oldest_first(session, p
     assert ["Botilbuddet Beta", "Bostedet Alfa"] == list(page.rows["provider"])
     assert ["SEL107", "SEL108"] == list(page.rows["paragraph"])
     assert ["telefon", "moede"] == list(page.rows["kind"])
+    assert ["Ole", MINE] == list(page.rows["assignee"])
     assert [date(2026, 5, 20), date(2026, 6, 1)] == list(page.rows["due_date"])
 
 
@@ -229,6 +235,8 @@ def test_get_open_followup_is_none_when_done_or_missing(session, plan):
         open_one.due_date,
         open_one.kind,
     )
+    assert MINE == open_one.assignee
+    assert get_open_followup(session=session, followup_id=ids["f10"]).assignee is None
     assert get_open_followup(session=session, followup_id=ids["f3"]) is None
     assert get_open_followup(session=session, followup_id=999_999) is None
 
@@ -256,3 +264,57 @@ def test_active_goal_count(session, plan):
     session.commit()
     assert 2 == active_goal_count(session=session, contract_id=c1.id)
     assert 0 == active_goal_count(session=session, contract_id=plan["contracts"]["c2"].id)
+
+
+# --- "Mine sager": the lists, counts and plan of one responsible person -----------------------
+
+
+def test_work_lists_of_one_assignee(session, plan):
+    overdue = followup_worklist(session=session, kind=OVERDUE, today=TODAY, assignee=MINE)
+    due = followup_worklist(
+        session=session, kind=DUE_SOON, today=TODAY, horizon_days=90, assignee=MINE
+    )
+    nobody = followup_worklist(session=session, kind=OVERDUE, today=TODAY, assignee="Karin")
+    assert (1, ["f1"]) == (overdue.total, _names(plan, overdue.rows))
+    assert (1, ["f8"]) == (due.total, _names(plan, due.rows))
+    assert (0, []) == (nobody.total, _names(plan, nobody.rows))
+
+
+def test_assignee_filter_combines_with_the_other_filters(session, plan):
+    provider_a, provider_b = plan["providers"]
+    at_a = followup_worklist(
+        session=session, kind=OVERDUE, today=TODAY, provider_id=provider_a.id, assignee=MINE
+    )
+    at_b = followup_worklist(
+        session=session, kind=OVERDUE, today=TODAY, provider_id=provider_b.id, assignee=MINE
+    )
+    assert ["f1"] == _names(plan, at_a.rows)
+    assert [] == _names(plan, at_b.rows)
+
+
+def test_key_figures_of_one_assignee(session, plan):
+    counts = followup_counts(session=session, today=TODAY, assignee=MINE)
+    figures = on_time_figures(session=session, today=TODAY, assignee=MINE)
+    assert (3, 1, 0, 1) == (
+        counts.open,
+        counts.overdue,
+        counts.due_next_30,
+        counts.done_last_12_months,
+    )
+    assert (3, 2, 0, 1) == (figures.due, figures.on_time, figures.late, figures.not_done)
+
+
+def test_month_plan_of_one_assignee(session, plan):
+    frame = month_plan(session=session, year=2026, today=TODAY, assignee=MINE).set_index("month")
+    expected = {  # month: planned, done, on_time, late, overdue, upcoming
+        3: [1, 1, 1, 0, 0, 0],
+        6: [1, 0, 0, 0, 1, 0],
+        8: [1, 0, 0, 0, 0, 1],
+        12: [1, 0, 0, 0, 0, 1],
+    }
+    for month in range(1, 13):
+        assert expected.get(month, [0] * 6) == list(frame.loc[month]), month
+
+
+def test_assignee_choices_are_the_names_in_use_once_each(session, plan):
+    assert [MINE, "Ole"] == assignee_choices(session=session)

@@ -1,14 +1,22 @@
 """Recording follow-ups, goals and the cadence-driven next follow-up (SPEC 4.5)."""
 
+import json
 from datetime import date
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
-from models import FollowUp
+from models import AuditEvent, FollowUp
 from services.contracts import get_contract
-from services.errors import InputError
-from services.followups import list_goals, record_followup
+from services.cpr import CPR_MESSAGE
+from services.errors import ConflictError, InputError
+from services.followups import (
+    assign_followup,
+    list_goals,
+    next_followup_text,
+    plan_followup,
+    record_followup,
+)
 from services.reference import create_price_category_set
 from tests.factories import USER, make_contract
 
@@ -164,3 +172,153 @@ def test_future_date_is_reported_together_with_cpr_in_note(session):
             data=_outcome(followup, done_date=date(2030, 1, 1), note="Borger 010190-1234"),
         )
     assert {"done_date", "note"} <= set(raised.value.fields)
+
+
+# --- The responsible person (assignee) --------------------------------------------------------
+
+
+def _followup_events(session, followup_id: int) -> list[AuditEvent]:
+    return list(
+        session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.entity == "followup", AuditEvent.entity_id == str(followup_id))
+            .order_by(col(AuditEvent.id))
+        )
+    )
+
+
+def test_a_new_contracts_first_followup_is_assigned_to_who_registered_it(session):
+    contract = make_contract(session)
+    assert USER == _first_followup(session, contract).assignee
+
+
+def test_planning_by_hand_assigns_the_planner_unless_someone_is_named(session):
+    contract = make_contract(session)
+    planned = {"contract_id": contract.id, "due_date": date(2024, 9, 1), "kind": "telefon"}
+    mine = plan_followup(session=session, data=planned, user=USER)
+    named = plan_followup(session=session, data={**planned, "assignee": " Ole N. "}, user=USER)
+    blank = plan_followup(session=session, data={**planned, "assignee": "  "}, user=USER)
+    assert [USER, "Ole N.", USER] == [mine.assignee, named.assignee, blank.assignee]
+
+
+def test_planning_refuses_a_cpr_number_as_the_assignee(session):
+    contract = make_contract(session)
+    with pytest.raises(InputError) as raised:
+        plan_followup(
+            session=session,
+            data={
+                "contract_id": contract.id,
+                "due_date": date(2024, 9, 1),
+                "assignee": "0101901234",
+            },
+            user=USER,
+        )
+    assert {"assignee": CPR_MESSAGE} == raised.value.fields
+
+
+@pytest.mark.parametrize(
+    ("current", "next_assignee", "expected"),
+    [
+        ("Mette", "Ole", "Ole"),  # named in the outcome
+        ("Mette", None, "Mette"),  # else the case stays with the same person
+        ("Mette", "", "Mette"),
+        (None, None, "Karin"),  # else the one who recorded the outcome
+    ],
+)
+def test_the_next_followup_is_assigned(session, current, next_assignee, expected):
+    contract = make_contract(session)
+    followup = _first_followup(session, contract)
+    followup.assignee = current
+    session.add(followup)
+    session.commit()
+    recorded, upcoming = record_followup(
+        session=session,
+        followup_id=followup.id,
+        data=_outcome(followup, next_assignee=next_assignee),
+        user="Karin",
+        today=date(2024, 6, 10),
+    )
+    assert expected == upcoming.assignee
+    assert current == recorded.assignee  # the recorded one keeps who was responsible for it
+    assert f"Næste opfølgning planlagt til 03.06.2025 med {expected} som ansvarlig." == (
+        next_followup_text(recorded=recorded, upcoming=upcoming, contract_end=None)
+    )
+
+
+def test_assigning_an_open_followup_is_saved_with_one_audit_event(session):
+    contract = make_contract(session)
+    followup = _first_followup(session, contract)
+    version = followup.version
+    before = len(_followup_events(session, followup.id))
+
+    assigned = assign_followup(
+        session=session,
+        followup_id=followup.id,
+        data={"assignee": "Ole N.", "version": version},
+        user="Karin",
+    )
+
+    assert ("Ole N.", version + 1) == (assigned.assignee, assigned.version)
+    events = _followup_events(session, followup.id)
+    assert before + 1 == len(events)
+    assert ("update", "Karin") == (events[-1].action, events[-1].who)
+    assert {"assignee": [USER, "Ole N."]} == json.loads(events[-1].changes)
+
+
+def test_assigning_with_an_outdated_version_is_a_conflict(session):
+    contract = make_contract(session)
+    followup = _first_followup(session, contract)
+    stale = followup.version
+    assign_followup(
+        session=session,
+        followup_id=followup.id,
+        data={"assignee": "Ole", "version": stale},
+        user=USER,
+    )
+    with pytest.raises(ConflictError):
+        assign_followup(
+            session=session,
+            followup_id=followup.id,
+            data={"assignee": "Karin", "version": stale},
+            user=USER,
+        )
+    session.rollback()
+    assert "Ole" == session.get(FollowUp, followup.id).assignee
+
+
+@pytest.mark.parametrize(
+    ("assignee", "message"),
+    [("", "Skal udfyldes"), ("   ", "Skal udfyldes"), ("Ole 010190-1234", CPR_MESSAGE)],
+)
+def test_assigning_needs_a_name_and_no_cpr_number(session, assignee, message):
+    contract = make_contract(session)
+    followup = _first_followup(session, contract)
+    with pytest.raises(InputError) as raised:
+        assign_followup(
+            session=session,
+            followup_id=followup.id,
+            data={"assignee": assignee, "version": followup.version},
+            user=USER,
+        )
+    assert {"assignee": message} == raised.value.fields
+    assert USER == session.get(FollowUp, followup.id).assignee
+
+
+def test_a_recorded_followup_cannot_be_reassigned(session):
+    contract = make_contract(session)
+    followup = _first_followup(session, contract)
+    recorded, _ = record_followup(
+        session=session,
+        followup_id=followup.id,
+        data=_outcome(followup),
+        user=USER,
+        today=date(2024, 6, 10),
+    )
+    with pytest.raises(InputError) as raised:
+        assign_followup(
+            session=session,
+            followup_id=followup.id,
+            data={"assignee": "Ole", "version": recorded.version},
+            user=USER,
+        )
+    assert "_form" in raised.value.fields

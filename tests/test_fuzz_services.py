@@ -108,6 +108,7 @@ from services.settings import (
     get_settings,
     update_settings,
 )
+from services.target_groups import create_target_group
 from tests.factories import make_contract, make_provider
 
 USER = "fuzz"
@@ -196,6 +197,9 @@ def world(engine: Engine) -> World:
     with Session(engine, expire_on_commit=False) as s:
         ensure_default_settings(session=s)
         provider = make_provider(s)
+        # Target groups 1 (active) and 2 (inactive): the offer forms pick ids 1, 2 and beyond.
+        create_target_group(session=s, data={"name": "Udviklingshæmning"}, user=USER)
+        create_target_group(session=s, data={"name": "Autisme", "active": False}, user=USER)
         offer = create_offer(
             session=s,
             data={
@@ -979,7 +983,7 @@ OFFER_HOSTILE: dict[str, Any] = {
     "provider_id": "id",
     "name": "text",
     "paragraph": hostile_enum(PARAGRAPHS),
-    "target_groups": "text",
+    "target_group_ids": st.lists(HOSTILE_ID, max_size=3),
     "places": "int",
     "list_rate": "number",
     "list_rate_year": "int",
@@ -996,7 +1000,7 @@ def offer_form(draw: st.DrawFn) -> dict[str, Any]:
         "provider_id": PROVIDER,
         "name": draw(words(2, 60)),
         "paragraph": draw(enum(PARAGRAPHS)),
-        "target_groups": draw(st.sampled_from(["", "Udviklingshæmning", "Autisme, ADHD"])),
+        "target_group_ids": draw(st.sampled_from([[], [1], [1, 2], [2**31]])),
         "places": draw(st.sampled_from([None, "", 0, 12, "10000"])),
         "portal_url": draw(st.sampled_from([None, "https://tilbudsportalen.dk/1"])),
         "active": draw(st.booleans()),
@@ -1086,6 +1090,8 @@ def contract_form(draw: st.DrawFn) -> dict[str, Any]:
         "start_date": draw(typed_date(start)),
         "price": draw(money(UNIT_CAP[unit])),
         "price_unit": unit,
+        # Half the time the user has confirmed a price above the plausibility limit.
+        "confirmed": draw(st.sampled_from([[], ["price"]])),
         "regulation_kind": draw(enum(["fast_pct", "indeks", "ingen"])),
         "regulation_pct": draw(
             st.one_of(
@@ -1141,7 +1147,13 @@ EDGE_CONTRACT = {
 @example(data={**EDGE_CONTRACT, "start_date": "31.12.2199", "price": "2.000,00"})
 # A century of 20 % a year: beyond what a price period can hold.
 @example(
-    data={**EDGE_CONTRACT, "start_date": "01.01.1900", "price": "100.000", "regulation_pct": 20}
+    data={
+        **EDGE_CONTRACT,
+        "start_date": "01.01.1900",
+        "price": "100.000",
+        "regulation_pct": 20,
+        "confirmed": ["price"],  # above the plausibility limit, on purpose
+    }
 )
 def test_create_contract(engine, world, tally, data):
     attempt(
@@ -1194,6 +1206,7 @@ def addon_form(draw: st.DrawFn) -> dict[str, Any]:
         "price": draw(money(UNIT_CAP[unit])),
         "unit": unit,
         "valid_from": draw(typed_date(start)),
+        "confirmed": draw(st.sampled_from([[], ["price"]])),
     }
     if draw(st.booleans()):
         data["valid_to"] = draw(typed_date(start + timedelta(days=draw(st.integers(0, 2000)))))
@@ -1254,6 +1267,7 @@ def price_change_form() -> st.SearchStrategy[dict[str, Any]]:
             ),
             "new_price": money(DAILY_RATE_MAX),
             "reason": enum(["genforhandling", "aendret_stoettebehov", "andet"]),
+            "confirmed": st.sampled_from([[], ["new_price"]]),
         },
         optional={"note": note_text()},
     )

@@ -27,7 +27,7 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models import FollowUp, InvoiceCheck
+from models import Budget, FollowUp, InvoiceCheck
 from services.contracts import add_addon, register_price_change
 from services.exports.overview import overview_workbook
 from services.followups import record_followup
@@ -343,6 +343,41 @@ def test_budget_and_spend_follow_the_paragraph_filter(session, world):
     own = kf.snapshot(session=session, as_of=TODAY, filters=kf.Filters(provider_kinds=("egen",)))
     assert Decimal("183000.00") == own.invoiced_ytd  # c3: 93.000 + 90.000
     assert 1 == own.providers_total  # only C is an own offer
+
+
+def test_budget_is_not_set_against_the_spend_of_some_provider_kinds(session, world):
+    # A budget covers every kind of provider: with "privat" the §108 budget (1.000.000) would
+    # be set against c1's spend only.
+    private_108 = kf.Filters(paragraphs=("SEL108",), provider_kinds=("privat",))
+    snap = kf.snapshot(session=session, as_of=TODAY, filters=private_108)
+    assert Decimal("122860.00") == snap.invoiced_ytd  # still the private providers' spend
+    assert None is snap.budget
+    assert None is snap.budget_used
+    assert "leverandørtype" in str(snap.budget_note)
+    spending = kf.spending(session=session, as_of=TODAY, filters=private_108)
+    assert spending.budgets.empty and spending.budget_by_year.empty
+    assert spending.table()["Budget"].isna().all()
+
+
+def test_budget_needs_every_paragraph_shown(session, world):
+    shown = kf.Filters(paragraphs=("SEL108", "SEL107"))
+    assert Decimal("1700000.00") == kf.snapshot(session=session, as_of=TODAY, filters=shown).budget
+    session.execute(sa.delete(Budget).where(col(Budget.paragraph) == "SEL107"))
+    session.commit()
+    for filters in (shown, kf.Filters()):  # §107 is shown in both, and has no budget now
+        snap = kf.snapshot(session=session, as_of=TODAY, filters=filters)
+        assert (None, None) == (snap.budget, snap.budget_used)
+        assert "intet budget for §107 midlertidigt botilbud i 2026" in str(snap.budget_note)
+        assert kf.spending(session=session, as_of=TODAY, filters=filters).budget_by_year.empty
+    only_108 = kf.snapshot(session=session, as_of=TODAY, filters=kf.Filters(("SEL108",)))
+    assert (Decimal("1000000.00"), None) == (only_108.budget, only_108.budget_note)
+    per_year = kf.spending(session=session, as_of=TODAY, filters=kf.Filters(("SEL108",)))
+    assert [(2026, Decimal("1000000.00"))] == list(per_year.budget_by_year.itertuples(index=False))
+
+
+def test_no_budget_for_the_year_is_no_note(session, world):
+    snap = kf.snapshot(session=session, as_of=date(2025, 12, 31), historical=True)
+    assert (None, None, None) == (snap.budget, snap.budget_used, snap.budget_note)
 
 
 def test_average_daily_rate_by_year_and_paragraph(session, world):

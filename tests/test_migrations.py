@@ -130,3 +130,101 @@ def test_duplicate_price_changes_are_resolved_into_the_audit_trail(engine):
         removed = sorted(json.loads(text)["row"]["new_price"] for text in audit)
     assert ["2100.00"] == [f"{price:.2f}" for price in kept]
     assert ["2150.00", "2200.00"] == [f"{float(p):.2f}" for p in removed]
+
+
+def test_target_group_texts_move_to_the_list_with_variants_merged(engine):
+    """Migration 0008 turns each offer's target group text into links to one list: items that
+    differ only in case and spacing become one group, spelled as written most often (a tie: as
+    met first), and the merge is in the audit trail; contracts keep their offers. The downgrade
+    writes the texts back."""
+    import json
+
+    import sqlalchemy as sa
+    from alembic import command
+    from sqlmodel import Session
+
+    from services.db import alembic_config, upgrade_schema
+    from tests.factories import make_contract
+
+    with Session(engine) as session:
+        contract = make_contract(session)
+        contract_id, provider_id = contract.id, contract.provider_id
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0007")
+    texts = {
+        1: "Udviklingshæmning, Autisme",
+        2: "udviklingshæmning,  ADHD ",
+        3: "Udviklingshæmning,autisme, , ADHD",
+        4: "Voksne  med ADHD, voksne med adhd",
+        5: "",
+        6: "Senhjerne skade",
+        7: "Senhjerneskade",
+    }
+    with engine.begin() as connection:
+        for offer_id, text in texts.items():
+            connection.execute(
+                sa.text(
+                    "INSERT INTO offer (id, provider_id, name, paragraph, target_groups, active,"
+                    " version, created_at, created_by, updated_at, updated_by) VALUES (:id,"
+                    " :provider, :name, 'SEL108', :text, TRUE, 2, '2026-01-01', 'u',"
+                    " '2026-01-01', 'u')"
+                ),
+                {"id": offer_id, "provider": provider_id, "name": f"Hus {offer_id}", "text": text},
+            )
+        # A contract bought on an offer keeps it through the upgrade.
+        connection.execute(
+            sa.text("UPDATE contract SET offer_id = 1 WHERE id = :id"), {"id": contract_id}
+        )
+    upgrade_schema(engine)
+    with engine.connect() as connection:
+        groups = dict(connection.execute(sa.text("SELECT id, name FROM targetgroup")).all())
+        links = connection.execute(
+            sa.text("SELECT offer_id, target_group_id FROM offertargetgroup")
+        ).all()
+        merges = connection.execute(
+            sa.text("SELECT who, changes FROM auditevent WHERE action = 'merge'")
+        ).all()
+        offers = connection.execute(sa.text("SELECT id, name, version FROM offer")).all()
+        bought_on = connection.execute(
+            sa.text("SELECT offer_id FROM contract WHERE id = :id"), {"id": contract_id}
+        ).scalar_one()
+    per_offer: dict[int, set[str]] = {}
+    for offer_id, group_id in links:
+        per_offer.setdefault(offer_id, set()).add(groups[group_id])
+    assert {
+        "Udviklingshæmning",  # 2 offers against 1
+        "Autisme",  # 1 against 1: the first met
+        "ADHD",
+        "Voksne med ADHD",  # runs of spaces made one
+        "Senhjerne skade",  # "Senhjerneskade" is the same group: spacing does not count
+    } == set(groups.values())
+    assert {
+        1: {"Udviklingshæmning", "Autisme"},
+        2: {"Udviklingshæmning", "ADHD"},
+        3: {"Udviklingshæmning", "Autisme", "ADHD"},
+        4: {"Voksne med ADHD"},
+        6: {"Senhjerne skade"},
+        7: {"Senhjerne skade"},
+    } == per_offer
+    assert 7 == len(offers) and {2} == {version for _id, _name, version in offers}
+    assert 1 == bought_on
+    merged = sorted(json.loads(changes)["name"][0] for _who, changes in merges)
+    assert [
+        ["Autisme", "autisme"],
+        ["Senhjerne skade", "Senhjerneskade"],
+        ["Udviklingshæmning", "udviklingshæmning"],
+        ["Voksne med ADHD", "voksne med adhd"],
+    ] == merged
+    assert {"migration 0008"} == {who for who, _changes in merges}
+
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0007")
+    with engine.connect() as connection:
+        back = dict(connection.execute(sa.text("SELECT id, target_groups FROM offer")).all())
+    assert "ADHD, Autisme, Udviklingshæmning" == back[3]
+    assert "" == back[5]
+    upgrade_schema(engine)

@@ -10,15 +10,22 @@ from streamlit.testing.v1 import AppTest
 
 from models import DeviationEvent, InvoiceCheck
 from services.db import get_engine, upgrade_schema
-from services.invoices import check_invoice, deviation_history, update_deviation
+from services.invoices import (
+    CLOSING_NEEDS_NOTE,
+    SAME_NOTE_AGAIN,
+    check_invoice,
+    deviation_history,
+    update_deviation,
+)
 from tests.factories import USER, make_contract, make_provider
-from tests.pagetest import APP
+from tests.pagetest import APP, unescaped
 
 PAGE = "pages/fakturaafvigelser.py"
 TAB = "fakturaafvigelser_tab"
 CHECK = "fakturaafvigelser_check"
 SELECTED = "fakturaafvigelser_selected_id"
 MARCH = {"period_from": date(2026, 3, 1), "period_to": date(2026, 3, 31)}
+USER_NAME = "Karin Kontrol"  # who works in the page (current_user, TAKSTKOMPAS_USER)
 
 
 @pytest.fixture
@@ -37,6 +44,7 @@ def run_page(url: str, page: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     """Like the shared harness's run_page, but opens the page directly (the start page with its
     charts is covered by tests/test_pages.py and would only slow these tests down)."""
     monkeypatch.setenv("TAKSTKOMPAS_DB_URL", url)
+    monkeypatch.setenv("TAKSTKOMPAS_USER", USER_NAME)
     at = AppTest.from_file(APP, default_timeout=60)
     at.switch_page(page)
     at.run()
@@ -318,3 +326,238 @@ def test_empty_database_explains_what_to_do(tmp_path, monkeypatch):
     at.run()
     assert not at.exception
     assert any("ingen kontrakter" in i.value for i in at.info)
+
+
+# --- Forms that forget, tabs that stay ---------------------------------------------------------
+
+
+def _open_detail(url: str, check_id: int, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    at = run_page(url, PAGE, monkeypatch)
+    at.session_state[SELECTED] = check_id
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _history_notes(at: AppTest) -> list[str]:
+    history = next(d.value for d in at.dataframe if "Tidspunkt" in d.value.columns)
+    return list(history["Note"])
+
+
+def test_a_saved_note_is_emptied_and_cannot_close_the_deviation_again(db, monkeypatch):
+    check_id = _flagged_check(db)
+    at = _open_detail(db, check_id, monkeypatch)
+    form = f"fakturaafvigelser_deviation_{check_id}"
+    at.selectbox(key=f"{form}_status").select("undersoeges")
+    at.text_area(key=f"{form}_note").input("Ringet til leverandøren")
+    at.button(key=f"{form}_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("er opdateret" in s.value for s in at.success)
+    # Emptied, and set through session state, which is what makes the browser show it empty.
+    assert "" == at.text_area(key=f"{form}_note").value == at.session_state[f"{form}_note"]
+    assert "undersoeges" == at.selectbox(key=f"{form}_status").value
+
+    # "Løst" next without typing: the earlier note does not count as the resolution.
+    at.selectbox(key=f"{form}_status").select("loest")
+    at.button(key=f"{form}_save").click().run()
+    assert not at.exception
+    assert [CLOSING_NEEDS_NOTE] == _errors(at)
+    # The same note again is refused at the field, and what was typed stays.
+    at.selectbox(key=f"{form}_status").select("leverandoer_kontaktet")
+    at.text_area(key=f"{form}_note").input("Ringet til leverandøren")
+    at.button(key=f"{form}_save").click().run()
+    assert [SAME_NOTE_AGAIN] == _errors(at)
+    assert "Ringet til leverandøren" == at.text_area(key=f"{form}_note").value
+    assert ["", "Ringet til leverandøren"] == _history_notes(at)
+
+    at.selectbox(key=f"{form}_status").select("loest")
+    at.text_area(key=f"{form}_note").input("Kreditnota modtaget")
+    at.button(key=f"{form}_save").click().run()
+    assert not at.exception
+    assert ["", "Ringet til leverandøren", "Kreditnota modtaget"] == _history_notes(at)
+    assert "" == at.text_area(key=f"{form}_note").value
+
+
+def test_after_gem_kontrol_the_invoice_is_emptied_and_the_tab_stays(db, monkeypatch):
+    contract_id = _contract_id(db)
+    at = _open_check_tab(db, monkeypatch)
+    _fill_check(at, contract_id, invoiced="64.504,80")
+    at.button(key=f"{CHECK}_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("er gemt" in s.value for s in at.success)
+    assert "Kontrollér en faktura" == at.session_state[TAB]
+    assert ("", "") == (
+        at.text_input(key=f"{CHECK}_invoice_no").value,
+        at.text_input(key=f"{CHECK}_invoiced").value,
+    )
+    assert ("", "") == (
+        at.session_state[f"{CHECK}_invoice_no"],
+        at.session_state[f"{CHECK}_invoiced"],
+    )
+    assert contract_id == at.selectbox(key=f"{CHECK}_contract").value  # for the next invoice
+    assert MARCH["period_from"] == at.date_input(key=f"{CHECK}_period_from").value
+    assert not any(m.label == "Forventet beløb" for m in at.metric)  # the preview is gone
+
+
+# --- Plausibility -------------------------------------------------------------------------------
+
+
+def test_an_implausible_invoice_is_saved_only_once_confirmed(db, monkeypatch):
+    at = _open_check_tab(db, monkeypatch)
+    _fill_check(at, _contract_id(db), invoiced="300.000,00")  # 4,65 × 64.504,80
+    assert any("over 3 gange det forventede beløb" in w.value for w in at.warning)
+    at.button(key=f"{CHECK}_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    with _session(db) as session:
+        assert [] == list(session.exec(select(InvoiceCheck)))
+    confirm = at.checkbox(key=f"{CHECK}__confirm_invoiced")
+    assert "Ja, det er rigtigt: gem alligevel" == confirm.label
+    assert "300.000,00" == at.text_input(key=f"{CHECK}_invoiced").value
+    confirm.check().run()
+    at.button(key=f"{CHECK}_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    with _session(db) as session:
+        assert [Decimal("300000.00")] == list(session.exec(select(InvoiceCheck.invoiced)))
+
+
+# --- Credit notes ---------------------------------------------------------------------------------
+
+
+def test_a_credit_note_nets_the_deviation_in_the_log(db, monkeypatch):
+    check_id = _flagged_check(db)  # 66.000,00 against 64.504,80
+    contract_id = _contract_id(db)
+    at = _open_check_tab(db, monkeypatch)
+    at.radio(key=f"{CHECK}_kind").set_value("kreditnota").run()
+    at.text_input(key=f"{CHECK}_search").input("SAG-2024").run()
+    at.selectbox(key=f"{CHECK}_contract").select(contract_id).run()
+    credits = at.selectbox(key=f"{CHECK}_credits")
+    assert "Krediterer faktura" == credits.label
+    assert 1 == len(credits.options) and credits.options[0].startswith("F-7 · 01.03.2026")
+    credits.select(check_id)
+    at.text_input(key=f"{CHECK}_invoice_no").input("K-1")
+    at.text_input(key=f"{CHECK}_invoiced").input("-1.495,20")
+    at.button(key=f"{CHECK}_calculate").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "1.495,20 kr." == _metric(at, "Fakturaens afvigelse")
+    assert "0,00 kr." == _metric(at, "Afvigelse efter kreditnota")
+    assert "64.504,80 kr." == _metric(at, "Faktureret efter kreditnota")
+    at.button(key=f"{CHECK}_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Kreditnota K-1 er registreret" in unescaped(s.value) for s in at.success)
+    assert ("", "", "kreditnota") == (
+        at.text_input(key=f"{CHECK}_invoice_no").value,
+        at.text_input(key=f"{CHECK}_invoiced").value,
+        at.radio(key=f"{CHECK}_kind").value,
+    )
+    with _session(db) as session:
+        note = session.exec(select(InvoiceCheck).where(InvoiceCheck.kind == "kreditnota")).one()
+    assert (Decimal("-1495.20"), check_id) == (note.invoiced, note.credits_id)
+
+    at.session_state[TAB] = "Afvigelseslog"
+    at.run()
+    assert not at.exception
+    assert "0,00 kr." == _metric(at, "Sum af afvigelser")
+    log = next(d.value for d in at.dataframe if "Fakturanr." in d.value.columns)
+    assert ([-1495.2], [0.0]) == (list(log["Krediteret"]), list(log["Afvigelse (kr.)"]))
+
+
+def test_a_negative_amount_on_an_invoice_points_to_the_credit_note(db, monkeypatch):
+    at = _open_check_tab(db, monkeypatch)
+    _fill_check(at, _contract_id(db), invoiced="-1.495,20")
+    assert any("vælg »Kreditnota«" in e for e in _errors(at))
+    assert not any("mindre end 0" in e for e in _errors(at))
+
+
+def test_the_deviation_detail_starts_a_credit_note_for_its_invoice(db, monkeypatch):
+    check_id = _flagged_check(db)
+    at = _open_detail(db, check_id, monkeypatch)
+    at.button(key=f"fakturaafvigelser_credit_{check_id}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Kontrollér en faktura" == at.session_state[TAB]
+    assert "kreditnota" == at.radio(key=f"{CHECK}_kind").value
+    assert _contract_id(db) == at.selectbox(key=f"{CHECK}_contract").value
+    assert check_id == at.selectbox(key=f"{CHECK}_credits").value
+
+
+# --- Void with a reason ---------------------------------------------------------------------------
+
+
+def test_voiding_a_deviation_keeps_it_marked_and_out_of_the_totals(db, monkeypatch):
+    check_id = _flagged_check(db)
+    at = _open_detail(db, check_id, monkeypatch)
+    form = f"fakturaafvigelser_void_{check_id}"
+    at.text_area(key=f"{form}_reason").input("x")
+    at.button(key=f"{form}_save").click().run()
+    assert not at.exception
+    assert any("mindst 3 tegn" in e for e in _errors(at))
+    assert at.session_state["fakturaafvigelser_voidsection"]  # the section opened on the error
+    assert "x" == at.text_area(key=f"{form}_reason").value
+
+    at.text_area(key=f"{form}_reason").input("Registreret på den forkerte kontrakt")
+    at.button(key=f"{form}_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("er annulleret" in s.value for s in at.success)
+    assert any("Annulleret" in w.value and "forkerte kontrakt" in w.value for w in at.warning)
+    assert not any(m.label == "Afvigelser i udvalget" for m in at.metric)  # none in force
+    assert not any(b.key == f"fakturaafvigelser_deviation_{check_id}_save" for b in at.button)
+
+    at.toggle(key="fakturaafvigelser_filter_voided").set_value(True).run()
+    assert not at.exception
+    assert "0" == _metric(at, "Afvigelser i udvalget")
+    assert "0,00 kr." == _metric(at, "Sum af afvigelser")
+    log = next(d.value for d in at.dataframe if "Fakturanr." in d.value.columns)
+    assert ["Annulleret (Ny)"] == list(log["Status"])
+    with _session(db) as session:
+        check = session.get(InvoiceCheck, check_id)
+    assert ("Registreret på den forkerte kontrakt", USER_NAME) == (
+        check.void_reason,
+        check.voided_by,
+    )
+
+
+def test_a_check_without_deviation_is_voided_from_the_contracts_checks(db, monkeypatch):
+    contract_id = _contract_id(db)
+    with _session(db) as session:
+        data = {"contract_id": contract_id, "invoice_no": "F-8", "invoiced": "64504.80", **MARCH}
+        check_id = check_invoice(session=session, user="tester", data=data).id
+    at = _open_check_tab(db, monkeypatch)
+    at.text_input(key=f"{CHECK}_search").input("SAG-2024").run()
+    at.selectbox(key=f"{CHECK}_contract").select(contract_id).run()
+    checks = next(d.value for d in at.dataframe if "Bilag" in d.value.columns)
+    assert (["Faktura"], ["OK"]) == (list(checks["Bilag"]), list(checks["Status"]))
+    at.session_state["fakturaafvigelser_checks_selected_id"] = check_id
+    at.run()
+    form = f"fakturaafvigelser_voidcheck_{check_id}"
+    at.text_area(key=f"{form}_reason").input("Dobbeltregistreret")
+    at.button(key=f"{form}_save").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Faktura F-8 er annulleret" in unescaped(s.value) for s in at.success)
+    assert "Kontrollér en faktura" == at.session_state[TAB]
+    checks = next(d.value for d in at.dataframe if "Bilag" in d.value.columns)
+    assert ["Annulleret (OK)"] == list(checks["Status"])
+
+
+# --- Mine sager -----------------------------------------------------------------------------------
+
+
+def test_mine_sager_shows_only_the_users_deviations(db, monkeypatch):
+    contract_id = _contract_id(db)
+    with _session(db) as session:
+        for number, assignee in (("F-1", USER_NAME), ("F-2", "Ole"), ("F-3", None)):
+            data = {
+                "contract_id": contract_id,
+                "invoice_no": number,
+                "invoiced": "66000",
+                "assignee": assignee,
+                **MARCH,
+            }
+            check_invoice(session=session, user="tester", data=data)
+    at = run_page(db, PAGE, monkeypatch)
+    assert "3" == _metric(at, "Afvigelser i udvalget")
+    mine = at.toggle(key="fakturaafvigelser_filter_mine")
+    assert USER_NAME in mine.help
+    mine.set_value(True).run()
+    assert not at.exception
+    assert "1" == _metric(at, "Afvigelser i udvalget")
+    log = next(d.value for d in at.dataframe if "Fakturanr." in d.value.columns)
+    assert (["F-1"], [USER_NAME]) == (list(log["Fakturanr."]), list(log["Ansvarlig"]))

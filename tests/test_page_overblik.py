@@ -1,6 +1,7 @@
 """Overblik through AppTest: key figures match the database, filters, alert links, workbook."""
 
 import io
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -13,11 +14,11 @@ from streamlit.testing.v1 import AppTest
 
 from models import Contract, ContractStatus
 from services.db import get_engine
-from services.formatting import format_kr, format_large_kr, format_number
+from services.formatting import format_kr, format_number, format_short_kr
 from services.queries.home import table_counts
 from services.queries.overview import alert_overview, overview
 from tests.pagetest import metric as _metric
-from tests.pagetest import run_page
+from tests.pagetest import metric_help, run_page
 
 PAGE = "pages/overblik.py"
 
@@ -50,10 +51,12 @@ def test_demo_key_figures_match_the_database(demo_db, monkeypatch):
     assert format_number(counts.active_contracts) == _metric(at, "Aktive kontrakter")
     assert format_number(counts.open_deviations) == _metric(at, "Åbne fakturaafvigelser")
     assert format_number(counts.overdue_followups) == _metric(at, "Overskredne opfølgninger")
-    assert format_large_kr(data.snapshot.portfolio.annual_spend) == _metric(
+    assert format_short_kr(data.snapshot.portfolio.annual_spend) == _metric(
         at, "Forventet årsudgift"
     )
-    assert format_kr(data.snapshot.open_deviation_amount) == _metric(at, "Åbne afvigelser, beløb")
+    deviations = data.snapshot.open_deviation_amount
+    assert format_short_kr(deviations) == _metric(at, "Åbne afvigelser, beløb")
+    assert format_kr(deviations) in metric_help(at, "Åbne afvigelser, beløb")  # in full
     assert not _charts(at)  # the default tab is the alert list; charts load with their tab
     assert any(d.value.shape[0] == 10 for d in at.dataframe)  # the ten most urgent alerts
     assert any("Status pr." in c.value for c in at.caption)
@@ -96,6 +99,30 @@ def test_paragraph_and_provider_kind_filters_narrow_the_figures(demo_db, monkeyp
     assert not at.exception
     # only own offers are left: they are the whole spend
     assert "100,0 %" == _metric(at, "Egen drift")
+
+
+def test_budget_only_where_the_filter_covers_what_the_budget_does(demo_db, monkeypatch):
+    year = date.today().year
+    at = run_page(demo_db, PAGE, monkeypatch)
+    at.multiselect(key="overview_paragraphs").select("SEL108").run()
+    assert _metric(at, "Forbrug af budget").endswith("%")  # §108 against the §108 budget
+    assert "mod budget" in str(next(m for m in at.metric if "årsresultat" in m.label).delta)
+    assert not at.info
+    # Private providers' spend is not set against the whole §108 budget.
+    at.multiselect(key="overview_kinds").select("privat").run()
+    assert not at.exception
+    assert "–" == _metric(at, "Forbrug af budget")
+    assert "–" == _metric(at, f"Budget {year}")
+    assert "leverandørtype" in metric_help(at, f"Budget {year}")
+    assert not next(m for m in at.metric if "årsresultat" in m.label).delta
+    assert any("Budgettet gælder alle leverandørtyper" in i.value for i in at.info)
+    at.session_state["overview_tab"] = "Økonomi"
+    at.run()
+    assert any("Budgettet vises ikke" in c.value for c in at.caption)
+    spend_chart = json.loads(_charts(at)[0].proto.spec)
+    assert 1 == len(spend_chart["layer"]) or all(
+        layer["mark"]["type"] != "tick" for layer in spend_chart["layer"]
+    )  # the bars (and the forecast), no budget line
 
 
 def test_past_year_shows_the_year_end(demo_db, monkeypatch):
@@ -155,11 +182,11 @@ def test_workbook_opens_and_its_figures_equal_the_screen(demo_db, monkeypatch, d
         for r in range(header + 1, sheet.max_row + 1)
     }
     assert _metric(at, "Aktive kontrakter") == format_number(figures["Aktive kontrakter"])
-    assert _metric(at, "Forventet årsudgift") == format_large_kr(
+    assert _metric(at, "Forventet årsudgift") == format_short_kr(
         Decimal(str(figures["Forventet årsudgift"]))
     )
-    assert _metric(at, "Åbne afvigelser, beløb") == format_kr(
-        Decimal(str(figures["Åbne afvigelser, beløb"]))
+    assert format_kr(Decimal(str(figures["Åbne afvigelser, beløb"]))) in metric_help(
+        at, "Åbne afvigelser, beløb"
     )
     assert _metric(at, "Leverandører") == format_number(figures["Leverandører"])
     money_cell = sheet.cell(header + 2, 2)  # Forventet årsudgift

@@ -1,6 +1,5 @@
 """Prisopslag: the search service (SQLite and PostgreSQL) and the page through AppTest."""
 
-import re
 from datetime import date
 from decimal import Decimal
 
@@ -8,34 +7,51 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models import NoCategory, Offer, PriceCategorySet
+from models import NoCategory, Offer, PriceCategorySet, ProviderNote, TargetGroup
+from models.base import utcnow
 from services.contracts import register_price_change
 from services.db import get_engine, upgrade_schema
 from services.providers import add_provider_note, create_offer
 from services.queries.lookup import (
     ContractRange,
     LookupFilters,
+    SortOrder,
     contract_range,
+    contract_range_text,
     count_offers,
     export_frame,
     latest_notes,
+    screen_frame,
     search_offers,
     target_group_options,
 )
 from services.reference import create_price_category_set, save_regulation_rate
+from services.settings import update_settings
+from services.target_groups import create_target_group, update_target_group
 from tests.factories import USER, make_contract, make_provider
-from tests.pagetest import run_page
+from tests.pagetest import run_page, unescaped
 
 PAGE = "pages/prisopslag.py"
 TODAY = date(2026, 6, 15)
 
 
-def _offer(session, provider, name, paragraph="SEL108", **overrides):
+def _group_ids(session, names: str) -> list[int]:
+    """The ids of target groups named "A, B", added to the list when missing."""
+    ids = []
+    for name in (n.strip() for n in names.split(",") if n.strip()):
+        group = session.exec(select(TargetGroup).where(TargetGroup.name == name)).first()
+        if group is None:
+            group = create_target_group(session=session, data={"name": name}, user=USER)
+        ids.append(group.id)
+    return ids
+
+
+def _offer(session, provider, name, paragraph="SEL108", target_groups="Autisme", **overrides):
     data = {
         "provider_id": provider.id,
         "name": name,
         "paragraph": paragraph,
-        "target_groups": "Autisme",
+        "target_group_ids": _group_ids(session, target_groups),
         "list_rate": "2500,00",
         "list_rate_year": 2026,
         **overrides,
@@ -97,22 +113,43 @@ def catalogue(session):
     return {"aabo": aabo, "kilden": kilden, "vaeksthuset": vaeksthuset, **offers}
 
 
-def _names(session, **filters):
+def _names(session, order=SortOrder.NAME, **filters):
     return [
         o.offer_name
-        for o in search_offers(session=session, filters=LookupFilters(**filters), today=TODAY)
+        for o in search_offers(
+            session=session, filters=LookupFilters(**filters), today=TODAY, order=order
+        )
     ]
 
 
-def test_all_offers_ordered_by_provider_and_offer_name(session, catalogue):
+def test_ordered_by_provider_and_offer_name_on_request(session, catalogue):
     assert ["Kilden Akut", "Kilden Bo", "Væksthuset Hus", "Åbo Nord", "Åbo Syd"] == sorted(
         _names(session)
     )
     assert ["Bostedet Åbo", "Bostedet Åbo", "Kilden", "Kilden", "Væksthuset"] == [
         o.provider_name
-        for o in search_offers(session=session, filters=LookupFilters(), today=TODAY)
+        for o in search_offers(
+            session=session, filters=LookupFilters(), today=TODAY, order=SortOrder.NAME
+        )
     ]
     assert 5 == count_offers(session=session, filters=LookupFilters(), today=TODAY)
+
+
+def test_cheapest_first_by_the_rate_today(session, catalogue):
+    # Åbo Syd 1.400,00 (list); Åbo Nord 2.080,80 (negotiated 2.000,00 regulated to today);
+    # Kilden Akut and Væksthuset Hus 2.499,99/2.500,00 (list); Kilden Bo 3.500,00.
+    assert ["Åbo Syd", "Åbo Nord", "Væksthuset Hus", "Kilden Akut", "Kilden Bo"] == _names(
+        session, order=SortOrder.CHEAPEST
+    )
+    offers = search_offers(session=session, filters=LookupFilters(), today=TODAY)
+    assert [1, 2, 3, 4, 5] == [o.rank for o in offers]
+    assert [Decimal("1400.00"), Decimal("2080.80")] == [o.rate_today for o in offers[:2]]
+
+
+def test_sort_by_category_then_cheapest_with_no_category_last(session, catalogue):
+    assert ["Åbo Syd", "Åbo Nord", "Væksthuset Hus", "Kilden Bo", "Kilden Akut"] == _names(
+        session, order=SortOrder.CATEGORY
+    )
 
 
 @pytest.mark.parametrize(
@@ -138,10 +175,35 @@ def test_filter_by_paragraph(session, catalogue):
     assert ["Kilden Akut"] == _names(session, paragraphs=("SEL107",))
 
 
-def test_filter_by_target_group_matches_whole_items(session, catalogue):
-    assert ["Åbo Nord"] == _names(session, target_group="ADHD")
-    assert ["Kilden Bo"] == _names(session, target_group="Voksne med ADHD")
-    assert ["ADHD", "Autisme", "Voksne med ADHD"] == target_group_options(session=session)
+def test_filter_by_target_group_from_the_list(session, catalogue):
+    options = dict((name, group_id) for group_id, name in target_group_options(session=session))
+    assert ["ADHD", "Autisme", "Voksne med ADHD"] == list(options)
+    assert ["Åbo Nord"] == _names(session, target_group=options["ADHD"])
+    assert ["Kilden Bo"] == _names(session, target_group=options["Voksne med ADHD"])
+    assert 1 == count_offers(
+        session=session, filters=LookupFilters(target_group=options["ADHD"]), today=TODAY
+    )
+
+
+def test_search_box_matches_target_groups(session, catalogue):
+    assert ["Kilden Bo", "Åbo Nord"] == sorted(_names(session, text="adhd"))
+    assert ["Kilden Bo"] == _names(session, text="voksne")
+    assert ["Åbo Nord"] == _names(session, text="adhd aarhus")  # with the city
+
+
+def test_a_renamed_or_inactive_group_shows_its_name_and_still_filters(session, catalogue):
+    group = session.exec(select(TargetGroup).where(TargetGroup.name == "ADHD")).one()
+    update_target_group(
+        session=session,
+        target_group_id=group.id,
+        data={"name": "ADHD og ADD", "active": False, "version": group.version},
+        user=USER,
+    )
+    [nord] = search_offers(
+        session=session, filters=LookupFilters(target_group=group.id), today=TODAY
+    )
+    assert "ADHD og ADD, Autisme" == nord.target_groups
+    assert (group.id, "ADHD og ADD (inaktiv)") in target_group_options(session=session)
 
 
 def test_filter_by_framework_agreement(session, catalogue):
@@ -149,7 +211,7 @@ def test_filter_by_framework_agreement(session, catalogue):
     assert ["Kilden Akut", "Kilden Bo"] == _names(session, frameworks=("ingen",))
 
 
-def test_category_from_negotiated_else_list_rate_against_this_years_set(session, catalogue):
+def test_category_of_the_rate_today_against_this_years_set(session, catalogue):
     by_name = {
         o.offer_name: o.category
         for o in search_offers(session=session, filters=LookupFilters(), today=TODAY)
@@ -193,12 +255,20 @@ def test_inactive_offers_only_on_request(session, catalogue):
 
 
 def test_pagination_in_sql_with_count(session, catalogue):
-    first = search_offers(session=session, filters=LookupFilters(), today=TODAY, limit=2)
-    second = search_offers(session=session, filters=LookupFilters(), today=TODAY, limit=2, offset=2)
-    last = search_offers(session=session, filters=LookupFilters(), today=TODAY, limit=2, offset=4)
-    assert ["Åbo Nord", "Åbo Syd"] == [o.offer_name for o in first]
-    assert ["Kilden Akut", "Kilden Bo"] == [o.offer_name for o in second]
-    assert ["Væksthuset Hus"] == [o.offer_name for o in last]
+    def page(offset):
+        offers = search_offers(
+            session=session,
+            filters=LookupFilters(),
+            today=TODAY,
+            order=SortOrder.NAME,
+            limit=2,
+            offset=offset,
+        )
+        return [(o.rank, o.offer_name) for o in offers]
+
+    assert [(1, "Åbo Nord"), (2, "Åbo Syd")] == page(0)
+    assert [(3, "Kilden Akut"), (4, "Kilden Bo")] == page(2)
+    assert [(5, "Væksthuset Hus")] == page(4)
 
 
 def test_rates_net_price_and_link(session, catalogue):
@@ -357,14 +427,157 @@ def test_latest_notes_newest_first(session, catalogue):
     assert "Mette" == notes[0].author
 
 
-def test_export_frame_holds_every_match_with_danish_labels(session, catalogue):
+def test_export_frame_holds_every_match_in_the_order_shown_with_danish_labels(session, catalogue):
     frame = export_frame(
-        session=session, filters=LookupFilters(paragraphs=("SEL108",)), today=TODAY
+        session=session,
+        filters=LookupFilters(paragraphs=("SEL108",)),
+        today=TODAY,
+        order=SortOrder.NAME,
     )
     assert 4 == len(frame)
     assert {"§108 længerevarende botilbud"} == set(frame["Paragraf"])
     assert "Rammeaftale" == frame.iloc[0]["Samarbejde"]
     assert ["Middel", "Lav"] == list(frame["Priskategori"][:2])
+    assert "Autisme, ADHD" != frame.iloc[0]["Målgrupper"]  # Danish alphabetical order
+    assert "ADHD, Autisme" == frame.iloc[0]["Målgrupper"]
+    cheapest = export_frame(session=session, filters=LookupFilters(), today=TODAY)
+    assert ["Åbo Syd", "Åbo Nord"] == list(cheapest["Tilbud"][:2])
+    assert [1, 2] == list(cheapest["Nr."][:2])
+
+
+def test_screen_frame_shows_the_key_columns_only():
+    frame = screen_frame([])
+    assert [
+        "Nr.",
+        "Tilbud",
+        "Leverandør",
+        "§",
+        "Takst i dag",
+        "Netto",
+        "Kontrakter i dag",
+        "Priskategori",
+        "Portal",
+    ] == list(frame.columns)
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([], ""),
+        (["1776.49"], "1.776 (1)"),
+        (["1349.50", "1500", "1776"], "1.350–1.500–1.776 (3)"),  # whole kroner, half-up
+    ],
+)
+def test_contract_range_text(values, expected):
+    assert expected == contract_range_text(contract_range([Decimal(v) for v in values]))
+
+
+def test_a_negotiated_rate_is_compared_as_regulated_to_today(session):
+    """The negotiated 1.300,00 of 2022 is 1.407,16 today: dearer than a list rate of 1.400,00,
+    though cheaper before regulation; and a negotiated rate applies even above the list rate."""
+    provider = make_provider(session)
+    _offer(
+        session,
+        provider,
+        "Gammel aftale",
+        negotiated_rate="1300,00",
+        negotiated_from=date(2022, 3, 1),
+    )
+    _offer(session, provider, "Listepris", list_rate="1400,00")
+    _offer(
+        session,
+        provider,
+        "Dyr aftale",
+        list_rate="1000,00",
+        negotiated_rate="1500,00",
+        negotiated_from=TODAY,
+    )
+    offers = search_offers(session=session, filters=LookupFilters(), today=TODAY)
+    assert [("Listepris", Decimal("1400.00")), ("Gammel aftale", Decimal("1407.16"))] == [
+        (o.offer_name, o.rate_today) for o in offers[:2]
+    ]
+    assert ("Dyr aftale", Decimal("1500.00")) == (offers[2].offer_name, offers[2].rate_today)
+
+
+def test_a_rate_that_cannot_be_regulated_is_unknown_and_sorted_last(session):
+    update_settings(session=session, values={"regulation_default_pct": "20"}, user=USER)
+    provider = make_provider(session)
+    _offer(
+        session,
+        provider,
+        "Uden for rækkevidde",
+        list_rate="100,00",
+        negotiated_rate="100000,00",
+        negotiated_from=date(1900, 1, 1),
+    )
+    _offer(session, provider, "Almindelig", list_rate="3000,00")
+    offers = search_offers(session=session, filters=LookupFilters(), today=TODAY)
+    assert ["Almindelig", "Uden for rækkevidde"] == [o.offer_name for o in offers]
+    far = offers[1]
+    assert (None, None, None) == (far.rate_today, far.negotiated_today, far.net_after_refund)
+    assert far.category is None
+
+
+# 60 offers named so that the cheapest comes 54th by name: on page 3 of 25.
+CHEAP_NAME = "Hus 52 – billigste"
+
+
+def _sixty_offers(session) -> int:
+    provider = make_provider(session, name="Bostedet Tresiden")
+    for n in range(59):
+        _offer(session, provider, f"Hus {n:02d}", list_rate=f"{1500 + n * 10},00")
+    cheapest = _offer(
+        session,
+        provider,
+        CHEAP_NAME,
+        list_rate="2900,00",
+        negotiated_rate="1300,00",
+        negotiated_from=TODAY,
+        target_groups="Udviklingshæmning",
+    )
+    add_provider_note(
+        session=session,
+        data={
+            "provider_id": provider.id,
+            "text": "Gode erfaringer med udslusning",
+            "topic": "kvalitet",
+        },
+        user="Mette",
+    )
+    return cheapest.id
+
+
+def test_cheapest_is_first_across_all_pages(session):
+    _sixty_offers(session)
+    by_name = search_offers(
+        session=session, filters=LookupFilters(), today=TODAY, order=SortOrder.NAME, limit=None
+    )
+    assert 54 == next(o.rank for o in by_name if o.offer_name == CHEAP_NAME)  # page 3
+    [first] = search_offers(session=session, filters=LookupFilters(), today=TODAY, limit=1)
+    assert (1, CHEAP_NAME, Decimal("1300.00")) == (first.rank, first.offer_name, first.rate_today)
+    third_page = search_offers(
+        session=session, filters=LookupFilters(), today=TODAY, limit=25, offset=50
+    )
+    assert [51, 60] == [third_page[0].rank, third_page[-1].rank]
+    assert CHEAP_NAME not in [o.offer_name for o in third_page]
+
+
+def test_voided_notes_are_left_out_of_the_latest(session, catalogue):
+    provider = catalogue["kilden"]
+    for day, text in ((1, "Gammel note"), (2, "Fejlagtig note"), (3, "Ny note")):
+        add_provider_note(
+            session=session,
+            data={"provider_id": provider.id, "note_date": date(2026, 5, day), "text": text},
+            user="Mette",
+        )
+    wrong = session.exec(select(ProviderNote).where(ProviderNote.text == "Fejlagtig note")).one()
+    wrong.voided_at = utcnow()
+    wrong.voided_by = "Mette"
+    wrong.void_reason = "Skrevet om den forkerte leverandør"
+    session.add(wrong)
+    session.commit()
+    notes = latest_notes(session=session, provider_id=provider.id, limit=3)
+    assert ["Ny note", "Gammel note"] == [n.text for n in notes]
 
 
 # --- The page through AppTest ---------------------------------------------------------------
@@ -373,6 +586,11 @@ def test_export_frame_holds_every_match_with_danish_labels(session, catalogue):
 def _bold_count(at) -> int:
     text = next(m.value for m in at.markdown if "passer på søgningen" in m.value)
     return int(text.strip("*").split()[0].replace(".", ""))
+
+
+def _shown(at) -> str:
+    """Every caption and Markdown text on the page as the browser shows it."""
+    return unescaped(" ".join(c.value for c in [*at.caption, *at.markdown]))
 
 
 def test_page_on_empty_database_says_what_to_do(empty_db, monkeypatch):
@@ -404,6 +622,24 @@ def test_search_and_filters_narrow_the_list(demo_db, monkeypatch):
         assert any("Ingen tilbud passer" in i.value for i in at.info)
 
 
+def test_target_group_filter_and_search_on_demo_data(demo_db, monkeypatch):
+    with Session(get_engine(demo_db)) as s:
+        group_id, name = target_group_options(session=s)[0]
+        expected = count_offers(
+            session=s, filters=LookupFilters(target_group=group_id), today=date.today()
+        )
+        by_text = count_offers(
+            session=s, filters=LookupFilters(text=name.lower()), today=date.today()
+        )
+    at = run_page(demo_db, PAGE, monkeypatch)
+    at.selectbox(key="prisopslag_target_group").set_value(group_id).run()
+    assert not at.exception
+    assert expected == _bold_count(at)
+    at.selectbox(key="prisopslag_target_group").set_value(None).run()
+    at.text_input(key="prisopslag_text").input(name.lower()).run()
+    assert by_text == _bold_count(at) >= expected > 0
+
+
 def test_category_filter_and_paging(demo_db, monkeypatch):
     at = run_page(demo_db, PAGE, monkeypatch)
     at.multiselect(key="prisopslag_categories").select("middel").run()
@@ -416,11 +652,14 @@ def test_category_filter_and_paging(demo_db, monkeypatch):
         )
     assert expected == _bold_count(at)
     if expected > 25:
-        at.number_input(key="prisopslag_page").set_value(2).run()
-        assert min(expected - 25, 25) == len(at.dataframe[0].value)
+        at.button(key="prisopslag_page_next").click().run()
+        assert not at.exception
+        frame = at.dataframe[0].value
+        assert min(expected - 25, 25) == len(frame)
+        assert 26 == frame["Nr."].iloc[0]
 
 
-def test_selected_row_shows_prices_and_latest_notes(demo_db, monkeypatch):
+def test_first_offer_is_shown_beside_the_list_with_prices_and_latest_notes(demo_db, monkeypatch):
     with Session(get_engine(demo_db)) as s:
         provider_id = s.exec(
             sa.text(
@@ -432,18 +671,59 @@ def test_selected_row_shows_prices_and_latest_notes(demo_db, monkeypatch):
         notes = latest_notes(session=s, provider_id=provider_id, limit=3)
     at = run_page(demo_db, PAGE, monkeypatch)
     at.text_input(key="prisopslag_text").input(name).run()
-    table_key = f"prisopslag_table_{at.session_state['prisopslag_search_number']}_0"
-    at.session_state[table_key] = {"selection": {"rows": [0], "columns": [], "cells": []}}
-    at.run()
     assert not at.exception
-    assert {"Listetakst pr. dag", "Forhandlet takst i dag", "Priskategori"} <= {
-        m.label for m in at.metric
-    }
-    assert any("Kontrakttakster i dag" in m.value for m in at.markdown)
-    shown = re.sub(r"\\(.)", r"\1", " ".join(c.value for c in [*at.caption, *at.markdown]))
+    shown = _shown(at)
+    # The first row is chosen without a click: its detail is there at once.
+    for label_text in ("Takst i dag:", "Listetakst ", "Netto efter momsrefusion:"):
+        assert label_text in shown
+    assert "Priskategori:" in shown and "Kontrakttakster i dag:" in shown
     texts = [t.value for t in at.text]  # a note is plain text, not Markdown
     assert all(n.author in shown and n.text in texts for n in notes)
     assert 1 <= len(notes) <= 3
+
+
+def test_cheapest_offer_from_page_three_is_first_and_its_notes_show(empty_db, monkeypatch):
+    """The issue's test: a data set where the cheapest offer is on page 3 by name; "Billigst
+    først" (the default) puts it first, with its detail and notes beside the list."""
+    engine = get_engine(empty_db)
+    upgrade_schema(engine)
+    with Session(engine) as s:
+        _sixty_offers(s)
+    at = run_page(empty_db, PAGE, monkeypatch)
+    assert SortOrder.CHEAPEST == at.selectbox(key="prisopslag_sort").value
+    frame = at.dataframe[0].value
+    assert (1, CHEAP_NAME) == (frame["Nr."].iloc[0], frame["Tilbud"].iloc[0])
+    assert 1300.0 == frame["Takst i dag"].iloc[0]
+    shown = _shown(at)
+    assert CHEAP_NAME in shown and "Gode erfaringer med udslusning" in [t.value for t in at.text]
+    assert "på tværs af alle 60 tilbud" in shown
+
+    # By name it is on page 3, and the table says where each row stands in the whole list.
+    at.selectbox(key="prisopslag_sort").set_value(SortOrder.NAME).run()
+    assert CHEAP_NAME not in list(at.dataframe[0].value["Tilbud"])
+    at.button(key="prisopslag_page_next").click().run()
+    at.button(key="prisopslag_page_next").click().run()
+    assert not at.exception
+    frame = at.dataframe[0].value
+    assert 54 == frame.set_index("Tilbud").loc[CHEAP_NAME, "Nr."]
+
+    # Back to cheapest first: a new order starts on page 1 again.
+    at.selectbox(key="prisopslag_sort").set_value(SortOrder.CHEAPEST).run()
+    assert CHEAP_NAME == at.dataframe[0].value["Tilbud"].iloc[0]
+
+
+def test_choosing_another_row_shows_its_detail(empty_db, monkeypatch):
+    engine = get_engine(empty_db)
+    upgrade_schema(engine)
+    with Session(engine) as s:
+        _sixty_offers(s)
+    at = run_page(empty_db, PAGE, monkeypatch)
+    table_key = f"prisopslag_table_{at.session_state['prisopslag_search_number']}_0"
+    at.session_state[table_key] = {"selection": {"rows": [1], "columns": [], "cells": []}}
+    at.run()
+    second = at.dataframe[0].value["Tilbud"].iloc[1]
+    headings = [m.value for m in at.markdown if m.value.startswith("#####")]
+    assert [f"##### {second}"] == [unescaped(h) for h in headings]
 
 
 def test_price_category_set_appears_in_lookup(empty_db, monkeypatch):
@@ -467,4 +747,5 @@ def test_price_category_set_appears_in_lookup(empty_db, monkeypatch):
     frame = at.dataframe[0].value
     assert ["Testhuset"] == list(frame["Tilbud"])
     assert ["Middel"] == list(frame["Priskategori"])
+    assert ["§108"] == list(frame["§"])
     assert 2 == len([b for b in at.get("download_button")])

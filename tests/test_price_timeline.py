@@ -21,6 +21,8 @@ from services.contracts import (
     register_price_change,
     update_addon,
     update_contract,
+    void_addon,
+    void_price_change,
 )
 from services.demo_data import remove_demo_data
 from services.price_timeline import (
@@ -376,3 +378,40 @@ def test_two_sessions_rebuilding_at_once_both_read_on(engine):
             ).active_contracts
         )
         assert _rebuilt(s) == _stored(s)
+
+
+def test_voiding_a_change_or_an_addon_restores_the_stored_periods(session):
+    contract = make_contract(session, start_date=date(2025, 1, 1), price_base_date=date(2025, 1, 1))
+    ensure_price_timeline(session=session, day=TODAY)
+    before = _stored(session)
+
+    change = register_price_change(
+        session=session,
+        contract_id=contract.id,
+        user=USER,
+        data={"effective_date": date(2026, 3, 1), "new_price": Decimal("2950.00")},
+    )
+    addon = add_addon(
+        session=session,
+        data={
+            "contract_id": contract.id,
+            "name": "Ledsagelse",
+            "price": Decimal("500.00"),
+            "unit": "maaned",
+            "valid_from": date(2026, 2, 1),
+        },
+        user=USER,
+    )
+    assert before != _stored(session)
+    void = {"reason": "Tastet på den forkerte sag"}
+    void_price_change(
+        session=session,
+        price_change_id=change.id,
+        data={**void, "version": change.version},
+        user=USER,
+    )
+    void_addon(
+        session=session, addon_id=addon.id, data={**void, "version": addon.version}, user=USER
+    )
+    # Refreshed in the void's own transaction, and what a full rebuild gives.
+    assert before == _stored(session) == _rebuilt(session)

@@ -20,9 +20,12 @@ from models import (
     FollowUp,
     InvoiceCheck,
     InvoiceStatus,
+    Offer,
     PriceCategory,
     PriceUnit,
+    RegulationKind,
 )
+from services.errors import UserError
 from services.price_timeline import ensure_price_timeline
 from services.reference import create_price_category_set
 from services.rules.alerts import (
@@ -66,7 +69,14 @@ from services.rules.notice import (
     renegotiation_due,
     renegotiation_due_sql,
 )
-from services.rules.pricing import ANNUAL_FACTOR, annual_factor_sql, daily_equivalent
+from services.rules.pricing import (
+    ANNUAL_FACTOR,
+    Regulation,
+    annual_factor_sql,
+    daily_equivalent,
+    regulate,
+    regulate_sql,
+)
 from tests.factories import make_provider
 
 TODAY = date(2026, 6, 30)
@@ -308,6 +318,77 @@ def test_annual_factor_in_python_and_sql(session):
         ).all()
     )
     assert {r.id: ANNUAL_FACTOR[PriceUnit(r.price_unit)] for r in rows} == sql
+
+
+# Prices and base dates regulated to each day below: SPEC 4.1's example (2.000,00 from
+# 2024-03-01), a half-up step (1.000,75 × 1,02 = 1.020,765), a base on a regulation day (not
+# regulated that day), the day before one, a base after the day asked about, and a price whose
+# century of steps at 20 % leaves every storable amount (regulate raises: SQL gives NULL).
+REGULATED = [
+    (Decimal("2000.00"), date(2024, 3, 1)),
+    (Decimal("1000.75"), date(2024, 3, 1)),
+    (Decimal("2050.00"), date(2026, 1, 1)),
+    (Decimal("2000.00"), date(2025, 12, 31)),
+    (Decimal("2000.00"), date(2030, 6, 1)),
+    (Decimal("100000.00"), date(1900, 1, 1)),
+    (Decimal("99999.99"), date(2000, 7, 1)),
+]
+REGULATED_ON = [date(2024, 12, 31), date(2025, 1, 1), date(2026, 6, 15), date(2027, 1, 1)]
+REGULATIONS = {
+    "2 % on 1 January": Regulation(),
+    "20 %": Regulation(pct=Decimal("20")),
+    "-2,125 %": Regulation(pct=Decimal("-2.125")),
+    "1 July": Regulation(month=7, day=1),
+    "none": Regulation(kind=RegulationKind.NONE),
+    "index": Regulation(
+        kind=RegulationKind.INDEX, index_rates={2025: Decimal("3.10"), 2026: Decimal("1.50")}
+    ),
+}
+
+
+def _python_regulated(price: Decimal, base: date, on: date, regulation: Regulation) -> int | None:
+    try:
+        return int(regulate(price, base, on, regulation) * 100)
+    except UserError:  # MissingIndexRate, PriceOutOfRange
+        return None
+
+
+@pytest.mark.parametrize("regulation", REGULATIONS.values(), ids=REGULATIONS.keys())
+def test_regulate_in_python_and_sql(session, regulation):
+    provider = make_provider(session)
+    rows = []
+    for n, (price, base) in enumerate(REGULATED):
+        # Any table with an amount and a date holds the examples; the offer's negotiated rate
+        # does (written directly: the 1900 example is beyond what a form accepts).
+        row = Offer(
+            provider_id=provider.id,
+            name=f"Eksempel {n}",
+            paragraph="SEL108",
+            negotiated_rate=price,
+            negotiated_from=base,
+        )
+        session.add(row)
+        rows.append(row)
+    session.flush()
+    source = sa.select(
+        col(Offer.id).label("key"),
+        col(Offer.negotiated_rate).label("price"),
+        col(Offer.negotiated_from).label("base_date"),
+    ).subquery("examples")
+    for on in [*REGULATED_ON, date(2199, 12, 31)]:
+        regulated = regulate_sql(source, on, regulation)
+        sql = dict(session.execute(sa.select(regulated.c.key, regulated.c.price_ore)).all())
+        python = {
+            r.id: _python_regulated(r.negotiated_rate, r.negotiated_from, on, regulation)
+            for r in rows
+        }
+        assert python == sql, on
+    if regulation == Regulation():  # SPEC 4.1: 2.040,00, 2.080,80 and 2.122,42 (half-up)
+        regulated = regulate_sql(source, date(2027, 1, 1), regulation)
+        first = session.execute(
+            sa.select(regulated.c.price_ore).where(regulated.c.key == rows[0].id)
+        ).scalar_one()
+        assert 212242 == first
 
 
 # --- Alerts: the whole table, every status ----------------------------------------------------

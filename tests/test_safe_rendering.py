@@ -28,6 +28,7 @@ from services.followups import plan_followup, record_followup
 from services.invoices import check_invoice, update_deviation
 from services.providers import add_provider_note, create_offer
 from services.settings import DEFAULT_VUM_THEMES, update_settings
+from services.target_groups import create_target_group
 from tests.factories import make_contract, make_provider
 from tests.pagetest import run_page, unescaped
 
@@ -65,13 +66,14 @@ def payload_db(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
             session=s, values={"vum_themes": [*DEFAULT_VUM_THEMES, PAYLOAD]}, user=PAYLOAD
         )
         provider = make_provider(s, name=PAYLOAD, city=PAYLOAD, contact=PAYLOAD, assessment=PAYLOAD)
+        group = create_target_group(session=s, data={"name": PAYLOAD}, user=PAYLOAD)
         offer = create_offer(
             session=s,
             data={
                 "provider_id": provider.id,
                 "name": PAYLOAD,
                 "paragraph": "SEL108",
-                "target_groups": PAYLOAD,
+                "target_group_ids": [group.id],
                 "list_rate": "2100",
                 "list_rate_year": today.year,
             },
@@ -123,6 +125,7 @@ def payload_db(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
                 "period_to": last_month,
                 "invoiced": "999999",
                 "assignee": PAYLOAD,
+                "confirmed": ["invoiced"],  # over 3 × expected: confirmed as plausible
             },
             user=PAYLOAD,
         )

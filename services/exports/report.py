@@ -15,9 +15,9 @@ from services.formatting import (
     format_amount,
     format_date,
     format_kr,
-    format_large_kr,
     format_number,
     format_pct,
+    format_short_kr,
 )
 from services.queries.report import COUNT, MONEY, PCT, KeyFigure, QuarterReport
 
@@ -51,7 +51,7 @@ def key_figure_frame(report: QuarterReport) -> pd.DataFrame:
 def sections(report: QuarterReport) -> list[Section]:
     """The report's sections in order; the screen, the workbook and the printable page use it."""
     next_quarter = report.quarter.next().label
-    deviation_money = ["Faktureret", "Forventet", "Afvigelse"]
+    deviation_money = ["Faktureret", "Krediteret", "Forventet", "Afvigelse"]
     deviation_dates = ["Periode fra", "Periode til", "Registreret", "Løst"]
     return [
         Section(
@@ -222,8 +222,8 @@ def _cell_text(value: object, kind: str) -> str:
 def figure_text(
     value: Decimal | int | None, unit: str, *, signed: bool = False, short: bool = False
 ) -> str:
-    """A key figure's value (or change, `signed`) as Danish text; `short` gives large amounts in
-    millions (for metrics on screen)."""
+    """A key figure's value (or change, `signed`) as Danish text; `short` gives amounts short
+    enough for a metric on screen (whole kroner, or millions: format_short_kr)."""
     if value is None:
         return "–"
     number = Decimal(value)
@@ -234,9 +234,7 @@ def figure_text(
     value = number
     sign = "+" if signed and value > 0 else ""
     if unit == MONEY:
-        if short and abs(value) >= 1_000_000:
-            return sign + format_large_kr(value)
-        return sign + format_kr(value)
+        return sign + (format_short_kr(value) if short else format_kr(value))
     if unit == PCT:
         text = format_pct(value, 1)
         return sign + (text.replace(" %", " pct.-point") if signed else text)

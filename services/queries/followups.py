@@ -31,6 +31,7 @@ WORKLIST_COLUMNS = [
     "days_overdue",
     "days_until_due",
     "kind",
+    "assignee",
     "contract_status",
 ]
 PLAN_COLUMNS = ["month", "planned", "done", "on_time", "late", "overdue", "upcoming"]
@@ -85,13 +86,22 @@ class OpenFollowup:
     contract_end: date | None
     due_date: date
     kind: str
+    assignee: str | None
 
 
-def _filtered(query: Any, paragraphs: Sequence[str] | None, provider_id: int | None) -> Any:
+def _filtered(
+    query: Any,
+    paragraphs: Sequence[str] | None,
+    provider_id: int | None,
+    assignee: str | None = None,
+) -> Any:
+    """The screen's filters: paragraphs, provider, and "Mine sager" (the responsible person)."""
     if paragraphs:
         query = query.where(col(Contract.paragraph).in_(list(paragraphs)))
     if provider_id is not None:
         query = query.where(Contract.provider_id == provider_id)
+    if assignee is not None:
+        query = query.where(FollowUp.assignee == assignee)
     return query
 
 
@@ -118,6 +128,7 @@ def count_followup_worklist(
     horizon_days: int = 30,
     paragraphs: Sequence[str] | None = None,
     provider_id: int | None = None,
+    assignee: str | None = None,
 ) -> int:
     """How many rows the work list `kind` has with these filters (see followup_worklist)."""
     today = today or date.today()
@@ -128,6 +139,7 @@ def count_followup_worklist(
         .where(*_worklist_where(kind, today, horizon_days)),
         paragraphs,
         provider_id,
+        assignee,
     )
     return int(session.exec(query).one())
 
@@ -140,6 +152,7 @@ def followup_worklist(
     horizon_days: int = 30,
     paragraphs: Sequence[str] | None = None,
     provider_id: int | None = None,
+    assignee: str | None = None,
     limit: int | None = 50,
     offset: int = 0,
 ) -> WorklistPage:
@@ -155,6 +168,7 @@ def followup_worklist(
         horizon_days=horizon_days,
         paragraphs=paragraphs,
         provider_id=provider_id,
+        assignee=assignee,
     )
     query = _filtered(
         sa.select(
@@ -166,6 +180,7 @@ def followup_worklist(
             col(Contract.paragraph),
             col(FollowUp.due_date),
             col(FollowUp.kind),
+            col(FollowUp.assignee),
             col(Contract.status),
         )
         .join(Contract, col(Contract.id) == FollowUp.contract_id)
@@ -173,6 +188,7 @@ def followup_worklist(
         .where(*where),
         paragraphs,
         provider_id,
+        assignee,
     ).order_by(col(FollowUp.due_date), col(Contract.case_ref), col(FollowUp.id))
     if limit is not None:
         query = query.limit(limit).offset(offset)
@@ -189,11 +205,21 @@ def followup_worklist(
             "days_overdue": max(0, (today - due).days),
             "days_until_due": max(0, (due - today).days),
             "kind": str(kind_),
+            "assignee": assignee_,
             "contract_status": str(status),
         }
-        for fid, cid, version, case_ref, provider, paragraph, due, kind_, status in session.exec(
-            query
-        )
+        for (
+            fid,
+            cid,
+            version,
+            case_ref,
+            provider,
+            paragraph,
+            due,
+            kind_,
+            assignee_,
+            status,
+        ) in session.exec(query)
     ]
     return WorklistPage(total=total, rows=pd.DataFrame(records, columns=WORKLIST_COLUMNS))
 
@@ -205,6 +231,7 @@ def month_plan(
     today: date | None = None,
     paragraphs: Sequence[str] | None = None,
     provider_id: int | None = None,
+    assignee: str | None = None,
 ) -> pd.DataFrame:
     """Follow-ups due in each month of `year`: planned, done (on time / late), overdue and
     upcoming (not done, not yet due). Aggregated in SQL; all twelve months are returned.
@@ -235,6 +262,7 @@ def month_plan(
         ),
         paragraphs,
         provider_id,
+        assignee,
     ).group_by(month)
     counts = {int(row[0]): [int(v or 0) for v in row[1:]] for row in session.exec(query)}
     records = [[m, *counts.get(m, [0] * 6)] for m in range(1, 13)]
@@ -247,6 +275,7 @@ def on_time_figures(
     today: date | None = None,
     paragraphs: Sequence[str] | None = None,
     provider_id: int | None = None,
+    assignee: str | None = None,
 ) -> OnTimeFigures:
     """How the follow-ups due in the last 12 months (from today − 12 months up to yesterday)
     were done: on time (done date ≤ due date), late, or not at all.
@@ -267,6 +296,7 @@ def on_time_figures(
         .where(col(FollowUp.due_date) >= period_from, col(FollowUp.due_date) < today),
         paragraphs,
         provider_id,
+        assignee,
     )
     due, on_time_count, late_count = session.exec(query).one()
     due, on_time_count, late_count = int(due), int(on_time_count or 0), int(late_count or 0)
@@ -286,6 +316,7 @@ def followup_counts(
     today: date | None = None,
     paragraphs: Sequence[str] | None = None,
     provider_id: int | None = None,
+    assignee: str | None = None,
 ) -> FollowupCounts:
     """Open, overdue, due in the next 30 days, and done in the last 12 months — one query."""
     today = today or date.today()
@@ -307,6 +338,7 @@ def followup_counts(
         .join(Contract, col(Contract.id) == FollowUp.contract_id),
         paragraphs,
         provider_id,
+        assignee,
     )
     values = [int(v or 0) for v in session.exec(query).one()]
     return FollowupCounts(*values)
@@ -325,6 +357,7 @@ def _open_followup_query() -> Any:
             col(Contract.end_date),
             col(FollowUp.due_date),
             col(FollowUp.kind),
+            col(FollowUp.assignee),
         )
         .join(Contract, col(Contract.id) == FollowUp.contract_id)
         .join(Provider, col(Provider.id) == Contract.provider_id)
@@ -333,7 +366,7 @@ def _open_followup_query() -> Any:
 
 
 def _open_followup(row: Any) -> OpenFollowup:
-    fid, version, cid, case_ref, provider, paragraph, status, end, due, kind = row
+    fid, version, cid, case_ref, provider, paragraph, status, end, due, kind, assignee = row
     return OpenFollowup(
         followup_id=fid,
         version=version,
@@ -345,6 +378,7 @@ def _open_followup(row: Any) -> OpenFollowup:
         contract_end=end,
         due_date=due,
         kind=str(kind),
+        assignee=assignee,
     )
 
 
@@ -413,3 +447,14 @@ def provider_choices(*, session: Session) -> list[tuple[int, str]]:
         .order_by(col(Provider.name), col(Provider.id))
     )
     return [(int(pid or 0), name) for pid, name in session.exec(query)]
+
+
+def assignee_choices(*, session: Session) -> list[str]:
+    """Everyone follow-ups are assigned to, by name: the choices for a responsible person."""
+    query = (
+        select(FollowUp.assignee)
+        .where(col(FollowUp.assignee).is_not(None))
+        .distinct()
+        .order_by(col(FollowUp.assignee))
+    )
+    return [name for name in session.exec(query) if name]

@@ -41,6 +41,7 @@ from services.rules.alerts import (
     AlertHorizons,
     FactColumns,
     alert_conditions_sql,
+    alert_short_labels,
     contract_alerts,
     facts_from_row,
     join_facts,
@@ -50,8 +51,17 @@ from services.rules.alerts import (
 from services.rules.cadence import done_on_time_sql, was_overdue_sql_parts
 from services.rules.categories import CATEGORY_ORDER
 from services.rules.checklist import CHECKLIST_SIZE, checked_count_sql
-from services.rules.deviations import CLOSED_INVOICE_STATUSES, was_open_deviation_sql
+from services.rules.deviations import (
+    CLOSED_INVOICE_STATUSES,
+    credited_per_invoice,
+    credits_of,
+    invoice_count_sql,
+    invoice_days_sql,
+    net_deviation_sql,
+    was_open_deviation_sql,
+)
 from services.rules.pricing import ANNUAL_FACTOR, DAYS_PER_YEAR, add_months, annual_amount
+from services.rules.voiding import not_voided_sql
 from services.settings import get_settings
 from services.sql import day_number
 
@@ -421,11 +431,13 @@ def expensive_cases_frame(rows: Iterable[Sequence[Any]]) -> pd.DataFrame:
 def invoiced_between(
     *, session: Session, first: date, last: date, filters: Filters = Filters()
 ) -> Decimal:
-    """Sum invoiced for invoice periods starting from `first` to `last` (both included)."""
+    """Sum invoiced for invoice periods starting from `first` to `last` (both included): credit
+    notes count negative, voided checks not at all."""
     total = session.exec(
         select(sa.func.sum(InvoiceCheck.invoiced)).where(
             InvoiceCheck.period_from >= first,
             InvoiceCheck.period_from <= last,
+            not_voided_sql(InvoiceCheck),
             *_invoice_filter(filters),
         )
     ).one()
@@ -441,12 +453,15 @@ def spend_by_year(
     and only periods starting by `up_to`. The years are picked by an expression, not a range on
     the period index: a range covering most rows is slower through the index than a plain scan.
     Periods later in `up_to`'s year (rare: invoices checked in advance) are taken out after.
+    Credit notes take their amount off, not their days; voided checks count nowhere.
     """
     year = year_of(InvoiceCheck.period_from, session)
-    days = days_in_period(InvoiceCheck.period_from, InvoiceCheck.period_to)
-    sums = (sa.func.sum(InvoiceCheck.invoiced), sa.func.sum(days), sa.func.count())
-    joined = sa.select(col(Contract.paragraph), *sums).join(
-        Contract, col(Contract.id) == InvoiceCheck.contract_id
+    days = invoice_days_sql(days_in_period(InvoiceCheck.period_from, InvoiceCheck.period_to))
+    sums = (sa.func.sum(InvoiceCheck.invoiced), sa.func.sum(days), invoice_count_sql())
+    joined = (
+        sa.select(col(Contract.paragraph), *sums)
+        .join(Contract, col(Contract.id) == InvoiceCheck.contract_id)
+        .where(not_voided_sql(InvoiceCheck))
     )
     totals: dict[tuple[int, str], list[Any]] = {}
     query = (
@@ -496,25 +511,84 @@ def spend_by_year(
     )
 
 
-def budgets(*, session: Session, filters: Filters = Filters()) -> pd.DataFrame:
-    """Budget per year and paragraph."""
-    query = sa.select(col(Budget.year), col(Budget.paragraph), col(Budget.amount))
-    if filters.paragraphs:
-        query = query.where(col(Budget.paragraph).in_(filters.paragraphs))
+# A budget is set per paragraph and year and covers every kind of provider. Figures are set
+# against a budget only where they cover the same: no filter on provider kind, and a budget for
+# each paragraph shown (every paragraph when none is picked).
+
+BUDGET_COLUMNS = ["year", "paragraph", "Paragraf", "Budget"]
+
+
+def paragraphs_shown(filters: Filters) -> tuple[str, ...]:
+    """The paragraphs the figures cover: those picked, else all."""
+    return filters.paragraphs or tuple(p.value for p in Paragraph)
+
+
+def budgets(
+    *, session: Session, filters: Filters = Filters(), year: int | None = None
+) -> pd.DataFrame:
+    """Budget per year and paragraph for the paragraphs shown (only `year`'s when given). None
+    with a filter on provider kind: no budget covers only some kinds of provider."""
+    if filters.provider_kinds:
+        return pd.DataFrame([], columns=BUDGET_COLUMNS)
+    query = sa.select(col(Budget.year), col(Budget.paragraph), col(Budget.amount)).where(
+        col(Budget.paragraph).in_(paragraphs_shown(filters))
+    )
+    if year is not None:
+        query = query.where(col(Budget.year) == year)
     rows = [
         {"year": int(y), "paragraph": str(p), "Paragraf": label(p), "Budget": money(a)}
         for y, p, a in plain_rows(session, query.order_by(col(Budget.year), col(Budget.paragraph)))
     ]
-    return pd.DataFrame(rows, columns=["year", "paragraph", "Paragraf", "Budget"])
+    return pd.DataFrame(rows, columns=BUDGET_COLUMNS)
 
 
-def budget_for(*, session: Session, year: int, filters: Filters = Filters()) -> Decimal | None:
-    """The year's budget (summed over the paragraphs shown); None when none is registered."""
-    query = select(sa.func.sum(Budget.amount), sa.func.count()).where(Budget.year == year)
-    if filters.paragraphs:
-        query = query.where(col(Budget.paragraph).in_(filters.paragraphs))
-    total, count = plain_rows(session, query).one()
-    return money(total) if count else None
+def budget_totals(frame: pd.DataFrame, filters: Filters = Filters()) -> pd.DataFrame:
+    """The whole budget of each year in `frame` (from `budgets`) that has one for every
+    paragraph shown: the years whose spend can be set against a budget."""
+    shown = set(paragraphs_shown(filters))
+    rows = [
+        {"year": int(year), "Budget": sum(part["Budget"], ZERO)}
+        for year, part in frame.groupby("year", sort=True)
+        if shown <= set(part["paragraph"])
+    ]
+    return pd.DataFrame(rows, columns=["year", "Budget"])
+
+
+def _and_list(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} og {items[-1]}"
+
+
+@dataclass(frozen=True)
+class BudgetScope:
+    """The budget the year's figures are set against, as far as they cover the same."""
+
+    amount: Decimal | None  # the budget of the paragraphs shown; None when none applies
+    note: str | None  # why a registered budget is not used (Danish); None when it is, or none is
+
+
+def budget_scope(*, session: Session, year: int, filters: Filters = Filters()) -> BudgetScope:
+    """The year's budget for the figures as filtered: the sum over the paragraphs shown, or
+    None with a note when the filter covers something else than the budget does."""
+    if filters.provider_kinds:
+        return BudgetScope(
+            None,
+            "Budgettet gælder alle leverandørtyper, så det sættes ikke op mod forbruget hos de "
+            "valgte leverandørtyper. Fjern filteret på leverandørtype for at se forbrug af "
+            "budget.",
+        )
+    frame = budgets(session=session, filters=filters, year=year)
+    if frame.empty:
+        return BudgetScope(None, None)
+    budgeted = set(frame["paragraph"])
+    missing = [label(p) for p in paragraphs_shown(filters) if p not in budgeted]
+    if missing:
+        return BudgetScope(
+            None,
+            f"Der er intet budget for {_and_list(missing)} i {year}, så forbruget sættes ikke "
+            "op mod budgettet. Budgetter registreres under Indstillinger; vælg paragraffer "
+            "med budget for at se forbrug af budget.",
+        )
+    return BudgetScope(sum(frame["Budget"], ZERO), None)
 
 
 def provider_spend(
@@ -527,6 +601,7 @@ def provider_spend(
         .where(
             col(InvoiceCheck.period_from) >= first,
             col(InvoiceCheck.period_from) <= last,
+            not_voided_sql(InvoiceCheck),
             *_invoice_filter(filters),
         )
         .group_by(col(InvoiceCheck.provider_id))
@@ -588,12 +663,15 @@ def top_and_rest(spend: pd.DataFrame, n: int = 10) -> pd.DataFrame:
 def open_deviations(
     *, session: Session, on: date, filters: Filters = Filters()
 ) -> tuple[int, Decimal]:
-    """Number and sum of the deviations open on `on`."""
+    """Number and sum of the deviations open on `on`, net of the credit notes registered by then
+    (services.rules.deviations)."""
+    credited = credited_per_invoice(on)
     count, amount = plain_rows(
         session,
-        select(sa.func.count(), sa.func.sum(InvoiceCheck.deviation)).where(
-            was_open_deviation_sql(on), *_invoice_filter(filters)
-        ),
+        select(sa.func.count(), sa.func.sum(net_deviation_sql(credited)))
+        .select_from(InvoiceCheck)
+        .outerjoin(credited, credits_of(credited))
+        .where(was_open_deviation_sql(on), *_invoice_filter(filters)),
     ).one()
     return int(count), money(amount)
 
@@ -606,7 +684,11 @@ def open_deviations_by_month(
     *, session: Session, on: date, months: int = 24, filters: Filters = Filters()
 ) -> pd.DataFrame:
     """Deviations open at each month end over the last `months` months (logged − resolved)."""
-    flagged = [col(InvoiceCheck.flagged).is_(True), *_invoice_filter(filters)]
+    flagged = [
+        col(InvoiceCheck.flagged).is_(True),
+        not_voided_sql(InvoiceCheck),
+        *_invoice_filter(filters),
+    ]
     logged_on = InvoiceCheck.checked_on
     resolved_on = sa.func.coalesce(InvoiceCheck.resolved_on, InvoiceCheck.checked_on)
     logged = plain_rows(
@@ -704,7 +786,11 @@ def overdue_followups(*, session: Session, on: date, filters: Filters = Filters(
 
 
 def _renegotiations(filters: Filters) -> list[ColumnElement[bool]]:
-    return [col(PriceChange.reason) == PriceChangeReason.RENEGOTIATION, *_contract_filter(filters)]
+    return [
+        col(PriceChange.reason) == PriceChangeReason.RENEGOTIATION,
+        not_voided_sql(PriceChange),
+        *_contract_filter(filters),
+    ]
 
 
 def savings_by_year(*, session: Session, up_to: date, filters: Filters = Filters()) -> pd.DataFrame:
@@ -795,6 +881,7 @@ ALERT_COLUMNS = [
     "Leverandør",
     "Paragraf",
     "Varsler",
+    "Varsler (kort)",  # the short labels, as Kontrakter shows them: fits a laptop screen
     "Frist",
 ]
 
@@ -863,6 +950,7 @@ def _alert_rows(
             "Leverandør": row.provider,
             "Paragraf": label(row.paragraph),
             "Varsler": " · ".join(texts),
+            "Varsler (kort)": alert_short_labels(alert.kind for alert in alerts),
             "Frist": None if due == date.max else due,
         }
         result.append((record, [alert.kind for alert in alerts]))
@@ -941,7 +1029,8 @@ class Snapshot:
     portfolio: Portfolio
     providers_total: int
     invoiced_ytd: Decimal
-    budget: Decimal | None
+    budget: Decimal | None  # only where the figures cover what the budget does (budget_scope)
+    budget_note: str | None  # why a registered budget is not set against the figures
     expected_rest: Decimal
     expected_year_end: Decimal
     spend_from: date  # provider spend covers invoice periods starting from here to as_of
@@ -1007,12 +1096,14 @@ def snapshot(
     if filters.provider_kinds:
         provider_count = provider_count.where(col(Provider.kind).in_(filters.provider_kinds))
     savings = savings_between(session=session, first=year_start, last=as_of, filters=filters)
+    budget = budget_scope(session=session, year=as_of.year, filters=filters)
     return Snapshot(
         as_of=as_of,
         portfolio=figures,
         providers_total=int(session.exec(provider_count).one()),
         invoiced_ytd=invoiced,
-        budget=budget_for(session=session, year=as_of.year, filters=filters),
+        budget=budget.amount,
+        budget_note=budget.note,
         expected_rest=figures.expected_rest,
         expected_year_end=invoiced + figures.expected_rest,
         spend_from=spend_from,
@@ -1073,7 +1164,8 @@ class Spending:
     """Spend per year and paragraph with budgets, and savings from renegotiations per year."""
 
     by_year: pd.DataFrame
-    budgets: pd.DataFrame
+    budgets: pd.DataFrame  # per year and paragraph shown; none with a provider kind filter
+    budget_by_year: pd.DataFrame  # the years with a budget for every paragraph shown
     savings: pd.DataFrame
 
     def table(self) -> pd.DataFrame:
@@ -1089,9 +1181,11 @@ class Spending:
 
 def spending(*, session: Session, as_of: date, filters: Filters = Filters()) -> Spending:
     """The series behind Overblik's spending charts, up to `as_of`."""
+    budget = budgets(session=session, filters=filters)
     return Spending(
         by_year=spend_by_year(session=session, up_to=as_of, filters=filters),
-        budgets=budgets(session=session, filters=filters),
+        budgets=budget,
+        budget_by_year=budget_totals(budget, filters),
         savings=savings_by_year(session=session, up_to=as_of, filters=filters),
     )
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
@@ -16,8 +16,19 @@ from models import (
     InvoiceCheck,
     Offer,
     Provider,
+    ProviderNote,
 )
-from services.rules.deviations import open_deviation_sql
+from services.rules.deviations import (
+    credited_per_invoice,
+    credited_sql,
+    credits_of,
+    deviation_pct,
+    invoice_count_sql,
+    net_deviation,
+    net_deviation_sql,
+    open_deviation_sql,
+)
+from services.rules.voiding import not_voided_sql
 
 T = TypeVar("T")
 
@@ -31,6 +42,7 @@ REGISTER_COLUMNS = [
     "quality_rating",
     "active",
     "offers",
+    "notes",
     "active_contracts",
     "spend_12m",
     "open_deviations",
@@ -81,6 +93,7 @@ def provider_register(
         .where(Offer.provider_id == Provider.id)
         .scalar_subquery()
     )
+    notes = _note_count().where(ProviderNote.provider_id == Provider.id).scalar_subquery()
     contracts = (
         select(sa.func.count())
         .select_from(Contract)
@@ -89,7 +102,11 @@ def provider_register(
     )
     spend = (
         select(sa.func.coalesce(sa.func.sum(InvoiceCheck.invoiced), 0))
-        .where(InvoiceCheck.provider_id == Provider.id, InvoiceCheck.period_from >= since)
+        .where(
+            InvoiceCheck.provider_id == Provider.id,
+            InvoiceCheck.period_from >= since,
+            not_voided_sql(InvoiceCheck),
+        )
         .scalar_subquery()
     )
     deviations = (
@@ -111,6 +128,7 @@ def provider_register(
         col(Provider.quality_rating),
         col(Provider.active),
         offers.label("offers"),
+        notes.label("notes"),
         contracts.label("active_contracts"),
         spend.label("spend_12m"),
         deviations.label("open_deviations"),
@@ -122,6 +140,11 @@ def provider_register(
         lambda v: Decimal(str(v)).quantize(Decimal("0.01")) if v is not None else Decimal(0)
     )
     return frame
+
+
+def _note_count() -> SelectOfScalar[int]:
+    """Vidensbank notes that count: a voided note is kept and shown, but counts nowhere."""
+    return select(sa.func.count()).select_from(ProviderNote).where(not_voided_sql(ProviderNote))
 
 
 def provider_names(*, session: Session) -> dict[int, str]:
@@ -136,6 +159,7 @@ class ProviderKeyFigures:
     active_contracts: int
     ended_contracts: int
     offers: int
+    notes: int
     spend_12m: Decimal
     spend_this_year: Decimal
     open_deviations: int
@@ -160,11 +184,15 @@ def provider_key_figures(*, session: Session, provider_id: int, today: date) -> 
         InvoiceCheck.provider_id == provider_id,
         open_deviation_sql(),
     )
+    credited = credited_per_invoice()
     open_row = session.exec(
         select(
             sa.func.count(),
-            sa.func.coalesce(sa.func.sum(InvoiceCheck.deviation), 0),
-        ).where(*open_filter)
+            sa.func.coalesce(sa.func.sum(net_deviation_sql(credited)), 0),
+        )
+        .select_from(InvoiceCheck)
+        .outerjoin(credited, credits_of(credited))
+        .where(*open_filter)
     ).one()
     return ProviderKeyFigures(
         active_contracts=int(by_status.get(ContractStatus.ACTIVE, 0)),
@@ -180,11 +208,13 @@ def provider_key_figures(*, session: Session, provider_id: int, today: date) -> 
                 select(sa.func.count()).select_from(Offer).where(Offer.provider_id == provider_id)
             )
         ),
+        notes=int(scalar(_note_count().where(ProviderNote.provider_id == provider_id))),
         spend_12m=_money(
             scalar(
                 select(spend).where(
                     InvoiceCheck.provider_id == provider_id,
                     InvoiceCheck.period_from >= today - timedelta(days=365),
+                    not_voided_sql(InvoiceCheck),
                 )
             )
         ),
@@ -193,6 +223,7 @@ def provider_key_figures(*, session: Session, provider_id: int, today: date) -> 
                 select(spend).where(
                     InvoiceCheck.provider_id == provider_id,
                     InvoiceCheck.period_from >= date(today.year, 1, 1),
+                    not_voided_sql(InvoiceCheck),
                 )
             )
         ),
@@ -206,15 +237,16 @@ def _money(value: object) -> Decimal:
 
 
 def provider_spend_by_year(*, session: Session, provider_id: int) -> pd.DataFrame:
-    """Invoiced amount and invoice count per year of the invoice period (SQL GROUP BY)."""
+    """Invoiced amount (credit notes count negative) and invoice count per year of the invoice
+    period (SQL GROUP BY); voided checks count nowhere."""
     year = sa.extract("year", col(InvoiceCheck.period_from)).label("year")
     rows = session.exec(
         select(
             year,
             sa.func.sum(InvoiceCheck.invoiced),
-            sa.func.count(),
+            invoice_count_sql(),
         )
-        .where(InvoiceCheck.provider_id == provider_id)
+        .where(InvoiceCheck.provider_id == provider_id, not_voided_sql(InvoiceCheck))
         .group_by(year)
         .order_by(year)
     ).all()
@@ -269,7 +301,9 @@ def provider_contracts(
 
 
 def provider_deviations(*, session: Session, provider_id: int, limit: int = 50) -> pd.DataFrame:
-    """The provider's flagged invoices, newest period first."""
+    """The provider's flagged invoices in force, newest period first; the deviation is net of
+    credit notes (services.rules.deviations)."""
+    credited = credited_per_invoice()
     rows = session.exec(
         select(
             InvoiceCheck.invoice_no,
@@ -281,14 +315,28 @@ def provider_deviations(*, session: Session, provider_id: int, limit: int = 50) 
             InvoiceCheck.deviation,
             InvoiceCheck.deviation_pct,
             InvoiceCheck.status,
+            credited_sql(credited),
         )
         .join(Contract, col(Contract.id) == InvoiceCheck.contract_id)
-        .where(InvoiceCheck.provider_id == provider_id, col(InvoiceCheck.flagged).is_(True))
+        .outerjoin(credited, credits_of(credited))
+        .where(
+            InvoiceCheck.provider_id == provider_id,
+            col(InvoiceCheck.flagged).is_(True),
+            not_voided_sql(InvoiceCheck),
+        )
         .order_by(col(InvoiceCheck.period_from).desc())
         .limit(limit)
     ).all()
+
+    def netted(row: Any) -> tuple[Any, ...]:
+        credit = _money(row[9])
+        if not credit:
+            return tuple(row[:9])
+        net = net_deviation(_money(row[6]), credit)
+        return (*row[:6], net, deviation_pct(net, _money(row[5])), row[8])
+
     return pd.DataFrame(
-        [tuple(r) for r in rows],
+        [netted(r) for r in rows],
         columns=[
             "invoice_no",
             "case_ref",

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from models import (
     AlertKind,
     Contract,
+    ContractStatus,
     InvoiceCheck,
     Offer,
     PriceChange,
@@ -35,6 +36,7 @@ from services.followups import list_followups, list_goals
 from services.price_timeline import ensure_price_timeline
 from services.reference import category_thresholds, index_rates
 from services.rules.alerts import (
+    LIVE,
     Alert,
     AlertHorizons,
     ContractFacts,
@@ -51,17 +53,18 @@ from services.rules.checklist import checked_count, checklist_completeness, chec
 from services.rules.deviations import open_deviation_sql
 from services.rules.notice import notice_deadline
 from services.rules.pricing import PriceTerms, annual_amount, daily_equivalent, regulated_price
+from services.rules.voiding import is_voided
 from services.sql import date_of
 from services.validation import require
 
-# Ways to sort the register.
+# Ways to sort the register, the one Kontrakter opens with first.
 SORT_ORDERS: dict[str, str] = {
+    "advarsel": "Mest presserende advarsel først",
     "nyeste": "Nyeste start først",
     "sagsnummer": "Sagsnummer",
     "leverandoer": "Leverandør",
     "genforhandling": "Genforhandlingsdato",
     "slutdato": "Slutdato",
-    "advarsel": "Mest presserende advarsel først",
 }
 
 EXPORT_CAP = 10_000
@@ -78,6 +81,13 @@ class RegisterFilters:
     alert: str | None = None
     search: str = ""
     sort: str = "nyeste"
+
+
+# What Kontrakter opens on: the live contracts (services.rules.alerts.LIVE: the citizen still
+# lives there), most urgent alert first.
+OPENING_FILTERS = RegisterFilters(
+    statuses=tuple(status.value for status in ContractStatus if status in LIVE), sort="advarsel"
+)
 
 
 @dataclass(frozen=True)
@@ -462,40 +472,66 @@ class ContractDetail:
 
 
 def _price_history(contract: Contract, changes: Sequence[PriceChange]) -> pd.DataFrame:
-    """The base price followed by each price change with old/new price and annual effect."""
+    """The base price followed by each price change with old/new price and annual effect; a
+    voided change is listed with who voided it, when and why, and no annual effect."""
+    columns = [
+        "id",
+        "version",
+        "effective_date",
+        "old_price",
+        "new_price",
+        "reason",
+        "annual_effect",
+        "note",
+        "voided_at",
+        "voided_by",
+        "void_reason",
+    ]
     rows: list[dict[str, Any]] = [
         {
+            "id": None,
+            "version": None,
             "effective_date": contract.price_base_date,
             "old_price": None,
             "new_price": contract.price,
             "reason": "grundpris",
             "annual_effect": None,
             "note": None,
+            "voided_at": None,
+            "voided_by": None,
+            "void_reason": None,
         }
     ]
     for change in changes:
         rows.append(
             {
+                "id": change.id,
+                "version": change.version,
                 "effective_date": change.effective_date,
                 "old_price": change.old_price,
                 "new_price": change.new_price,
                 "reason": str(change.reason),
-                "annual_effect": annual_effect(change, contract.price_unit),
+                "annual_effect": None
+                if is_voided(change)
+                else annual_effect(change, contract.price_unit),
                 "note": change.note,
+                "voided_at": change.voided_at,
+                "voided_by": change.voided_by,
+                "void_reason": change.void_reason,
             }
         )
-    return pd.DataFrame(
-        rows,
-        columns=["effective_date", "old_price", "new_price", "reason", "annual_effect", "note"],
-    )
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _addons_frame(addons: Sequence[Any], terms: PriceTerms, today: date) -> pd.DataFrame:
-    """Add-ons with their price regulated to today (None when not in force today)."""
+    """Add-ons with their price regulated to today (None when not in force today or voided)."""
     records = []
     for addon in addons:
         price_today = None
-        if addon.valid_from <= today and (addon.valid_to is None or today <= addon.valid_to):
+        in_force_today = addon.valid_from <= today and (
+            addon.valid_to is None or today <= addon.valid_to
+        )
+        if in_force_today and not is_voided(addon):
             try:
                 price_today = regulated_price(
                     PriceTerms(addon.price, addon.unit, addon.valid_from, terms.regulation), today
@@ -512,9 +548,24 @@ def _addons_frame(addons: Sequence[Any], terms: PriceTerms, today: date) -> pd.D
                 "valid_to": addon.valid_to,
                 "price_today": price_today,
                 "version": addon.version,
+                "voided_at": addon.voided_at,
+                "voided_by": addon.voided_by,
+                "void_reason": addon.void_reason,
             }
         )
-    columns = ["id", "name", "price", "unit", "valid_from", "valid_to", "price_today", "version"]
+    columns = [
+        "id",
+        "name",
+        "price",
+        "unit",
+        "valid_from",
+        "valid_to",
+        "price_today",
+        "version",
+        "voided_at",
+        "voided_by",
+        "void_reason",
+    ]
     return pd.DataFrame(records, columns=columns)
 
 
@@ -626,6 +677,7 @@ def contract_detail(
                 "support_need_change",
                 "action",
                 "note",
+                "assignee",
             ],
             overdue_before=today,
         ),
@@ -656,7 +708,8 @@ def _plain(value: Any) -> Any:
 def contract_invoice_checks(
     *, session: Session, contract_id: int, limit: int = 25, offset: int = 0
 ) -> pd.DataFrame:
-    """One page of a contract's invoice checks, newest period first."""
+    """One page of a contract's invoice checks and credit notes, newest period first; voided
+    ones are listed too, with who voided them, when and why."""
     query = (
         select(InvoiceCheck)
         .where(InvoiceCheck.contract_id == contract_id)
@@ -680,5 +733,10 @@ def contract_invoice_checks(
             "under_expected",
             "status",
             "assignee",
+            "kind",
+            "credits_id",
+            "voided_at",
+            "voided_by",
+            "void_reason",
         ],
     )

@@ -37,8 +37,16 @@ from services.queries.overview import (
 )
 from services.rules.alerts import ALERTS
 from services.rules.cadence import was_overdue_sql_parts
-from services.rules.deviations import CLOSED_INVOICE_STATUSES
+from services.rules.deviations import (
+    CLOSED_INVOICE_STATUSES,
+    credited_per_invoice,
+    credited_sql,
+    credits_of,
+    deviation_pct,
+    net_deviation,
+)
 from services.rules.notice import notice_deadline, notice_deadline_between_sql
+from services.rules.voiding import not_voided_sql
 
 
 def _statuses(kind: AlertKind) -> list[str]:
@@ -125,6 +133,7 @@ DEVIATION_COLUMNS = [
     "Periode fra",
     "Periode til",
     "Faktureret",
+    "Krediteret",
     "Forventet",
     "Afvigelse",
     "Afvigelse %",
@@ -134,7 +143,10 @@ DEVIATION_COLUMNS = [
 ]
 
 
-def _deviations(session: Session, condition: sa.ColumnElement[bool]) -> pd.DataFrame:
+def _deviations(session: Session, condition: sa.ColumnElement[bool], on: date) -> pd.DataFrame:
+    """Deviations in the condition (voided checks left out), net of the credit notes registered
+    by `on`: "Afvigelse" is the deviation after them (services.rules.deviations)."""
+    credited = credited_per_invoice(on)
     query = (
         sa.select(
             col(Contract.case_ref),
@@ -143,6 +155,7 @@ def _deviations(session: Session, condition: sa.ColumnElement[bool]) -> pd.DataF
             col(InvoiceCheck.period_from),
             col(InvoiceCheck.period_to),
             col(InvoiceCheck.invoiced),
+            credited_sql(credited),
             col(InvoiceCheck.expected),
             col(InvoiceCheck.deviation),
             col(InvoiceCheck.deviation_pct),
@@ -152,10 +165,16 @@ def _deviations(session: Session, condition: sa.ColumnElement[bool]) -> pd.DataF
         )
         .join(Contract, col(Contract.id) == InvoiceCheck.contract_id)
         .join(Provider, col(Provider.id) == InvoiceCheck.provider_id)
-        .where(col(InvoiceCheck.flagged).is_(True), condition)
+        .outerjoin(credited, credits_of(credited))
+        .where(col(InvoiceCheck.flagged).is_(True), not_voided_sql(InvoiceCheck), condition)
         .order_by(col(InvoiceCheck.checked_on), col(InvoiceCheck.id))
     )
-    rows = [[*row[:9], label(row[9]), row[10], row[11]] for row in plain_rows(session, query)]
+    rows = []
+    for row in plain_rows(session, query):
+        credit = round_ore(Decimal(str(row[6])))
+        net = net_deviation(Decimal(str(row[8])), credit)
+        pct = deviation_pct(net, Decimal(str(row[7]))) if credit else row[9]
+        rows.append([*row[:6], credit, row[7], net, pct, label(row[10]), row[11], row[12]])
     return pd.DataFrame(rows, columns=DEVIATION_COLUMNS)
 
 
@@ -423,8 +442,8 @@ def quarter_report(
             sum(savings["Besparelse pr. år"], ZERO),
             saved_before,
         ),
-        deviations_logged=_deviations(session, in_quarter_logged),
-        deviations_resolved=_deviations(session, in_quarter_resolved),
+        deviations_logged=_deviations(session, in_quarter_logged, as_of),
+        deviations_resolved=_deviations(session, in_quarter_resolved, as_of),
         renegotiations=_renegotiations_in(session, following.start, following.end),
         notice_deadlines=_notice_deadlines_in(session, following.start, following.end),
         overdue_followups=_overdue_followups_at(session, as_of),

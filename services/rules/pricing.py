@@ -131,6 +131,90 @@ def regulate(price: Decimal, base_date: date, on: date, regulation: Regulation) 
     return result
 
 
+# The most decimals a rate may have for regulate_sql: whole-number arithmetic on øre stays
+# within BIGINT (a step multiplies a remainder below 100 × 10^d by about 100 × 10^d).
+_SQL_RATE_DECIMALS = 6
+_CEILING_ORE = int(PRICE_CEILING * 100)
+
+
+def _rate_scale(rates: Sequence[Decimal]) -> int:
+    """10^d for the most decimals d among the rates, so every (100 + rate) × 10^d is whole."""
+    decimals = 0
+    for rate in rates:
+        exponent = Decimal(rate).normalize().as_tuple().exponent
+        if isinstance(exponent, int) and exponent < 0:
+            decimals = max(decimals, -exponent)
+    if decimals > _SQL_RATE_DECIMALS:
+        raise ValueError(f"regulate_sql: a rate has more than {_SQL_RATE_DECIMALS} decimals")
+    return 10**decimals
+
+
+def regulate_sql(source: Any, on: date, regulation: Regulation, *, name: str = "regulated") -> Any:
+    """SQL twin of `regulate` for many prices at once, exact on SQLite and PostgreSQL.
+
+    `source` is a subquery with the columns `key`, `price` (kroner, positive) and `base_date`
+    (not NULL). Returns a subquery with `key` and `price_ore`: the price regulated from its base
+    date to `on`, in whole øre, rounded half-up at every step as `regulate` does; NULL where
+    `regulate` raises (a missing index rate, or past PRICE_CEILING).
+
+    The steps run as a recursive query over the regulation years, in whole numbers: a step
+    multiplies by (100 + rate) × 10^d and divides by 100 × 10^d, split into quotient and
+    remainder so nothing outgrows BIGINT and nothing passes through floating point (SQLite
+    stores NUMERIC as REAL). Regulation days after the 28th (clamped per month) are not
+    supported here; offers are regulated on 1 January.
+    """
+    if regulation.day > 28:
+        raise ValueError("regulate_sql supports regulation days 1–28")
+    price_ore = sa.cast(sa.func.round(source.c.price * 100), sa.BigInteger)
+    if regulation.kind == RegulationKind.NONE:
+        return sa.select(source.c.key, price_ore.label("price_ore")).subquery(name)
+
+    base_year = sa.cast(sa.extract("year", source.c.base_date), sa.Integer)
+    base_month_day = sa.extract("month", source.c.base_date) * 100 + sa.extract(
+        "day", source.c.base_date
+    )
+    # The first year whose regulation day is strictly after the base date ...
+    first_year = sa.case(
+        (base_month_day < regulation.month * 100 + regulation.day, base_year),
+        else_=base_year + 1,
+    )
+    # ... and the last whose regulation day is on or before `on`.
+    last_year = on.year if date(on.year, regulation.month, regulation.day) <= on else on.year - 1
+
+    rates = dict(regulation.index_rates) if regulation.kind == RegulationKind.INDEX else {}
+    scale = _rate_scale(list(rates.values()) if rates else [regulation.pct])
+    divisor = 100 * scale
+
+    steps = sa.select(
+        source.c.key.label("key"),
+        price_ore.label("price_ore"),
+        sa.cast(first_year, sa.Integer).label("year"),
+    ).cte(f"{name}_steps", recursive=True)
+    previous = steps.alias(f"{name}_previous")
+    if regulation.kind == RegulationKind.INDEX:
+        # A year without a rate gives NULL: the price cannot be computed (MissingIndexRate).
+        factor: Any = sa.case(
+            *(
+                (previous.c.year == year, int((HUNDRED + Decimal(rate)) * scale))
+                for year, rate in sorted(rates.items())
+            ),
+            else_=sa.null(),
+        )
+    else:
+        factor = sa.literal(int((HUNDRED + regulation.pct) * scale), sa.BigInteger)
+    quotient = previous.c.price_ore // divisor  # whole-number division on both engines
+    remainder = previous.c.price_ore % divisor
+    stepped = quotient * factor + (remainder * factor + divisor // 2) // divisor
+    steps = steps.union_all(
+        sa.select(
+            previous.c.key,
+            sa.case((stepped > _CEILING_ORE, sa.null()), else_=stepped),
+            previous.c.year + 1,
+        ).where(previous.c.year <= last_year)
+    )
+    return sa.select(steps.c.key, steps.c.price_ore).where(steps.c.year > last_year).subquery(name)
+
+
 def price_base(terms: PriceTerms, on: date) -> tuple[Decimal, date]:
     """The latest price change on or before `on`, else the contract price and its base date."""
     latest: tuple[date, Decimal] | None = None
@@ -311,3 +395,40 @@ def expected_amount(
 def net_after_vat_refund(price: Decimal, refund_pct: Decimal) -> Decimal:
     """Net price after the municipality's vat refund: price × (1 − refund)."""
     return round_ore(price * (1 - refund_pct / HUNDRED))
+
+
+# --- Plausibility of an agreed price (issue 10) ------------------------------------------------
+
+
+def plausible_price_max(
+    unit: PriceUnit | str, *, daily_rate: Decimal, monthly_price: Decimal
+) -> Decimal:
+    """The highest price per `unit` saved without asking the user to confirm it: the daily rate
+    for `dag`, the monthly price for `maaned`, the daily rate × 365 for `aar` (both limits are
+    settings: AppSettings.plausible_daily_rate and plausible_monthly_price)."""
+    unit = PriceUnit(unit)
+    if unit == PriceUnit.MONTH:
+        return monthly_price
+    if unit == PriceUnit.YEAR:
+        return daily_rate * DAYS_PER_YEAR
+    return daily_rate
+
+
+# --- The price a contract is bought at from an offer ------------------------------------------
+
+
+def offer_price(
+    *,
+    list_rate: Decimal | None,
+    list_rate_year: int | None,
+    negotiated_rate: Decimal | None,
+    negotiated_from: date | None,
+) -> tuple[Decimal, date | None] | None:
+    """The daily rate a new contract on an offer starts from, with the date it is agreed per
+    (regulation runs from there): the negotiated rate from its valid-from date, else the list
+    rate of Tilbudsportalen from 1 January of its year. None: the offer has no rate."""
+    if negotiated_rate is not None:
+        return negotiated_rate, negotiated_from
+    if list_rate is not None:
+        return list_rate, date(list_rate_year, 1, 1) if list_rate_year else None
+    return None
