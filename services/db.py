@@ -73,8 +73,27 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def upgrade_schema(engine: Engine) -> None:
-    """Bring the schema to the newest migration; safe to call on every start."""
+    """Bring the schema to the newest migration; safe to call on every start.
+
+    On SQLite a batch migration rebuilds a table (create a copy, drop the old, rename); with
+    foreign keys on, dropping the old table would cascade into its children (ON DELETE CASCADE
+    deletes every deviation event when invoicecheck is rebuilt). So foreign keys are off while
+    the migrations run (the PRAGMA is a no-op inside a transaction, so it is set before the
+    transaction begins), and `PRAGMA foreign_key_check` must find nothing before the commit.
+    """
     config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"Schema upgrade broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]

@@ -228,3 +228,60 @@ def test_target_group_texts_move_to_the_list_with_variants_merged(engine):
     assert "ADHD, Autisme, Udviklingshæmning" == back[3]
     assert "" == back[5]
     upgrade_schema(engine)
+
+
+def _insert_full_row(connection, table: str, values: dict) -> None:
+    """Insert a row naming every NOT NULL column of the table as it is at this revision: the
+    given values, else a plain value of the column's type."""
+    import sqlalchemy as sa
+
+    row = dict(values)
+    for column in sa.inspect(connection).get_columns(table):
+        name, kind = column["name"], str(column["type"]).upper()
+        if name in row or column["nullable"] or column.get("default") is not None:
+            continue
+        if "DATE" in kind:
+            row[name] = "2026-01-01"
+        elif any(t in kind for t in ("INT", "NUMERIC", "BOOL", "FLOAT")):
+            row[name] = 1
+        else:
+            row[name] = "x"
+    names = ", ".join(row)
+    marks = ", ".join(f":{name}" for name in row)
+    connection.execute(sa.text(f"INSERT INTO {table} ({names}) VALUES ({marks})"), row)
+
+
+def test_a_table_rebuilt_by_a_migration_keeps_its_children(tmp_path):
+    """Migration 0007 rebuilds invoicecheck on SQLite (batch mode); the deviation events under a
+    check (ON DELETE CASCADE) must survive it, and every foreign key still resolves."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from services.db import alembic_config, get_engine
+
+    engine = get_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0006")
+    with engine.begin() as connection:
+        _insert_full_row(connection, "provider", {"id": 1, "name": "Egelunden"})
+        _insert_full_row(connection, "contract", {"id": 1, "provider_id": 1, "offer_id": None})
+        _insert_full_row(
+            connection,
+            "invoicecheck",
+            {"id": 1, "contract_id": 1, "provider_id": 1, "invoice_no": "F-1"},
+        )
+        _insert_full_row(
+            connection, "deviationevent", {"id": 1, "invoice_check_id": 1, "new_status": "ny"}
+        )
+    upgrade_schema(engine)
+    with engine.connect() as connection:
+        events = connection.execute(sa.text("SELECT count(*) FROM deviationevent")).scalar()
+        kind = connection.execute(sa.text("SELECT kind FROM invoicecheck WHERE id = 1")).scalar()
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        enforced = connection.exec_driver_sql("PRAGMA foreign_keys").scalar()
+    assert 1 == events
+    assert "faktura" == kind
+    assert [] == broken
+    assert 1 == enforced
