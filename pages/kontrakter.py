@@ -26,6 +26,7 @@ from pages._ui import (
     cached_read,
     date_input,
     edit_form,
+    ensure_entry_point,
     export_buttons,
     field_error,
     form_errors,
@@ -1528,6 +1529,7 @@ def _forget_contract_forms() -> None:
 # --- Page -----------------------------------------------------------------------------------
 
 st.title("Kontrakter")
+ensure_entry_point()  # before the address is read: a first run may rerun through the entry
 
 for kept in KEPT_KEYS:
     if kept in st.session_state:

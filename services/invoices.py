@@ -14,7 +14,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col, select
 
@@ -47,7 +46,7 @@ from services.rules.deviations import (
     net_deviation,
 )
 from services.rules.pricing import ExpectedAmount, expected_amount
-from services.rules.voiding import is_voided
+from services.rules.voiding import is_voided, not_voided_sql
 from services.settings import get_settings
 from services.unit_of_work import action, flush
 from services.validation import insert_row, require, update_row, validate, void_row
@@ -177,40 +176,22 @@ def _validated(session: Session, data: Mapping[str, Any]) -> tuple[InvoiceCheckC
     return valid, contract
 
 
-def voided_check_keeps_its_number() -> bool:
-    """Whether the database still refuses a voided check's invoice number and period for its
-    correction: true while `uq_invoicecheck_provider_invoice_period` is a plain unique
-    constraint; false once a migration makes it count only checks in force (a unique index
-    WHERE voided_at IS NULL, as for price changes)."""
-    return any(
-        isinstance(constraint, sa.UniqueConstraint)
-        and constraint.name == "uq_invoicecheck_provider_invoice_period"
-        for constraint in InvoiceCheck.__table__.constraints  # type: ignore[attr-defined]
-    )
-
-
 def _refuse_duplicate(
     session: Session, *, provider_id: int, invoice_no: str, period_from: date, period_to: date
 ) -> None:
-    """An invoice number is unique per provider and period among the checks in force (SPEC 3)."""
-    same = session.exec(
-        select(InvoiceCheck.voided_at).where(
+    """An invoice number is unique per provider and period among the checks in force (SPEC 3;
+    the unique index counts only those, so a voided check makes room for its correction)."""
+    duplicate = session.exec(
+        select(InvoiceCheck.id).where(
             InvoiceCheck.provider_id == provider_id,
             InvoiceCheck.invoice_no == invoice_no,
             InvoiceCheck.period_from == period_from,
             InvoiceCheck.period_to == period_to,
+            not_voided_sql(InvoiceCheck),
         )
-    ).all()
-    if any(voided_at is None for voided_at in same):
+    ).first()
+    if duplicate is not None:
         raise InputError({"invoice_no": ALREADY_CHECKED})
-    if same and voided_check_keeps_its_number():
-        raise InputError(
-            {
-                "invoice_no": "En annulleret kontrol har samme fakturanummer og periode, og den "
-                "kan endnu ikke registreres igen med dem. Skriv nummeret med et tillæg, fx "
-                f"»{invoice_no}-R«."
-            }
-        )
 
 
 # --- Invoices ---------------------------------------------------------------------------------

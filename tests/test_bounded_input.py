@@ -537,6 +537,7 @@ def test_check_invoice_refuses_an_expected_amount_beyond_what_can_be_stored(sess
         start_date=date(1900, 1, 1),
         price_base_date=date(1900, 1, 1),
         regulation_pct="20",
+        confirmed=["price"],  # above the plausible daily rate: the user confirmed it
     )
     data = {"contract_id": contract.id, "invoice_no": "F-1", "invoiced": "1000", **MARCH}
     with pytest.raises(UserError) as raised:

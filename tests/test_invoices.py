@@ -25,7 +25,6 @@ from services.invoices import (
     register_credit_note,
     update_deviation,
     void_invoice_check,
-    voided_check_keeps_its_number,
 )
 from services.queries.deviations import DeviationFilter, deviation_log
 from services.settings import update_settings
@@ -534,15 +533,7 @@ def test_a_corrected_check_can_be_registered_after_a_void(session):
     wrong = _flagged(session, contract, number="F-30", invoiced="66000")
     _void(session, wrong, reason="Beløbet var tastet forkert")
     data = {"contract_id": contract.id, "invoice_no": "F-30", "invoiced": "64504.80", **MARCH}
-    if voided_check_keeps_its_number():
-        # Until the unique constraint counts only checks in force (a migration: see
-        # voided_check_keeps_its_number), the same number and period get a Danish message at
-        # the field, never an integrity error, and the correction goes in under a suffix.
-        with pytest.raises(InputError) as raised:
-            check_invoice(session=session, user=USER, data=data)
-        assert "annulleret kontrol har samme fakturanummer" in raised.value.fields["invoice_no"]
-        data["invoice_no"] = "F-30-R"
-    corrected = check_invoice(session=session, user=USER, data=data)
+    corrected = check_invoice(session=session, user=USER, data=data)  # same number and period
     assert (False, None) == (corrected.flagged, corrected.voided_at)
     with pytest.raises(InputError) as raised:  # the correction itself is in force
         check_invoice(session=session, user=USER, data=data)
