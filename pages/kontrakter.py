@@ -236,7 +236,11 @@ def _contract_form(
         new = current is None
         offers = (
             cached_read(
-                offer_choices, provider_id=provider_id, include_id=c.get("offer_id") or None
+                offer_choices,
+                provider_id=provider_id,
+                include_id=c.get("offer_id") or None,
+                # Choosing an offer chooses its provider, which narrows this list: same labels.
+                name_provider=new,
             )
             # A new contract may start from the offer: every provider's offers to pick from.
             if provider_id is not None or new

@@ -545,11 +545,20 @@ def offer_terms(*, session: Session, offer_id: int) -> OfferTerms:
 
 
 def offer_choices(
-    *, session: Session, provider_id: int | None = None, include_id: int | None = None
+    *,
+    session: Session,
+    provider_id: int | None = None,
+    include_id: int | None = None,
+    name_provider: bool | None = None,
 ) -> dict[int, str]:
     """Offers to buy a contract on, id → label, by name: the active offers of one provider, or
-    of every provider (the label then names the provider), plus `include_id` (the offer a
-    contract already has, even if inactive)."""
+    of every provider, plus `include_id` (the offer a contract already has, even if inactive).
+
+    The label names the provider when `name_provider`, by default when the offers are every
+    provider's. A list whose filter changes while the user works in it passes True: its labels
+    must not change, for a selectbox knows its choice by the label."""
+    if name_provider is None:
+        name_provider = provider_id is None
     query = sa.select(col(Offer.id), col(Offer.name), col(Provider.name)).join(
         Provider, col(Provider.id) == Offer.provider_id
     )
@@ -561,6 +570,6 @@ def offer_choices(
         query = query.where(col(Offer.provider_id) == provider_id)
     query = query.order_by(col(Offer.name), col(Provider.name), col(Offer.id))
     return {
-        int(offer_id): name if provider_id is not None else f"{name} – {provider}"
+        int(offer_id): f"{name} – {provider}" if name_provider else name
         for offer_id, name, provider in session.execute(query)
     }

@@ -7,6 +7,7 @@ Streamlit's own English (`_assert_danish`). Screenshots land in test-artifacts/s
 """
 
 import contextlib
+import io
 import os
 import re
 import socket
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlmodel import Session, col, select
 
 from pages._nav import HOME, PAGES
@@ -197,8 +199,6 @@ _YEAR_PLACEHOLDERS = """() => Array.from(document.querySelectorAll(
 
 def _settle(page) -> None:  # type: ignore[no-untyped-def]
     """After an action: until the rerun it started (if any) has finished."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
     with contextlib.suppress(PlaywrightTimeout):  # finished already, or no rerun was needed
         page.wait_for_function(
             "() => document.querySelector(\"[data-testid='stApp']\")"
@@ -206,17 +206,20 @@ def _settle(page) -> None:  # type: ignore[no-untyped-def]
             timeout=1_500,
         )
     _wait_for_script(page)
+    exceptions = page.locator("[data-testid='stException']")
+    assert 0 == exceptions.count(), exceptions.first.inner_text()
 
 
-def _assert_danish(page, where: str) -> None:  # type: ignore[no-untyped-def]
+def _assert_danish(page, where: str, *, hover: bool = True) -> None:  # type: ignore[no-untyped-def]
     """No exception box and none of Streamlit's English on the page as the user sees it now.
 
-    Also hovers the first table, where Streamlit would show its English toolbar with its own
-    "Download as CSV", and reads the year placeholder of empty date fields (CSS-generated)."""
+    Also hovers the first table (`hover`; not while a list is open: scrolling closes it),
+    where Streamlit would show its English toolbar with its own "Download as CSV", and reads
+    the year placeholder of empty date fields (CSS-generated)."""
     exceptions = page.locator("[data-testid='stException']")
     assert 0 == exceptions.count(), f"{where}: {exceptions.first.inner_text()}"
     tables = page.locator("[data-testid='stDataFrame']:visible")
-    if tables.count():
+    if hover and tables.count():
         tables.first.hover()
         page.wait_for_timeout(200)
     text = page.evaluate(_READABLE_TEXT)
@@ -295,11 +298,11 @@ def laptop(app_url, browser, request):  # type: ignore[no-untyped-def]
 
 
 def _widget(page, testid: str, label: str):  # type: ignore[no-untyped-def]
-    """The widget of this kind whose label is `label`."""
+    """The visible widget of this kind whose label is `label` (a hidden tab keeps its own)."""
     labels = page.locator("[data-testid='stWidgetLabel']").filter(
         has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")
     )
-    return page.locator(f"[data-testid='{testid}']").filter(has=labels).first
+    return page.locator(f"[data-testid='{testid}']:visible").filter(has=labels).first
 
 
 def _choose(  # type: ignore[no-untyped-def]
@@ -307,12 +310,20 @@ def _choose(  # type: ignore[no-untyped-def]
 ) -> None:
     """Open a selectbox or multiselect, check the open list is Danish, pick the option that is
     `option` or starts with it. `search`: type it first (a long list shows only some options)."""
-    _widget(page, testid, label).click()
+    options = page.get_by_role("option")
+    for _ in range(3):  # a click while the page is still settling may not open the list
+        field = _widget(page, testid, label).locator("input").first
+        field.scroll_into_view_if_needed()
+        field.click()
+        with contextlib.suppress(PlaywrightTimeout):
+            options.first.wait_for(timeout=5_000)
+            break
+        page.keyboard.press("Escape")
+        _settle(page)
     if search:
         page.keyboard.type(option)
-    options = page.get_by_role("option")
     options.first.wait_for()
-    _assert_danish(page, f"{where}: list of {label}")
+    _assert_danish(page, f"{where}: list of {label}", hover=False)
     options.filter(has_text=re.compile(rf"^\s*{re.escape(option)}")).first.click()
     if testid == "stMultiSelect":
         page.keyboard.press("Escape")  # its list stays open for more choices
@@ -331,7 +342,7 @@ def _type(page, label: str, text: str, where: str, *, multiline: bool = False) -
     box = field.locator("textarea" if multiline else "input")
     box.click()
     box.fill(text)
-    _assert_danish(page, f"{where}: typing in {label}")
+    _assert_danish(page, f"{where}: typing in {label}", hover=False)
     box.press("Tab")
     _settle(page)
 
@@ -528,9 +539,8 @@ def test_coordinator_checks_an_invoice_resolves_it_and_exports_the_log(laptop, a
     _choose(page, "stMultiSelect", "Status", "Løst", "the log's status filter")
     with page.expect_download() as download:
         page.get_by_role("button", name="Excel").first.click()
-    path = download.value.path()
     assert download.value.suggested_filename.endswith(".xlsx")
-    sheet = load_workbook(path).active
+    sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
     rows = [[str(c.value) for c in row] for row in sheet.iter_rows()]
     resolved = [row for row in rows if invoice_no in row]
     assert resolved and any("Løst" in cell for cell in resolved[0]), rows[:3]

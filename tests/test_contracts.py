@@ -698,6 +698,9 @@ def test_an_offer_proposes_its_provider_paragraph_and_rate(session):
     assert (
         "Huset ved søen" == offer_choices(session=session, provider_id=provider.id)[negotiated.id]
     )
+    # A list narrowed to the chosen offer's provider keeps its labels (the choice's identity).
+    narrowed = offer_choices(session=session, provider_id=provider.id, name_provider=True)
+    assert everyone[negotiated.id] == narrowed[negotiated.id]
 
 
 def test_a_corrected_contract_price_moves_the_old_price_of_its_changes(session):

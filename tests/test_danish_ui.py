@@ -8,17 +8,29 @@ pages/_danish.py and checked in the browser (tests/test_browser.py).
 """
 
 import ast
+import inspect
 import json
+import re
 from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from google.protobuf.message import Message
+from pydantic import BaseModel, ValidationError
 from streamlit.testing.v1 import AppTest
 
+import models.contract
+import models.followup
+import models.invoice
+import models.provider
+import models.reference
+from models.contract import ContractCreate
 from pages._danish import DANISH_LOCALE, DANISH_WIDGETS_STYLE
 from pages._nav import PAGES
+from services.errors import _danish_message, input_error_from
 from tests.pagetest import run_page
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,3 +162,82 @@ def test_the_charts_were_checked(demo_db, monkeypatch):
     charts = [e for e in _elements(at) if type(e.proto).__name__.endswith("VegaLiteChart")]
     assert charts
     assert not _problems(at)
+
+
+# --- Validation messages: Danish numbers, never Python's repr ---------------------------------
+
+
+def _message(schema: type[BaseModel], field: str, value: object) -> str:
+    try:
+        schema.model_validate({field: value})
+    except ValidationError as exc:
+        return input_error_from(exc).fields[field]
+    raise AssertionError(f"{field}={value!r} was accepted")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("price", "0", "Skal være større end 0"),  # was "Skal være større end Decimal('0')"
+        ("price", "-5", "Skal være større end 0"),
+        ("support_hours_per_week", "200", "Må ikke være større end 168"),
+        ("support_hours_per_week", "1,25", "Højst én decimal"),
+        ("regulation_pct", "25", "Må ikke være større end 20"),
+        ("regulation_pct", "2,0005", "Højst 3 decimaler"),
+        ("notice_days", "5000", "Må ikke være større end 3.650"),
+        ("notice_days", "-1", "Må ikke være mindre end 0"),
+        ("regulation_day", "0", "Må ikke være mindre end 1"),
+        ("notes", "x" * 4001, "Må højst være 4.000 tegn"),
+    ],
+)
+def test_contract_limits_are_written_the_danish_way(field, value, expected):
+    assert expected == _message(ContractCreate, field, value)
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        ({"type": "greater_than_equal", "ctx": {"ge": Decimal("100000")}}, "100.000"),
+        ({"type": "less_than", "ctx": {"lt": Decimal("20.5")}}, "20,5"),
+        ({"type": "less_than_equal", "ctx": {"le": 1.5}}, "1,5"),
+        ({"type": "greater_than", "ctx": {"gt": date(2026, 11, 22)}}, "22.11.2026"),
+        ({"type": "greater_than", "ctx": {"gt": Decimal("-10")}}, "-10"),
+    ],
+)
+def test_any_limit_is_a_danish_number_or_date(error, expected):
+    message = _danish_message(error)
+    assert message.endswith(expected), message
+    assert "Decimal" not in message and "datetime" not in message
+
+
+HOSTILE = ["", "0", "-1", "1,255", "2,0005", "abc", "99999999999999", "1e5", "NaN", 0, -1, 1.5]
+
+
+def _input_schemas() -> Iterator[type[BaseModel]]:
+    """Every input schema (…Create, …Update, …Input) of the aggregates: not the tables."""
+    for module in (
+        models.contract,
+        models.provider,
+        models.invoice,
+        models.followup,
+        models.reference,
+    ):
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            table = getattr(cls, "__table__", None) is not None
+            if issubclass(cls, BaseModel) and cls.__module__ == module.__name__ and not table:
+                yield cls
+
+
+@pytest.mark.parametrize("schema", list(_input_schemas()), ids=lambda c: c.__name__)
+def test_no_input_schema_answers_in_english_or_python(schema):
+    for value in HOSTILE:
+        try:
+            schema.model_validate(dict.fromkeys(schema.model_fields, value))
+        except ValidationError as exc:
+            for field, message in input_error_from(exc).fields.items():
+                assert "Decimal(" not in message and "Input should" not in message, (
+                    field,
+                    value,
+                    message,
+                )
+                assert not re.search(r"\d,\d{3}\b", message), (field, value, message)  # 1,000

@@ -11,11 +11,14 @@ from services.formatting import (
     format_date,
     format_kr,
     format_large_kr,
+    format_number,
     format_pct,
+    format_short_kr,
     parse_amount,
     parse_date,
     parse_decimal,
     regulation_text,
+    sentence,
 )
 
 
@@ -92,6 +95,55 @@ def test_format_pct(value, decimals, expected):
 )
 def test_format_large_kr(value, expected):
     assert expected == format_large_kr(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal("993776.50"), "993.777 kr."),  # whole kroner, half-up
+        (Decimal("23052.13"), "23.052 kr."),
+        (Decimal("0"), "0 kr."),
+        (Decimal("-407891.49"), "-407.891 kr."),
+        (Decimal("999999.99"), "1.000.000 kr."),  # still below a million before rounding
+        (Decimal("1000000"), "1,0 mio. kr."),
+        (Decimal("1192392.23"), "1,2 mio. kr."),  # the cut-off "1.192.392.23…" at 1366 px
+        (Decimal("2733061512.40"), "2,73 mia. kr."),
+        (None, ""),
+    ],
+)
+def test_format_short_kr_fits_a_key_figure(value, expected):
+    assert expected == format_short_kr(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "expected"),
+    [
+        (Decimal("2.5"), 0, "3"),  # Babel alone rounds half to even: "2"
+        (Decimal("-2.5"), 0, "-3"),
+        (Decimal("97.95"), 1, "98,0"),
+        (Decimal("1.25"), 1, "1,3"),
+        (1234567, 0, "1.234.567"),
+    ],
+)
+def test_format_number_rounds_half_up(value, decimals, expected):
+    assert expected == format_number(value, decimals)
+
+
+def test_format_pct_rounds_half_up():
+    assert "1,3 %" == format_pct(Decimal("1.25"), 1)
+    assert "0,13 %" == format_pct(Decimal("0.125"), 2)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Forrige kvartal: 35.040,00 kr.", "Forrige kvartal: 35.040,00 kr."),  # not "kr.."
+        ("I alt 12 kontrakter", "I alt 12 kontrakter."),
+        ("", "."),
+    ],
+)
+def test_sentence_ends_with_one_full_stop(text, expected):
+    assert expected == sentence(text)
 
 
 @pytest.mark.parametrize(
