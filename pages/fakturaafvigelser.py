@@ -47,7 +47,14 @@ from pages._ui import (
     user_name,
 )
 from services.errors import InputError, UserError
-from services.formatting import format_date, format_kr, format_number, format_pct, regulation_text
+from services.formatting import (
+    format_date,
+    format_kr,
+    format_number,
+    format_pct,
+    regulation_text,
+    voided_text,
+)
 from services.invoices import (
     CLOSING_NEEDS_NOTE,
     INVOICE_NO_CONFIRM_LABEL,
@@ -80,7 +87,6 @@ from services.queries.deviations import (
     deviation_totals,
     find_contracts_to_check,
     invoices_to_credit,
-    local_time,
     quarter_options,
 )
 
@@ -118,11 +124,6 @@ def _fresh(key: str, value: Any = "") -> None:
         st.session_state[key] = value
 
 
-def _voided_text(voided_at: Any, voided_by: str | None, reason: str | None) -> str:
-    when = local_time(voided_at).strftime("%d.%m.%Y %H:%M")
-    return f"Annulleret {when} af {voided_by or '?'}: {reason or ''}"
-
-
 # --- The deviation log ----------------------------------------------------------------------
 
 
@@ -154,7 +155,8 @@ def _log_frame(rows: list[DeviationRow], *, for_export: bool = False) -> pd.Data
         frame["Kontrolleret"] = [r.checked_on for r in rows]
         frame["Lukket"] = [r.resolved_on for r in rows]
         frame["Annullering"] = [
-            _voided_text(r.voided_at, r.voided_by, r.void_reason) if r.voided else "" for r in rows
+            voided_text(r.voided_at, r.voided_by, r.void_reason, time=True) if r.voided else ""
+            for r in rows
         ]
     elif not any(r.credited for r in rows):
         frame = frame.drop(columns=["Krediteret"])  # room on a laptop screen when none is
@@ -391,7 +393,7 @@ def _credit_notes_table(entries: list[CheckEntry], key: str) -> None:
             "Registreret": [e.checked_on for e in entries],
             "Beløb": [e.invoiced for e in entries],
             "Annullering": [
-                _voided_text(e.voided_at, e.voided_by, e.void_reason) if e.voided else ""
+                voided_text(e.voided_at, e.voided_by, e.void_reason, time=True) if e.voided else ""
                 for e in entries
             ],
         }
@@ -450,7 +452,7 @@ def _detail_view(check_id: int, today: date) -> None:
     )
     if row.voided:
         st.warning(
-            md(_voided_text(row.voided_at, row.voided_by, row.void_reason))
+            md(voided_text(row.voided_at, row.voided_by, row.void_reason, time=True))
             + ". Kontrollen tælles ikke med nogen steder.",
             icon=":material/block:",
         )
@@ -932,7 +934,9 @@ def _contract_checks(contract_id: int) -> None:
             return
         st.markdown(f"**{label(chosen.kind)} {md(chosen.invoice_no)}**")
         if chosen.voided:
-            st.caption(md(_voided_text(chosen.voided_at, chosen.voided_by, chosen.void_reason)))
+            st.caption(
+                md(voided_text(chosen.voided_at, chosen.voided_by, chosen.void_reason, time=True))
+            )
             return
         credit = chosen.kind == InvoiceKind.CREDIT_NOTE.value
         _void_form(

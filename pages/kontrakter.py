@@ -65,9 +65,9 @@ from services.formatting import (
     format_number,
     format_pct,
     regulation_text,
+    voided_text,
 )
 from services.invoices import check_status_label
-from services.queries.deviations import local_time
 from services.queries.providers import provider_names
 from services.queries.register import (
     EXPORT_CAP,
@@ -907,8 +907,9 @@ def _void_text(row: Any) -> str:
     voided_at = row["voided_at"]
     if voided_at is None or pd.isna(voided_at):
         return ""
-    when = local_time(pd.Timestamp(voided_at).to_pydatetime()).strftime("%d.%m.%Y")
-    return f"Annulleret {when} af {row['voided_by'] or '?'}: {row['void_reason'] or ''}"
+    return voided_text(
+        pd.Timestamp(voided_at).to_pydatetime(), row["voided_by"], row["void_reason"]
+    )
 
 
 def _voided(frame: pd.DataFrame) -> pd.Series:

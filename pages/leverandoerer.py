@@ -1,10 +1,9 @@
 """Leverandører: the provider register, a provider's page, offers and the vidensbank."""
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import altair as alt
 import pandas as pd
@@ -33,7 +32,7 @@ from pages._ui import (
     unknown_link,
     user_name,
 )
-from services.formatting import format_kr, format_large_kr, format_number
+from services.formatting import format_kr, format_large_kr, format_number, voided_text
 from services.providers import (
     add_provider_note,
     create_offer,
@@ -82,7 +81,6 @@ REGISTER_WIDTHS = {
     "Faktureret 12 mdr.": 130,
     "Afvigelser": 84,
 }
-LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
 
 
 def _labelled(
@@ -569,22 +567,14 @@ def _notes_tab(provider_id: int, notes_in_force: int, *, with_notes: bool) -> No
         _note_card(note)
 
 
-def _local_date(moment: datetime) -> date:
-    """The Danish calendar day of a stored moment (stored in UTC; SQLite drops the zone)."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(LOCAL_TIME).date()
-
-
 def _note_card(note: Any) -> None:
     """One note, signed and dated; a voided note marked with who voided it, when and why."""
     with st.container(border=True):
         head, action = st.columns([5, 1], vertical_alignment="center")
         head.caption(f"{note.note_date:%d.%m.%Y} · {md(note.author)} · {label(note.topic)}")
         if note.voided_at is not None:
-            st.caption(
-                f":material/block: **Annulleret {_local_date(note.voided_at):%d.%m.%Y} af "
-                f"{md(note.voided_by)}:** {md(note.void_reason)}"
-            )
+            voided = voided_text(note.voided_at, note.voided_by, note.void_reason)
+            st.caption(f":material/block: {md(voided)}")
             st.text(note.text)
             return
         st.text(note.text)

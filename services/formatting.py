@@ -1,7 +1,8 @@
 """Danish display and parsing of amounts, percentages and dates (Babel, da_DK)."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_format_date
 from babel.dates import get_month_names
@@ -128,3 +129,23 @@ def regulation_text(kind: object, pct: Decimal | None, day: int, month: int) -> 
     if code == RegulationKind.INDEX:
         return f"{label(code)} {when}"
     return label(code, "regulation")
+
+
+LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
+
+
+def local_time(moment: datetime) -> datetime:
+    """Stored timestamps are UTC (naive on SQLite); shown in Danish time."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return aware.astimezone(LOCAL_TIME)
+
+
+def voided_text(
+    voided_at: datetime | None, voided_by: str | None, reason: str | None, *, time: bool = False
+) -> str:
+    """ "Annulleret 12.03.2026 af Anne: <reason>" for a voided row (Danish day, `time`: and
+    clock), else ""."""
+    if voided_at is None:
+        return ""
+    when = local_time(voided_at).strftime("%d.%m.%Y %H:%M" if time else "%d.%m.%Y")
+    return f"Annulleret {when} af {voided_by or '?'}: {reason or ''}"

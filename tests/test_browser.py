@@ -484,8 +484,17 @@ def test_procurement_offer_contract_and_renegotiation(laptop, app_url):
     _click(page, "Registrér genforhandling")
     _expect_text(page, "Prisændringen er registreret.")
     _expect_text(page, "Årlig besparelse")
+    # The form forgot what it saved, in the browser too: nothing to save twice by accident.
+    assert "" == _value(page, "stTextInput", "Ny pris (kr. pr. dag)")
+    assert "" == _value(page, "stTextArea", "Note")
     _assert_danish(page, "renegotiation registered")
     _shot(page, "journey_procurement_renegotiation")
+
+
+def _value(page, testid: str, label: str) -> str:  # type: ignore[no-untyped-def]
+    """What the browser shows in a text field now."""
+    box = "textarea" if testid == "stTextArea" else "input"
+    return str(_widget(page, testid, label).locator(box).input_value())
 
 
 def _date(page, label: str, day: date) -> None:  # type: ignore[no-untyped-def]
@@ -524,6 +533,8 @@ def test_coordinator_checks_an_invoice_resolves_it_and_exports_the_log(laptop, a
     _assert_danish(page, "the calculation")
     _click(page, "Gem kontrol")
     _expect_text(page, f"Faktura {invoice_no} er kontrolleret og ført i afvigelsesloggen.")
+    assert "" == _value(page, "stTextInput", "Fakturanummer")
+    assert "" == _value(page, "stTextInput", "Faktureret beløb (kr.)")
     _shot(page, "journey_coordinator_check")
 
     _tab(page, "Afvigelseslog")
@@ -533,6 +544,8 @@ def test_coordinator_checks_an_invoice_resolves_it_and_exports_the_log(laptop, a
     _type(page, "Note", "Leverandøren har sendt en kreditnota.", "the deviation", multiline=True)
     _click(page, "Gem ændring")
     _expect_text(page, f"Afvigelsen på faktura {invoice_no} er opdateret.")
+    # The resolution note is not left in the box to be saved again with the next change.
+    assert "" == _value(page, "stTextArea", "Note")
     _assert_danish(page, "deviation resolved")
     _shot(page, "journey_coordinator_resolved")
 

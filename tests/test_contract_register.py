@@ -17,7 +17,6 @@ from models import (
     RegulationRate,
 )
 from services.contracts import add_addon, register_price_change
-from services.providers import create_offer
 from services.queries.providers import provider_names
 from services.queries.register import (
     OPENING_FILTERS,
@@ -25,7 +24,6 @@ from services.queries.register import (
     RegisterFilters,
     contract_detail,
     contract_invoice_checks,
-    offer_names,
     register_counts,
     register_export,
     register_page,
@@ -435,15 +433,6 @@ def test_invoice_checks_of_a_contract_newest_first_and_paged(session, register):
     assert ["F-3"] == list(second["invoice_no"])
 
 
-def test_provider_and_offer_names_for_pickers(session, register):
+def test_provider_names_for_pickers(session, register):
     names = provider_names(session=session)
     assert ["Bostedet Aalund", "Botilbud Birkely"] == list(names.values())
-    offer = create_offer(
-        session=session,
-        data={"provider_id": register.provider_a, "name": "Aalund – Huset", "paragraph": "SEL108"},
-        user=USER,
-    )
-    assert {offer.id: "Aalund – Huset"} == offer_names(
-        session=session, provider_id=register.provider_a
-    )
-    assert {} == offer_names(session=session, provider_id=register.provider_b)

@@ -260,3 +260,15 @@ def test_parse_date_refuses_two_digit_or_ancient_years(text):
 )
 def test_regulation_text(kind, pct, expected):
     assert expected == regulation_text(kind, pct, 1, 1)
+
+
+def test_voided_text_shows_the_danish_day_and_time_of_a_utc_moment():
+    from datetime import UTC, datetime
+
+    from services.formatting import voided_text
+
+    naive_utc = datetime(2026, 12, 31, 23, 30)  # SQLite returns stored UTC without a zone
+    assert "Annulleret 01.01.2027 af Anne: fejl" == voided_text(naive_utc, "Anne", "fejl")
+    summer = datetime(2026, 6, 30, 22, 15, tzinfo=UTC)
+    assert "Annulleret 01.07.2026 00:15 af ?: " == voided_text(summer, None, None, time=True)
+    assert "" == voided_text(None, "Anne", "fejl")

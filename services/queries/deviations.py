@@ -9,10 +9,9 @@ only when asked for, marked, and never counted in the totals.
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -27,6 +26,7 @@ from models import (
     Provider,
 )
 from models.types import round_ore
+from services.formatting import local_time
 from services.invoices import deviation_history
 from services.quarters import Quarter
 from services.rules.deviations import (
@@ -41,7 +41,6 @@ from services.rules.deviations import (
 )
 from services.rules.voiding import not_voided_sql
 
-LOCAL_TIME = ZoneInfo("Europe/Copenhagen")
 STATUS_ORDER: tuple[str, ...] = tuple(s.value for s in InvoiceStatus)
 DEFAULT_STATUSES: tuple[str, ...] = tuple(s.value for s in OPEN_INVOICE_STATUSES)
 
@@ -355,12 +354,6 @@ class DeviationDetail:
     version: int
     history: list[HistoryEntry]
     credit_notes: list[CheckEntry] = field(default_factory=list)
-
-
-def local_time(moment: datetime) -> datetime:
-    """Stored timestamps are UTC (naive on SQLite); show them in Danish time."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return aware.astimezone(LOCAL_TIME)
 
 
 def _credit_notes_of(session: Session, invoice_id: int) -> list[CheckEntry]:

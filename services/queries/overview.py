@@ -38,6 +38,7 @@ from services.formatting import format_date, format_number
 from services.price_timeline import ensure_price_timeline, period_on
 from services.rules.alerts import (
     ALERTS,
+    LIVE,
     AlertHorizons,
     FactColumns,
     alert_conditions_sql,
@@ -67,7 +68,6 @@ from services.sql import day_number
 
 HUNDRED = Decimal(100)
 ZERO = Decimal("0.00")
-LIVE_STATUSES = (ContractStatus.ACTIVE, ContractStatus.TERMINATED)
 
 
 # --- Filters and small helpers --------------------------------------------------------------
@@ -176,7 +176,7 @@ def in_force(on: date, *, historical: bool) -> ColumnElement[bool]:
         col(Contract.start_date) <= on,
         sa.or_(
             col(Contract.end_date) >= on,
-            sa.and_(col(Contract.end_date).is_(None), col(Contract.status).in_(LIVE_STATUSES)),
+            sa.and_(col(Contract.end_date).is_(None), col(Contract.status).in_(sorted(LIVE))),
         ),
     )
 

@@ -431,16 +431,6 @@ def register_export(
     return pd.DataFrame(records, columns=EXPORT_COLUMNS)
 
 
-def offer_names(*, session: Session, provider_id: int) -> dict[int, str]:
-    """The offers of one provider: id → name (for pickers)."""
-    query = (
-        sa.select(col(Offer.id), col(Offer.name))
-        .where(col(Offer.provider_id) == provider_id)
-        .order_by(col(Offer.name), col(Offer.id))
-    )
-    return {int(oid): name for oid, name in session.execute(query)}
-
-
 # --- One contract ---------------------------------------------------------------------------
 
 

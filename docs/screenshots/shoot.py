@@ -1,0 +1,146 @@
+"""Retake the README's screenshots: every page on fresh demo data, in Chromium at 1366×768.
+
+    uv run python docs/screenshots/shoot.py [--out docs/screenshots]
+
+Builds a demo database in a temporary folder, serves the app on it, opens each page in
+Debian's Chromium (/usr/bin/chromium) with a laptop's window and saves a full-page PNG per page
+(named after its address). Prisopslag and Leverandører are shot with their first row open, as
+a caseworker sees them. Prints what it shot, and any exception box or English Streamlit text it
+met (the same list the browser tests fail on).
+"""
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from pages._nav import PAGES  # noqa: E402
+from seed import seed_database  # noqa: E402
+from services.db import get_engine, upgrade_schema  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+ENGLISH = ("Select all", "Choose an option", "Press Ctrl+Enter", "Page not found", "Decimal(")
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_until_served(url: str) -> None:
+    for _ in range(120):
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"the app did not start on {url}")
+
+
+def _settle(page) -> None:  # type: ignore[no-untyped-def]
+    page.wait_for_selector(IDLE, timeout=60_000)
+    page.wait_for_timeout(800)  # charts and tables paint after the script finished
+    page.wait_for_selector(IDLE, timeout=60_000)
+
+
+def _problems(page) -> list[str]:  # type: ignore[no-untyped-def]
+    found = []
+    if page.locator("[data-testid='stException']").count():
+        found.append("exception box")
+    text = page.inner_text("body")
+    found += [f"English: {word!r}" for word in ENGLISH if word in text]
+    return found
+
+
+def _open_first_row(page) -> None:  # type: ignore[no-untyped-def]
+    """Select the first row of the page's first table (its detail opens beside or below)."""
+    table = page.locator("[data-testid='stDataFrame']").first
+    table.wait_for()
+    box = table.bounding_box()
+    if box is None:
+        return
+    # The row-selection column sits at the left edge; the first data row below the header.
+    page.mouse.click(box["x"] + 12, box["y"] + 35 + 17)
+    _settle(page)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--width", type=int, default=1366)
+    parser.add_argument("--height", type=int, default=768)
+    args = parser.parse_args()
+
+    from playwright.sync_api import sync_playwright
+
+    work = Path(tempfile.mkdtemp(prefix="takstkompas-shots-"))
+    db_url = f"sqlite:///{work / 'demo.db'}"
+    engine = get_engine(db_url)
+    upgrade_schema(engine)
+    seed_database(engine=engine, size="demo", today=date.today())
+    engine.dispose()
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = open(work / "streamlit.log", "w")  # noqa: SIM115
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "TAKSTKOMPAS_DB_URL": db_url},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    problems = 0
+    try:
+        _wait_until_served(url)
+        args.out.mkdir(parents=True, exist_ok=True)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM)
+            page = browser.new_page(
+                viewport={"width": args.width, "height": args.height}, locale="da-DK"
+            )
+            for spec in PAGES:
+                page.goto(f"{url}/{spec.url_path}")
+                _settle(page)
+                if spec.url_path in ("prisopslag", "leverandoerer"):
+                    _open_first_row(page)
+                target = args.out / f"{spec.url_path}.png"
+                page.screenshot(path=str(target), full_page=True)
+                found = _problems(page)
+                problems += len(found)
+                print(f"{spec.title:<18} {target.relative_to(ROOT)}  {'; '.join(found) or 'ok'}")
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        log.close()
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
