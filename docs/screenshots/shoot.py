@@ -4,7 +4,8 @@
 
 Builds a demo database in a temporary folder, serves the app on it, opens each page in
 Debian's Chromium (/usr/bin/chromium) with a laptop's window and saves a full-page PNG per page
-(named after its address). Prisopslag and Leverandører are shot with their first row open, as
+(named after its address; the window is made as tall as the page, so all of it shows).
+Prisopslag and Leverandører are shot with their first row open, as
 a caseworker sees them. Prints what it shot, and any exception box or English Streamlit text it
 met (the same list the browser tests fail on).
 """
@@ -29,6 +30,10 @@ from services.db import get_engine, upgrade_schema  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ENGLISH = ("Select all", "Choose an option", "Press Ctrl+Enter", "Page not found", "Decimal(")
+# The height of the page's scrolled content: the tallest scrollable area's content height.
+TALL = """() => Math.max(document.body.scrollHeight, ...Array.from(document.querySelectorAll("*"))
+    .filter(e => e.scrollHeight > e.clientHeight + 1 && getComputedStyle(e).overflowY !== "visible")
+    .map(e => e.scrollHeight + e.getBoundingClientRect().top))"""
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
@@ -130,10 +135,15 @@ def main() -> int:
                 if spec.url_path in ("prisopslag", "leverandoerer"):
                     _open_first_row(page)
                 target = args.out / f"{spec.url_path}.png"
-                page.screenshot(path=str(target), full_page=True)
                 found = _problems(page)
+                # Streamlit scrolls inside its main area: a window as tall as the page shows all.
+                height = int(page.evaluate(TALL)) + 1
+                page.set_viewport_size({"width": args.width, "height": max(args.height, height)})
+                page.wait_for_timeout(800)
+                page.screenshot(path=str(target))
+                page.set_viewport_size({"width": args.width, "height": args.height})
                 problems += len(found)
-                print(f"{spec.title:<18} {target.relative_to(ROOT)}  {'; '.join(found) or 'ok'}")
+                print(f"{spec.title:<18} {target}  {'; '.join(found) or 'ok'}")
             browser.close()
     finally:
         server.terminate()
