@@ -35,6 +35,7 @@ from models.enums import (
     Progression,
     ProviderKind,
     RegulationKind,
+    Role,
     SupportNeedChange,
     label,
 )
@@ -79,10 +80,13 @@ from models.reference import (
     RegulationRateCreate,
     Setting,
 )
+from models.user import AppUser, AppUserUpdate
 
 __all__ = [
     "CHECKLIST_ITEMS",
     "OPEN_INVOICE_STATUSES",
+    "AppUser",
+    "AppUserUpdate",
     "AuditEvent",
     "Budget",
     "BudgetCreate",
@@ -142,6 +146,7 @@ __all__ = [
     "RegulationKind",
     "RegulationRate",
     "RegulationRateCreate",
+    "Role",
     "Setting",
     "SupportNeedChange",
     "TargetGroup",

@@ -147,8 +147,21 @@ class GoalStatus(StrEnum):
     ABANDONED = "opgivet"
 
 
+class Role(StrEnum):
+    """What a user may do (SPEC 8); each role may do everything the ones before it may."""
+
+    READER = "laeser"
+    COORDINATOR = "koordinator"
+    PROCUREMENT = "indkoeb"
+    ADMIN = "admin"
+
+
 # Danish labels shown in the UI for every stored value.
 LABELS: dict[str, str] = {
+    "laeser": "Læser",
+    "koordinator": "Koordinator",
+    "indkoeb": "Indkøb",
+    "admin": "Administrator",
     "SEL107": "§107 midlertidigt botilbud",
     "SEL108": "§108 længerevarende botilbud",
     "ABL105": "§105 almen bolig + §85",

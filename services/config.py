@@ -7,6 +7,7 @@ from pathlib import Path
 DEFAULT_DB_URL = "sqlite:///data/takstkompas.db"
 ENV_DB_URL = "TAKSTKOMPAS_DB_URL"
 ENV_USER = "TAKSTKOMPAS_USER"
+ENV_LOCAL_MODE = "TAKSTKOMPAS_LOCAL_MODE"
 
 
 @dataclass(frozen=True)
@@ -43,3 +44,38 @@ def ensure_sqlite_dir(url: str) -> None:
     """Create the folder of a file-based SQLite database."""
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+# --- Sign-in or local mode (SPEC 8) ---------------------------------------------------------
+
+
+class StartupRefused(Exception):
+    """The app must not start as configured; the message (Danish) says why and what to do."""
+
+
+LOCAL_MODE_REFUSED = (
+    "Takstkompas starter ikke: databasen {where} er en delt database, men der er ikke sat "
+    "login op. Tilføj afsnittet [auth] i .streamlit/secrets.toml (se "
+    ".streamlit/secrets.toml.example), eller sæt {env}=1 for bevidst at køre uden login som "
+    "én lokal administrator."
+)
+
+
+def is_embedded(url: str) -> bool:
+    """An embedded SQLite file (one machine, one user's copy), not a shared database server."""
+    return url.startswith("sqlite")
+
+
+def sign_in_mode(config: AppConfig, *, auth_configured: bool) -> str:
+    """ "oidc" when an [auth] section is configured; "local" (one local admin, shown by a banner)
+    on an embedded SQLite database or with TAKSTKOMPAS_LOCAL_MODE=1; otherwise a shared database
+    would be open to anyone who reaches the server: StartupRefused."""
+    if auth_configured:
+        return "oidc"
+    if is_embedded(config.db_url) or os.environ.get(ENV_LOCAL_MODE, "").strip() == "1":
+        return "local"
+    from sqlalchemy.engine import make_url
+
+    url = make_url(config.db_url)
+    where = f"»{url.database}« på {url.host or 'localhost'}"
+    raise StartupRefused(LOCAL_MODE_REFUSED.format(where=where, env=ENV_LOCAL_MODE))

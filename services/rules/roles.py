@@ -1,0 +1,95 @@
+"""Who may do what (SPEC 8): the role a user works with, and what each role may do.
+
+Roles come from the sign-in token's `roles` claim (Entra ID app roles; not `groups`, which Entra
+leaves out of the token above 200 groups), mapped to the tool's roles. A token naming several
+gives the highest. An admin's decision in the user table wins over the token, and a revoked
+user is refused whatever the token says. Each role may do everything the roles before it may:
+læser < koordinator < indkøb < admin.
+"""
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from typing import Any
+
+from models.enums import Role
+
+ORDER: tuple[Role, ...] = (Role.READER, Role.COORDINATOR, Role.PROCUREMENT, Role.ADMIN)
+
+# The token's role values the tool knows by default: its own codes and the app-role values an
+# Entra app registration would typically use. Compared ignoring case.
+DEFAULT_ROLE_CLAIMS: Mapping[str, Role] = {
+    **{role.value: role for role in Role},
+    "takstkompas.laeser": Role.READER,
+    "takstkompas.koordinator": Role.COORDINATOR,
+    "takstkompas.indkoeb": Role.PROCUREMENT,
+    "takstkompas.admin": Role.ADMIN,
+}
+
+NO_ACCESS = "Du har ikke adgang"
+
+
+class Capability(StrEnum):
+    """What a page or an action needs."""
+
+    READ = "read"  # every page's figures, price lookup, offer comparison
+    WRITE_NOTES = "write_notes"  # vidensbank notes
+    CHECK_INVOICES = "check_invoices"  # invoice checks, credit notes, the deviation log
+    FOLLOW_UP = "follow_up"  # follow-ups and goals
+    PROCURE = "procure"  # providers, offers, contracts, add-ons, price categories, imports
+    ADMINISTER = "administer"  # settings, users, audit trail, removing demo data
+
+
+# The lowest role that has each capability.
+LOWEST_ROLE: Mapping[Capability, Role] = {
+    Capability.READ: Role.READER,
+    Capability.WRITE_NOTES: Role.READER,
+    Capability.CHECK_INVOICES: Role.COORDINATOR,
+    Capability.FOLLOW_UP: Role.COORDINATOR,
+    Capability.PROCURE: Role.PROCUREMENT,
+    Capability.ADMINISTER: Role.ADMIN,
+}
+
+
+def rank(role: Role) -> int:
+    return ORDER.index(role)
+
+
+def highest(roles: Iterable[Role]) -> Role | None:
+    """The highest of the roles; None for none."""
+    return max(roles, key=rank, default=None)
+
+
+def may(role: Role | None, capability: Capability) -> bool:
+    """Whether a user working as `role` (None: no access) has the capability."""
+    return role is not None and rank(role) >= rank(LOWEST_ROLE[capability])
+
+
+def _claim_values(claim: Any) -> list[str]:
+    """The `roles` claim as a list of strings: a list, or one string (some providers send one
+    role that way); anything else counts as no roles."""
+    if isinstance(claim, str):
+        return [claim]
+    if isinstance(claim, list | tuple):
+        return [value for value in claim if isinstance(value, str)]
+    return []
+
+
+def roles_from_claims(
+    claims: Mapping[str, Any], mapping: Mapping[str, Role] = DEFAULT_ROLE_CLAIMS
+) -> Role | None:
+    """The tool role a token gives: the highest of its `roles` values that `mapping` knows
+    (compared ignoring case and surrounding spaces); None when the claim is missing or names
+    no known role."""
+    known = {key.strip().casefold(): role for key, role in mapping.items()}
+    found = (known.get(value.strip().casefold()) for value in _claim_values(claims.get("roles")))
+    return highest(role for role in found if role is not None)
+
+
+def effective_role(
+    *, token_role: Role | None, assigned_role: Role | None, active: bool
+) -> Role | None:
+    """The role a user works with now: none if revoked; else an admin's assigned role; else the
+    token's. None means "Du har ikke adgang"."""
+    if not active:
+        return None
+    return assigned_role if assigned_role is not None else token_role
