@@ -3,9 +3,11 @@
 import streamlit as st
 from sqlalchemy.engine import Engine
 
+from pages._auth import check_setup, sign_in_gate, user_panel
 from pages._nav import HOME, PAGES
 from pages._ui import render_shell, set_engine
 from services.config import load_config
+from services.rules.roles import NO_ACCESS, may
 from services.startup import Startup, prepare_database
 
 
@@ -21,14 +23,34 @@ def _startup(db_url: str) -> Startup:
 st.set_page_config(page_title="Takstkompas", page_icon="🧭", layout="wide")
 
 config = load_config()
+mode = check_setup(config)  # a shared database without sign-in stops here, untouched
 startup = _startup(config.db_url)
 engine: Engine = startup.engine
 set_engine(engine)
 st.session_state.setdefault("demo_seeded_notice", startup.seeded_demo)
+user = sign_in_gate(mode, engine)  # stops here with a Danish page if nobody may go on
+
+
+def _no_access() -> None:
+    st.title(NO_ACCESS)
+    st.markdown("Din rolle giver ikke adgang til denne side. Bed en administrator om adgang.")
+
 
 sections: dict[str, list] = {}
 for spec in PAGES:
     home = spec == HOME
+    if not may(user.role, spec.capability):
+        # Not in the menu; its address (a bookmark, a shared link) says so and shows nothing.
+        sections.setdefault(spec.section, []).append(
+            st.Page(
+                _no_access,
+                title=spec.title,
+                icon=spec.icon,
+                url_path=spec.url_path,
+                visibility="hidden",
+            )
+        )
+        continue
     sections.setdefault(spec.section, []).append(
         st.Page(
             spec.path,
@@ -49,4 +71,5 @@ navigation = st.navigation(sections)
 if navigation is home_address:
     st.switch_page(home_page)  # before the shell: a one-time notice is kept for the page
 render_shell(engine)
+user_panel(user)
 navigation.run()

@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from services.rules.roles import Capability
+
 
 @dataclass(frozen=True)
 class PageSpec:
@@ -10,6 +12,9 @@ class PageSpec:
     title: str
     path: str
     icon: str
+    # What a user's role must allow to see the page (services.rules.roles); the actions on it
+    # are checked on their own when saved.
+    capability: Capability = Capability.READ
 
     @property
     def url_path(self) -> str:
@@ -52,6 +57,7 @@ PAGES: list[PageSpec] = [
         "Indstillinger",
         "pages/indstillinger.py",
         ":material/settings:",
+        Capability.ADMINISTER,
     ),
 ]
 

@@ -29,7 +29,8 @@ from services.exports.tables import Sheet, to_csv, to_xlsx
 from services.formatting import format_amount, format_date, format_number, format_pct
 from services.markdown import markdown_literal
 from services.settings import AppSettings, get_settings
-from services.users import current_user
+from services.unit_of_work import ROLE
+from services.users import User
 
 _ENGINE_KEY = "_engine"
 READ_TTL = 60  # seconds a cached read may be stale for other users; writes clear at once
@@ -53,11 +54,30 @@ def ensure_entry_point() -> None:
     if not PagesManager.uses_pages_directory:
         return
     PagesManager.uses_pages_directory = False
-    if _ENGINE_KEY not in st.session_state:
-        st.rerun()  # a session's first run: nothing typed or clicked can be lost
+    if _ENGINE_KEY not in st.session_state or not _may_open_running_page():
+        # A session's first run (nothing typed or clicked can be lost), or a page the user may
+        # not open (signed out, no role, or not theirs): the entry point decides, not the page.
+        st.rerun()
     # Later runs (AppTest after switch_page) carry a click or typed value that a rerun would
     # drop, so render what the entry point adds around the page here instead.
     render_shell(st.session_state[_ENGINE_KEY])
+
+
+def _may_open_running_page() -> bool:
+    """Whether the user of this session may see the page file running on its own."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    from streamlit.util import calc_hash
+
+    from pages._nav import PAGES
+    from services.rules.roles import may
+
+    ctx = get_script_run_ctx()
+    running = ctx.page_script_hash if ctx is not None else None
+    role = current_user().role
+    for spec in PAGES:  # a page run on its own has its file name's hash
+        if calc_hash(spec.url_path) == running:
+            return may(role, spec.capability)
+    return False
 
 
 def get_engine() -> Engine:
@@ -73,6 +93,14 @@ def db_key() -> str:
 
 def session() -> Session:
     return Session(get_engine(), expire_on_commit=False)
+
+
+def current_user() -> User:
+    """Who is working in this script run: the one seam every page and write asks
+    (pages._auth: the signed-in user, or local mode's user)."""
+    from pages._auth import signed_in_user
+
+    return signed_in_user()
 
 
 def user_name() -> str:
@@ -139,6 +167,7 @@ def call_service(fn: Callable[..., T], /, **kwargs: Any) -> T:
     if "user" in inspect.signature(fn).parameters:
         kwargs["user"] = user_name()
     with session() as s:
+        s.info[ROLE] = current_user().role  # every action checks it (services.rules.roles)
         return fn(session=s, **kwargs)
 
 

@@ -27,6 +27,9 @@ R = TypeVar("R")
 DEPTH = "takstkompas_action_depth"
 WRITE = "takstkompas_write"  # services.db: SQLite begins such a transaction IMMEDIATE
 DUPLICATE = "Posten findes allerede eller henviser til noget, der ikke findes."
+# The role of the user a page acts for (services.rules.roles.Role, or None: no access). Set by
+# the page's seam (pages._ui.call_service); absent for trusted callers (scripts, seed, tests).
+ROLE = "takstkompas_role"
 
 
 def in_action(session: Session) -> bool:
@@ -86,10 +89,16 @@ def action(fn: Callable[P, R]) -> Callable[P, R]:
     """Make a write service one transaction (see the module docstring). It must take the
     session as the keyword argument `session`."""
 
+    from services.rules.roles import check_allowed
+
+    name = f"{fn.__module__}.{fn.__name__}"
+
     @wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
         session = kwargs["session"]
         assert isinstance(session, Session)
+        if ROLE in session.info:  # every action, also one a page wraps in its own function
+            check_allowed(name, session.info[ROLE])
         outermost = session.info.get(DEPTH, 0) == 0
         if outermost:
             if session.in_transaction() and not (session.new or session.dirty or session.deleted):
@@ -105,4 +114,5 @@ def action(fn: Callable[P, R]) -> Callable[P, R]:
             _refresh(session, result)
         return result
 
+    run.action_name = name  # type: ignore[attr-defined]
     return run

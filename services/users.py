@@ -1,9 +1,9 @@
 """Who is working: the signed-in user, recorded in the user table, with the role they work as.
 
-`current_user()` is the one seam every page and write asks. Until sign-in is wired into the
-pages it is the local user (local mode, SPEC 8). `sign_in` records a signed-in person from their
-token's claims and tells the role they work as; `set_user_access` is an admin's decision about a
-user, which wins over the token on their next script run.
+The pages ask one seam, pages._ui.current_user: the user the entry point signed in for the
+script run (pages._auth), or `local_user()` in local mode (SPEC 8). `sign_in` records a
+signed-in person from their token's claims and tells the role they work as; `set_user_access`
+is an admin's decision about a user, which wins over the token on their next script run.
 """
 
 from collections.abc import Mapping
@@ -41,8 +41,8 @@ class User:
     user_id: int | None = None  # the user table's row; None in local mode
 
 
-def current_user() -> User:
-    """Who is working; every page asks here and nowhere else."""
+def local_user() -> User:
+    """Local mode's one user: the machine's user name (TAKSTKOMPAS_USER), as admin."""
     return User(name=load_config().local_user, role=Role.ADMIN)
 
 

@@ -22,6 +22,9 @@ from services.db import get_engine, upgrade_schema
 from services.price_timeline import keep_prices_current
 
 PG_URL = os.environ.get("TAKSTKOMPAS_TEST_PG_URL")
+# The pages run in local mode (one local admin, no sign-in) also on the PostgreSQL test
+# database, as the app allows only when asked to (SPEC 8); the sign-in tests set what they test.
+os.environ.setdefault("TAKSTKOMPAS_LOCAL_MODE", "1")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
 
 

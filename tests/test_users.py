@@ -274,3 +274,70 @@ def test_users_are_listed_by_name(session):
     for sub, name in [("1", "bo"), ("2", "Anne"), ("3", "Carl")]:
         sign_in(session=session, claims=_claims(sub=sub, name=name), now=NOW)
     assert ["Anne", "bo", "Carl"] == [u.name for u in list_users(session=session)]
+
+
+# --- Each save checks the role of the user a page acts for ----------------------------------
+
+
+def _user_actions() -> set[str]:
+    import importlib
+    import pkgutil
+
+    import services
+
+    names = set()
+    for module in pkgutil.walk_packages(services.__path__, "services."):
+        for value in vars(importlib.import_module(module.name)).values():
+            if name := getattr(value, "action_name", None):
+                names.add(name)
+    return names
+
+
+def test_every_user_action_has_the_capability_it_needs():
+    from services.rules.roles import WRITE_CAPABILITY
+
+    assert _user_actions() == set(WRITE_CAPABILITY)
+
+
+@pytest.mark.parametrize(
+    ("action", "role", "refused"),
+    [
+        ("services.providers.add_provider_note", Role.READER, False),
+        ("services.providers.add_provider_note", None, True),
+        ("services.invoices.check_invoice", Role.READER, True),
+        ("services.invoices.check_invoice", Role.COORDINATOR, False),
+        ("services.contracts.create_contract", Role.COORDINATOR, True),
+        ("services.contracts.create_contract", Role.PROCUREMENT, False),
+        ("services.settings.update_settings", Role.PROCUREMENT, True),
+        ("services.settings.update_settings", Role.ADMIN, False),
+        ("services.users.sign_in", None, False),  # the app's own bookkeeping
+        ("services.nowhere.unknown", Role.ADMIN, True),  # an unplaced action is refused
+    ],
+)
+def test_check_allowed(action, role, refused):
+    from services.rules.roles import check_allowed
+
+    if refused:
+        with pytest.raises(InputError) as error:
+            check_allowed(action, role)
+        assert error.value.fields["_form"].startswith("Du har ikke adgang")
+    else:
+        check_allowed(action, role)
+
+
+def test_a_service_refuses_a_role_that_may_not_and_writes_nothing(session):
+    from services.providers import add_provider_note, create_provider
+    from services.unit_of_work import ROLE
+    from tests.factories import make_provider
+
+    provider = make_provider(session)
+    session.info[ROLE] = Role.READER
+    with pytest.raises(InputError) as refused:
+        create_provider(session=session, data={"name": "Bostedet X", "kind": "privat"}, user="A")
+    assert "kræver rollen Indkøb eller højere" in refused.value.fields["_form"]
+    note = add_provider_note(
+        session=session,
+        data={"provider_id": provider.id, "topic": "andet", "text": "God dialog om prisen."},
+        user="A",
+    )
+    assert note.id is not None

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Any
 
-from models.enums import Role
+from models.enums import Role, label
 
 ORDER: tuple[Role, ...] = (Role.READER, Role.COORDINATOR, Role.PROCUREMENT, Role.ADMIN)
 
@@ -48,6 +48,73 @@ LOWEST_ROLE: Mapping[Capability, Role] = {
     Capability.PROCURE: Role.PROCUREMENT,
     Capability.ADMINISTER: Role.ADMIN,
 }
+
+
+# What each write service needs (SPEC 8), by its module and name. Every user action
+# (services.unit_of_work.action) is listed; a test keeps it so.
+SYSTEM = None  # run by the app itself, not on a user's behalf
+WRITE_CAPABILITY: Mapping[str, Capability | None] = {
+    # Vidensbank
+    "services.providers.add_provider_note": Capability.WRITE_NOTES,
+    "services.providers.void_provider_note": Capability.WRITE_NOTES,
+    # Invoice checks and the deviation log
+    "services.invoices.check_invoice": Capability.CHECK_INVOICES,
+    "services.invoices.register_credit_note": Capability.CHECK_INVOICES,
+    "services.invoices.void_invoice_check": Capability.CHECK_INVOICES,
+    "services.invoices.update_deviation": Capability.CHECK_INVOICES,
+    # Follow-ups and goals
+    "services.followups.plan_followup": Capability.FOLLOW_UP,
+    "services.followups.assign_followup": Capability.FOLLOW_UP,
+    "services.followups.record_followup": Capability.FOLLOW_UP,
+    "services.followups.update_goal": Capability.FOLLOW_UP,
+    # Providers, offers, contracts, price categories
+    "services.providers.create_provider": Capability.PROCURE,
+    "services.providers.update_provider": Capability.PROCURE,
+    "services.providers.create_offer": Capability.PROCURE,
+    "services.providers.update_offer": Capability.PROCURE,
+    "services.contracts.create_contract": Capability.PROCURE,
+    "services.contracts.update_contract": Capability.PROCURE,
+    "services.contracts.add_addon": Capability.PROCURE,
+    "services.contracts.update_addon": Capability.PROCURE,
+    "services.contracts.void_addon": Capability.PROCURE,
+    "services.contracts.register_price_change": Capability.PROCURE,
+    "services.contracts.void_price_change": Capability.PROCURE,
+    "services.contracts.delete_draft_contract": Capability.PROCURE,
+    "services.reference.create_price_category_set": Capability.PROCURE,
+    "services.reference.update_price_category_set": Capability.PROCURE,
+    "services.reference.copy_price_category_year": Capability.PROCURE,
+    # Settings, budgets, the target-group list, users, demo data
+    "services.reference.save_budget": Capability.ADMINISTER,
+    "services.reference.save_regulation_rate": Capability.ADMINISTER,
+    "services.settings.update_settings": Capability.ADMINISTER,
+    "services.target_groups.create_target_group": Capability.ADMINISTER,
+    "services.target_groups.update_target_group": Capability.ADMINISTER,
+    "services.target_groups.merge_target_groups": Capability.ADMINISTER,
+    "services.users.set_user_access": Capability.ADMINISTER,
+    "services.demo_data.remove_demo_data": Capability.ADMINISTER,
+    # The app's own bookkeeping
+    "services.settings.ensure_default_settings": SYSTEM,
+    "services.users.sign_in": SYSTEM,
+}
+
+
+def not_allowed_message(capability: Capability) -> str:
+    return (
+        f"{NO_ACCESS} til at gemme dette: det kræver rollen "
+        f"{label(LOWEST_ROLE[capability])} eller højere."
+    )
+
+
+def check_allowed(action: str, role: Role | None) -> None:
+    """Refuse a user action the role may not take (InputError with the Danish message). An
+    action missing from WRITE_CAPABILITY is refused too: a new service must be placed first."""
+    from services.errors import InputError
+
+    if action not in WRITE_CAPABILITY:
+        raise InputError({"_form": f"{NO_ACCESS}: handlingen {action} har ingen rolle."})
+    capability = WRITE_CAPABILITY[action]
+    if capability is not None and not may(role, capability):
+        raise InputError({"_form": not_allowed_message(capability)})
 
 
 def rank(role: Role) -> int:
