@@ -59,6 +59,20 @@ PAGES: list[PageSpec] = [
         ":material/settings:",
         Capability.ADMINISTER,
     ),
+    PageSpec(
+        "Administration",
+        "Brugere",
+        "pages/brugere.py",
+        ":material/group:",
+        Capability.ADMINISTER,
+    ),
+    PageSpec(
+        "Administration",
+        "Revisionsspor",
+        "pages/revisionsspor.py",
+        ":material/history:",
+        Capability.ADMINISTER,
+    ),
 ]
 
 

@@ -28,6 +28,7 @@ from services.errors import ConfirmationNeeded, ConflictError, InputError, UserE
 from services.exports.tables import Sheet, to_csv, to_xlsx
 from services.formatting import format_amount, format_date, format_number, format_pct
 from services.markdown import markdown_literal
+from services.rules.roles import LOWEST_ROLE, Capability, capability_of, may
 from services.settings import AppSettings, get_settings
 from services.unit_of_work import ROLE
 from services.users import User
@@ -105,6 +106,36 @@ def current_user() -> User:
 
 def user_name() -> str:
     return current_user().name
+
+
+def allowed(capability: Capability | None) -> bool:
+    """Whether the user's role has `capability` (None: nothing needed); for a part of a page
+    that is only an action and is left out for a role that may not take it."""
+    return capability is None or may(current_user().role, capability)
+
+
+def history_link(entity: str, record_id: int) -> None:
+    """For an admin: the record's whole history in Revisionsspor (?hvad=…&id=…)."""
+    if allowed(Capability.ADMINISTER):
+        st.page_link(
+            "pages/revisionsspor.py",
+            label="Se postens historik i revisionssporet",
+            icon=":material/history:",
+            query_params={"hvad": entity, "id": str(record_id)},
+        )
+
+
+def locked(capability: Capability | None) -> bool:
+    """True, with a short note in place of the form, when the user's role lacks `capability`
+    (None: nothing needed)."""
+    if allowed(capability):
+        return False
+    role = current_user().role
+    st.caption(
+        f":material/lock: Kræver rollen {label(LOWEST_ROLE[capability])} eller højere. "
+        f"Du er logget ind som {label(role) or 'bruger uden rolle'}."
+    )
+    return True
 
 
 # --- Reads and writes -----------------------------------------------------------------------
@@ -448,6 +479,7 @@ def edit_form(
     after_save: Callable[[Any], None] | None = None,
     button_place: Callable[[], Any] | None = None,
     empty_in_browser: bool = False,
+    capability: Capability | None = None,
 ) -> None:
     """One form's whole cycle: draw it, save it through one service, show what went wrong.
 
@@ -468,9 +500,16 @@ def edit_form(
     the browser shows its fields with their defaults again, not what was just saved (see
     reset_form; not for fields a page seeds through st.session_state itself).
 
+    `capability`: what the user's role must allow for the form to be shown (default: what the
+    service needs, services.rules.roles.WRITE_CAPABILITY; give it for a page's own wrapper);
+    without it a short note says which role may.
+
     `batch`: the widgets are in an `st.form` named `form`, so typing does not rerun the page.
     `button_place` returns the container for the save button (not with `batch`).
     """
+    # A form the user's role may not save is not offered (the service refuses it too).
+    if locked(capability if capability is not None else capability_of(service)):
+        return
     version = loaded_version(form, *loaded) if loaded is not None else None
     form_error(form)
     if reload_always is not None:

@@ -31,6 +31,7 @@ from pages._ui import (
     form_error,
     form_errors,
     get_engine,
+    locked,
     md,
     money_input,
     pager,
@@ -89,6 +90,7 @@ from services.queries.deviations import (
     invoices_to_credit,
     quarter_options,
 )
+from services.rules.roles import capability_of
 
 PAGE = "fakturaafvigelser"
 TAB = f"{PAGE}_tab"
@@ -836,6 +838,8 @@ def _save_button(data: dict[str, Any], preview: InvoicePreview | CreditPreview) 
 
 
 def _check_view(today: date) -> None:
+    if locked(capability_of(check_invoice)):
+        return
     st.caption(
         "Vælg kontrakten, perioden og det fakturerede beløb. Tryk »Beregn« for at se det "
         "forventede beløb og beregningen, og gem derefter kontrollen. En kreditnota registreres "

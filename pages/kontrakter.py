@@ -31,6 +31,8 @@ from pages._ui import (
     field_error,
     form_errors,
     get_engine,
+    history_link,
+    locked,
     md,
     money_input,
     pager,
@@ -82,6 +84,7 @@ from services.queries.register import (
     register_rows,
 )
 from services.rules.alerts import ALERTS, AlertHorizons, alert_short_labels
+from services.rules.roles import capability_of
 from services.settings import AppSettings
 
 PAGE_SIZE = 25  # register rows per page, all shown without scrolling inside the table
@@ -936,6 +939,8 @@ def _void_form(
     """Pick one of `rows` (not voided) and void it with a reason (kept, marked, counted
     nowhere). Nothing is picked beforehand: voiding the wrong row by accident is what this
     must not allow. The version shown is the one the service checks."""
+    if locked(capability_of(service)):
+        return
     choices = {int(row["id"]): describe(row) for _, row in rows.iterrows()}
     if st.session_state.get(f"{form}_id") not in choices:
         st.session_state[f"{form}_id"] = None
@@ -1466,6 +1471,7 @@ def _show_delete_draft(c: Mapping[str, Any], contract_id: int) -> None:
             primary=False,
             success=f"Kladden {md(c['case_ref'])} er slettet.",
             after_save=lambda _: _close_contract(),
+            capability=capability_of(delete_draft_contract),
         )
 
 
@@ -1473,6 +1479,7 @@ def _show_contract(contract_id: int, settings: AppSettings, today: date) -> None
     if st.button("Tilbage til registret", key="contracts_back", icon=":material/arrow_back:"):
         _close_contract()
         st.rerun()
+    history_link("contract", contract_id)
     try:
         detail = cached_read(
             contract_detail, contract_id=contract_id, today=today, horizons=settings.horizons

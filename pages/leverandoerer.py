@@ -18,6 +18,7 @@ from pages._ui import (
     export_buttons,
     field_error,
     forget_field,
+    history_link,
     md,
     money_input,
     pager,
@@ -779,6 +780,7 @@ def _detail_view(provider_id: int) -> None:
         st.warning(warning)
     if provider.portal_url:
         st.link_button("Se på Tilbudsportalen", provider.portal_url, icon=":material/open_in_new:")
+    history_link("provider", provider_id)
     metrics = st.columns(4)
     metrics[0].metric(
         "Aktive kontrakter",

@@ -20,6 +20,7 @@ from models import (
     label,
 )
 from pages._ui import (
+    allowed,
     app_settings,
     cached_read,
     date_input,
@@ -68,6 +69,7 @@ from services.queries.followups import (
     on_time_figures,
     provider_choices,
 )
+from services.rules.roles import capability_of
 from services.settings import AppSettings
 
 PAGE_SIZE = 50
@@ -785,6 +787,8 @@ def _plan(*, session: Session, data: dict[str, Any], user: str) -> Any:
 
 
 def _plan_extra() -> None:
+    if not allowed(capability_of(plan_followup)):
+        return  # only an action: not offered to a role that may not plan
     with section(":material/add: Planlæg en ekstra opfølgning", EXTRA_SECTION, forms=[EXTRA]):
         _flash_in(EXTRA_PART)
         st.caption(

@@ -17,6 +17,7 @@ from pages._ui import (
     export_buttons,
     field_error,
     form_error,
+    locked,
     money_input,
     run_save,
     select_code,
@@ -40,7 +41,12 @@ from services.queries.categories import (
     set_years,
     sets_frame,
 )
-from services.reference import create_price_category_set, update_price_category_set
+from services.reference import (
+    copy_price_category_year,
+    create_price_category_set,
+    update_price_category_set,
+)
+from services.rules.roles import capability_of
 
 CREATE = "priskategorier_create"
 COPY = "priskategorier_copy"
@@ -252,6 +258,8 @@ def _edit_section() -> None:
 
 
 def _copy_section() -> None:
+    if locked(capability_of(copy_price_category_year)):
+        return
     years = cached_read(set_years)
     if not years:
         st.info("Der er ingen år at kopiere fra endnu. Opret først et sæt.")

@@ -46,6 +46,7 @@ def _app(url: str, monkeypatch, *, user: dict | None, auth: dict | None = AUTH) 
 def _texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [t.value for t in at.title]
     parts += [e.value for e in at.error] + [c.value for c in at.caption]
+    parts += [i.value for i in at.info] + [w.value for w in at.warning]
     return "\n".join(str(p) for p in parts)
 
 
@@ -125,20 +126,37 @@ def test_an_admin_is_offered_settings(demo_db, monkeypatch):
     assert "Du har ikke adgang" not in _texts(at)
 
 
-def test_a_readers_save_the_role_may_not_make_is_refused_and_nothing_is_saved(demo_db, monkeypatch):
+def test_a_reader_is_offered_notes_but_not_the_providers_forms(demo_db, monkeypatch):
     at = _app(demo_db, monkeypatch, user=_claims(["laeser"]))
     at.run()
     at.switch_page("pages/leverandoerer.py")
     at.run()
-    form = "providers_new"
-    at.text_input(key=f"{form}_name").input("Bostedet Ulovlig")
-    at.text_input(key=f"{form}_cvr").input("10000009")
-    at.button(key=f"{form}__save").click()
+    assert not at.exception
+    keys = {w.key for w in at.text_input}
+    assert "providers_new_name" not in keys  # "Opret leverandør" is not offered
+    assert "Kræver rollen Indkøb eller højere. Du er logget ind som Læser." in _texts(at)
+    with Session(get_engine(demo_db)) as s:
+        provider = s.exec(select(Provider).order_by(Provider.id)).first()
+    at.query_params["id"] = str(provider.id)
     at.run()
     assert not at.exception
-    assert "det kræver rollen Indkøb eller højere" in _texts(at)
-    with Session(get_engine(demo_db)) as s:
-        assert not s.exec(select(Provider).where(Provider.name == "Bostedet Ulovlig")).first()
+    assert any(str(w.key).startswith("providers_note") for w in at.text_area), [
+        w.key for w in at.text_area
+    ]
+
+
+def test_a_coordinator_checks_invoices_but_a_reader_is_not_offered_it(demo_db, monkeypatch):
+    for roles, offered in [(["koordinator"], True), (["laeser"], False)]:
+        at = _app(demo_db, monkeypatch, user=_claims(roles, sub=f"check-{roles[0]}"))
+        at.run()
+        at.switch_page("pages/fakturaafvigelser.py")
+        at.run()
+        at.session_state["fakturaafvigelser_tab"] = "Kontrollér en faktura"
+        at.run()
+        assert not at.exception
+        assert any("Kontrollér en faktura" in t.label for t in at.tabs)
+        shown = "Kræver rollen Koordinator eller højere" in _texts(at)
+        assert offered != shown, roles
 
 
 def test_an_admins_revocation_counts_on_the_users_next_click(demo_db, monkeypatch):
@@ -186,3 +204,52 @@ def test_placeholders_from_the_example_refuse_to_start(demo_db, monkeypatch):
     at.run()
     assert not at.exception
     assert "auth.client_secret" in _texts(at)
+
+
+def test_an_admin_changes_a_users_role_on_the_users_page(demo_db, monkeypatch):
+    bo_claims = {**_claims(["laeser"], sub="bo-reader"), "name": "Bo Berg", "email": "bo@k.dk"}
+    reader = _app(demo_db, monkeypatch, user=bo_claims)
+    reader.run()  # Bo signs in once: now in the user table
+    at = _app(demo_db, monkeypatch, user=_claims(["admin"], sub="admin-users"))
+    at.run()
+    _open(at, "brugere")
+    assert not at.exception
+    with Session(get_engine(demo_db)) as s:
+        bo = s.exec(select(AppUser).where(AppUser.subject == "http://127.0.0.1:1|bo-reader")).one()
+    at.selectbox(key="users_choice").select(bo.id)
+    at.run()
+    form = f"users_access_{bo.id}"
+
+    at.selectbox(key=f"{form}_assigned_role").select("koordinator")
+    at.button(key=f"{form}__save").click()
+    at.run()
+    assert not at.exception
+    assert any("er gemt" in s.value for s in at.success)
+    reader.run()  # Bo's next click: the admin's role counts
+    assert "Bo Berg · Koordinator" in _texts(reader)
+
+
+def test_an_admin_cannot_lock_themself_out_on_the_users_page(demo_db, monkeypatch):
+    at = _app(demo_db, monkeypatch, user=_claims(["admin"], sub="admin-self"))
+    at.run()
+    _open(at, "brugere")
+    with Session(get_engine(demo_db)) as s:
+        me = s.exec(select(AppUser).where(AppUser.subject == "http://127.0.0.1:1|admin-self")).one()
+    at.selectbox(key="users_choice").select(me.id)
+    at.run()
+    form = f"users_access_{me.id}"
+    at.checkbox(key=f"{form}_active").uncheck()
+    at.button(key=f"{form}__save").click()
+    at.run()
+    assert not at.exception
+    assert "egen administratoradgang" in _texts(at)
+    at.run()
+    assert "Du har ikke adgang" not in _texts(at)
+
+
+def test_the_users_page_in_local_mode_says_there_is_no_sign_in(demo_db, monkeypatch):
+    at = _app(demo_db, monkeypatch, user=None, auth=None)
+    at.run()
+    _open(at, "brugere")
+    assert not at.exception
+    assert "lokal tilstand uden login" in _texts(at)

@@ -80,6 +80,47 @@ def _open_first_row(page) -> None:  # type: ignore[no-untyped-def]
     _settle(page)
 
 
+def _a_day_of_work(engine) -> None:  # type: ignore[no-untyped-def]
+    """A few changes through the services, so Revisionsspor has something to show (the seed
+    writes its rows directly, without audit events)."""
+    from decimal import Decimal
+
+    from sqlmodel import Session, col, select
+
+    from models import Contract, ContractStatus, PriceUnit, Provider
+    from services.contracts import register_price_change
+    from services.providers import add_provider_note
+
+    with Session(engine) as session:
+        provider = session.exec(select(Provider).order_by(col(Provider.id))).first()
+        contract = session.exec(
+            select(Contract)
+            .where(Contract.status == ContractStatus.ACTIVE, Contract.price_unit == PriceUnit.DAY)
+            .order_by(col(Contract.id))
+        ).first()
+        assert provider is not None and contract is not None
+        add_provider_note(
+            session=session,
+            data={
+                "provider_id": provider.id,
+                "topic": "forhandling",
+                "text": "Aftalt prisniveau for næste år på mødet i dag.",
+            },
+            user="Henrik S.",
+        )
+        register_price_change(
+            session=session,
+            contract_id=int(contract.id or 0),
+            data={
+                "effective_date": date.today(),
+                "new_price": (contract.price * Decimal("0.97")).quantize(Decimal("0.01")),
+                "reason": "genforhandling",
+                "note": "Genforhandlet: 3 % lavere fra i dag.",
+            },
+            user="Rikke D.",
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
@@ -94,6 +135,7 @@ def main() -> int:
     engine = get_engine(db_url)
     upgrade_schema(engine)
     seed_database(engine=engine, size="demo", today=date.today())
+    _a_day_of_work(engine)
     engine.dispose()
 
     port = _free_port()

@@ -98,6 +98,11 @@ WRITE_CAPABILITY: Mapping[str, Capability | None] = {
 }
 
 
+def capability_of(service: Any) -> Capability | None:
+    """What a user action needs (None for a function that is not one, or the app's own)."""
+    return WRITE_CAPABILITY.get(getattr(service, "action_name", ""))
+
+
 def not_allowed_message(capability: Capability) -> str:
     return (
         f"{NO_ACCESS} til at gemme dette: det kræver rollen "

@@ -1,0 +1,237 @@
+"""Revisionsspor: the audit events (who changed what, when, old → new), filtered and paged in
+SQL, with Danish names for what changed (SPEC 8). Nothing here writes: the app never updates or
+deletes audit events."""
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from models import AuditEvent, label
+from services.formatting import LOCAL_TIME, local_time
+
+ENTITY_LABELS: dict[str, str] = {
+    "appuser": "Bruger",
+    "budget": "Budget",
+    "contract": "Kontrakt",
+    "contractaddon": "Tillægsydelse",
+    "demo": "Demodata",
+    "followup": "Opfølgning",
+    "goal": "SMART-mål",
+    "invoicecheck": "Fakturakontrol",
+    "offer": "Tilbud",
+    "pricecategoryset": "Priskategorisæt",
+    "pricechange": "Prisændring",
+    "provider": "Leverandør",
+    "providernote": "Vidensbanknote",
+    "regulationrate": "Reguleringssats",
+    "setting": "Indstilling",
+    "targetgroup": "Målgruppe",
+}
+ACTION_LABELS: dict[str, str] = {
+    "create": "Oprettet",
+    "update": "Ændret",
+    "void": "Annulleret",
+    "delete": "Slettet",
+    "merge": "Lagt sammen",
+}
+FIELD_LABELS: dict[str, str] = {
+    "above_visitation": "Over visiteret kategori",
+    "active": "Aktiv",
+    "amount": "Beløb",
+    "assessment": "Vurdering",
+    "assigned_role": "Rolle sat af administrator",
+    "assignee": "Ansvarlig",
+    "author": "Forfatter",
+    "case_ref": "Sagsnummer",
+    "category": "Kategori",
+    "checked_on": "Kontrolleret",
+    "city": "By",
+    "contact": "Kontakt",
+    "contract_id": "Kontrakt",
+    "credits_id": "Krediterer faktura",
+    "cvr": "CVR",
+    "deviation": "Afvigelse",
+    "deviation_pct": "Afvigelse (%)",
+    "done_by": "Udført af",
+    "done_date": "Udført",
+    "due_date": "Forfaldsdato",
+    "effective_date": "Gælder fra",
+    "email": "E-mail",
+    "end_date": "Slutdato",
+    "excluded": "Ikke indeholdt i prisen",
+    "expected": "Forventet",
+    "framework": "Rammeaftale",
+    "framework_valid_to": "Rammeaftale gælder til",
+    "included": "Indeholdt i prisen",
+    "invoice_no": "Fakturanummer",
+    "invoiced": "Faktureret",
+    "kind": "Type",
+    "list_rate": "Listetakst",
+    "list_rate_year": "Listetakstens år",
+    "name": "Navn",
+    "negotiated_from": "Forhandlet fra",
+    "negotiated_rate": "Forhandlet takst",
+    "new_price": "Ny pris",
+    "night_cover": "Nattevagt",
+    "note": "Note",
+    "notes": "Noter",
+    "notice_days": "Opsigelsesvarsel (dage)",
+    "notice_text": "Opsigelsesvarsel",
+    "offer_id": "Tilbud",
+    "old_price": "Gammel pris",
+    "paragraph": "Paragraf",
+    "percent": "Procent",
+    "period_from": "Periode fra",
+    "period_to": "Periode til",
+    "places": "Pladser",
+    "portal_url": "Tilbudsportalen",
+    "postal_code": "Postnummer",
+    "price": "Pris",
+    "price_base_date": "Prisens basisdato",
+    "price_unit": "Enhed",
+    "progression": "Progression",
+    "provider_id": "Leverandør",
+    "quality_rating": "Kvalitet",
+    "reason": "Årsag",
+    "regulation_day": "Reguleringsdag",
+    "regulation_kind": "Reguleringstype",
+    "regulation_month": "Reguleringsmåned",
+    "regulation_pct": "Regulering (%)",
+    "renegotiation_date": "Genforhandling",
+    "resolution_note": "Afslutningsnote",
+    "resolved_on": "Lukket",
+    "standard_contract": "Standardkontrakt",
+    "start_date": "Startdato",
+    "status": "Status",
+    "support_hours_per_week": "Støttetimer pr. uge",
+    "support_need_change": "Ændret støttebehov",
+    "text": "Tekst",
+    "theme": "Tema",
+    "token_role": "Rolle fra login",
+    "topic": "Emne",
+    "unit": "Enhed",
+    "valid_from": "Gælder fra",
+    "valid_to": "Gælder til",
+    "value": "Værdi",
+    "vat_refund": "Momsrefusion",
+    "visitation_category": "Visiteret kategori",
+    "void_reason": "Begrundelse",
+    "voided_at": "Annulleret",
+    "voided_by": "Annulleret af",
+    "year": "År",
+}
+CHANGES_SHOWN = 400  # characters of a change list in the table; the export has them all
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    who: str | None = None
+    entity: str | None = None
+    entity_id: str | None = None
+    first: date | None = None  # Danish calendar days, both included
+    last: date | None = None
+
+
+def _utc(day: date) -> datetime:
+    """The first moment of a Danish calendar day, in UTC (as stored)."""
+    return datetime.combine(day, time(0), tzinfo=LOCAL_TIME).astimezone(UTC)
+
+
+def _where(filters: AuditFilters) -> list[sa.ColumnElement[bool]]:
+    clauses: list[sa.ColumnElement[bool]] = []
+    if filters.who:
+        clauses.append(col(AuditEvent.who) == filters.who)
+    if filters.entity:
+        clauses.append(col(AuditEvent.entity) == filters.entity)
+    if filters.entity_id:
+        clauses.append(col(AuditEvent.entity_id) == filters.entity_id.strip())
+    if filters.first:
+        clauses.append(col(AuditEvent.at) >= _utc(filters.first))
+    if filters.last:
+        clauses.append(col(AuditEvent.at) < _utc(filters.last + timedelta(days=1)))
+    return clauses
+
+
+def _value_text(value: Any) -> str:
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
+    return label(value)
+
+
+def changes_text(changes: str, *, limit: int | None = None) -> str:
+    """ "Pris: 2100.00 → 2050.00; Note: – → Genforhandlet" from an event's stored changes."""
+    try:
+        parsed = json.loads(changes) if changes else {}
+    except ValueError:
+        return changes[:limit] if limit else changes
+    if not isinstance(parsed, dict):
+        return str(parsed)
+    parts = []
+    for field, pair in parsed.items():
+        name = FIELD_LABELS.get(field, field)
+        if isinstance(pair, list) and len(pair) == 2:
+            parts.append(f"{name}: {_value_text(pair[0])} → {_value_text(pair[1])}")
+        else:
+            parts.append(f"{name}: {_value_text(pair)}")
+    text = "; ".join(parts)
+    if limit and len(text) > limit:
+        return text[: limit - 1] + "…"
+    return text
+
+
+def audit_count(*, session: Session, filters: AuditFilters) -> int:
+    query = sa.select(sa.func.count()).select_from(AuditEvent).where(*_where(filters))
+    return int(session.execute(query).scalar_one())
+
+
+def audit_events(
+    *, session: Session, filters: AuditFilters, limit: int, offset: int = 0, full: bool = False
+) -> pd.DataFrame:
+    """The events matching the filters, newest first, as the table shows them (Danish time,
+    names, old → new); `full`: change lists uncut (for the export)."""
+    query = (
+        sa.select(
+            col(AuditEvent.id),
+            col(AuditEvent.at),
+            col(AuditEvent.who),
+            col(AuditEvent.action),
+            col(AuditEvent.entity),
+            col(AuditEvent.entity_id),
+            col(AuditEvent.changes),
+        )
+        .where(*_where(filters))
+        .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = session.execute(query).all()
+    return pd.DataFrame(
+        {
+            "Tidspunkt": [local_time(r.at).strftime("%d.%m.%Y %H:%M:%S") for r in rows],
+            "Hvem": [r.who for r in rows],
+            "Handling": [ACTION_LABELS.get(r.action, r.action) for r in rows],
+            "Hvad": [ENTITY_LABELS.get(r.entity, r.entity) for r in rows],
+            "Id": [r.entity_id for r in rows],
+            "Ændringer": [
+                changes_text(r.changes, limit=None if full else CHANGES_SHOWN) for r in rows
+            ],
+        }
+    )
+
+
+def audit_choices(*, session: Session) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Who has changed something, and which kinds of record, for the filters."""
+    whos = session.execute(
+        sa.select(col(AuditEvent.who)).distinct().order_by(col(AuditEvent.who))
+    ).scalars()
+    entities = session.execute(
+        sa.select(col(AuditEvent.entity)).distinct().order_by(col(AuditEvent.entity))
+    ).scalars()
+    return tuple(w for w in whos if w), tuple(entities)

@@ -1,0 +1,138 @@
+"""Revisionsspor (SPEC 8): the audit events filtered and paged in SQL on SQLite and PostgreSQL,
+in Danish time and words, and the admin page that shows and exports them."""
+
+import json
+from datetime import UTC, date, datetime
+
+from sqlmodel import Session
+
+from models import AuditEvent
+from services.db import get_engine
+from services.providers import update_provider
+from services.queries.audit import (
+    AuditFilters,
+    audit_choices,
+    audit_count,
+    audit_events,
+    changes_text,
+)
+from tests.factories import make_provider
+from tests.pagetest import run_page
+
+
+def _event(session: Session, at: datetime, who: str, entity: str, entity_id: str, **changes):
+    session.add(
+        AuditEvent(
+            at=at,
+            who=who,
+            action="update",
+            entity=entity,
+            entity_id=entity_id,
+            changes=json.dumps({k: list(v) for k, v in changes.items()}),
+        )
+    )
+    session.commit()
+
+
+def test_changes_are_written_in_danish():
+    stored = json.dumps({"price": ["2100.00", "2050.00"], "note": [None, "Ny aftale"]})
+    assert "Pris: 2100.00 → 2050.00; Note: – → Ny aftale" == changes_text(stored)
+    assert "Aktiv: ja → nej" == changes_text(json.dumps({"active": [True, False]}))
+    assert "Paragraf: §107 midlertidigt botilbud → §108 længerevarende botilbud" == changes_text(
+        json.dumps({"paragraph": ["SEL107", "SEL108"]})
+    )
+    assert "" == changes_text("")
+    assert "ikke json" == changes_text("ikke json")  # an old free-text event shows as it is
+    assert changes_text(json.dumps({"text": ["a" * 500, "b"]}), limit=50).endswith("…")
+
+
+def test_filters_and_newest_first(session):
+    _event(session, datetime(2026, 3, 1, 9, 0, tzinfo=UTC), "Anne", "contract", "7", price=(1, 2))
+    _event(session, datetime(2026, 3, 2, 9, 0, tzinfo=UTC), "Bo", "contract", "8", price=(3, 4))
+    _event(
+        session, datetime(2026, 3, 3, 9, 0, tzinfo=UTC), "Anne", "provider", "7", name=("A", "B")
+    )
+    everything = audit_events(session=session, filters=AuditFilters(), limit=10)
+    assert ["Leverandør", "Kontrakt", "Kontrakt"] == list(everything["Hvad"])
+    assert ["Anne", "Bo", "Anne"] == list(everything["Hvem"])
+    assert 2 == audit_count(session=session, filters=AuditFilters(who="Anne"))
+    assert 2 == audit_count(session=session, filters=AuditFilters(entity="contract"))
+    one = AuditFilters(entity="contract", entity_id=" 7 ")
+    assert ["Pris: 1 → 2"] == list(
+        audit_events(session=session, filters=one, limit=10)["Ændringer"]
+    )
+    paged = audit_events(session=session, filters=AuditFilters(), limit=1, offset=1)
+    assert ["Bo"] == list(paged["Hvem"])
+    assert (("Anne", "Bo"), ("contract", "provider")) == audit_choices(session=session)
+
+
+def test_the_period_is_danish_calendar_days(session):
+    # 23:30 UTC on New Year's Eve is 00:30 on 1 January in Denmark.
+    _event(
+        session, datetime(2026, 12, 31, 23, 30, tzinfo=UTC), "Anne", "budget", "1", amount=(1, 2)
+    )
+    new_year = AuditFilters(first=date(2027, 1, 1), last=date(2027, 1, 1))
+    assert 1 == audit_count(session=session, filters=new_year)
+    assert 0 == audit_count(session=session, filters=AuditFilters(last=date(2026, 12, 31)))
+    shown = audit_events(session=session, filters=new_year, limit=5)
+    assert ["01.01.2027 00:30:00"] == list(shown["Tidspunkt"])
+
+
+def test_a_real_change_is_in_the_trail(session):
+    provider = make_provider(session)
+    old_name = provider.name
+    update_provider(
+        session=session,
+        provider_id=provider.id,
+        data={
+            "name": "Bostedet Nyt Navn",
+            "cvr": provider.cvr,
+            "kind": provider.kind,
+            "version": provider.version,
+            "confirmed": ["cvr"],
+        },
+        user="Anne",
+    )
+    found = audit_events(
+        session=session,
+        filters=AuditFilters(who="Anne", entity="provider", entity_id=str(provider.id)),
+        limit=5,
+    )
+    assert ["Ændret"] == list(found["Handling"])
+    assert f"Navn: {old_name} → Bostedet Nyt Navn" in found["Ændringer"].iloc[0]
+
+
+def test_the_page_lists_filters_and_exports(demo_db, monkeypatch):
+    with Session(get_engine(demo_db)) as s:
+        _event(
+            s, datetime(2026, 5, 4, 8, 0, tzinfo=UTC), "Revisor Rie", "offer", "3", name=("X", "Y")
+        )
+    at = run_page(demo_db, "pages/revisionsspor.py", monkeypatch)
+    assert [] == [e.value for e in at.exception]
+    at.selectbox(key="audit_who").select("Revisor Rie")
+    at.run()
+    assert not at.exception
+    [table] = at.dataframe
+    assert ["Revisor Rie"] == list(table.value["Hvem"].unique())
+    assert "Navn: X → Y" in list(table.value["Ændringer"])
+    assert any(b.label == "Excel" for b in at.get("download_button"))
+
+
+def test_a_records_page_links_to_its_history(demo_db, monkeypatch):
+    with Session(get_engine(demo_db)) as s:
+        _event(s, datetime(2026, 5, 5, 8, 0, tzinfo=UTC), "Rie", "contract", "9999", price=(1, 2))
+        _event(s, datetime(2026, 5, 5, 9, 0, tzinfo=UTC), "Rie", "contract", "9998", price=(3, 4))
+    at = run_page(demo_db, "pages/kontrakter.py", monkeypatch)
+    at.query_params["id"] = "1"
+    at.run()
+    assert not at.exception
+    links = [link for link in at.get("page_link") if "revisionssporet" in link.proto.label]
+    assert links and "hvad=contract&id=1" == links[0].proto.query_string
+    at = run_page(demo_db, "pages/revisionsspor.py", monkeypatch)
+    at.query_params["hvad"] = "contract"
+    at.query_params["id"] = "9999"
+    at.run()
+    assert not at.exception
+    [table] = at.dataframe
+    assert ["Pris: 1 → 2"] == list(table.value["Ændringer"])
+    assert "9999" == at.text_input(key="audit_entity_id").value
