@@ -74,9 +74,23 @@ def insert_row(*, session: Session, row: Row, user: str, entity: str) -> Row:
         action="create",
         entity=entity,
         entity_id=getattr(row, "id", ""),
-        changes={},
+        changes=created_values(row),
     )
     return row
+
+
+# Columns every row has for bookkeeping: not part of what a user created.
+BOOKKEEPING = frozenset({"id", "created_at", "created_by", "updated_at", "updated_by", "version"})
+
+
+def created_values(row: SQLModel) -> dict[str, tuple[object, object]]:
+    """A new row's filled-in fields as audit changes (nothing → value)."""
+    values: dict[str, tuple[object, object]] = {}
+    for column in row.__table__.columns:  # type: ignore[attr-defined]
+        value = getattr(row, column.key, None)
+        if column.name not in BOOKKEEPING and value is not None and value != "":
+            values[column.name] = (None, value)
+    return values
 
 
 def update_row(

@@ -3,7 +3,9 @@ in Danish time and words, and the admin page that shows and exports them."""
 
 import json
 from datetime import UTC, date, datetime
+from pathlib import Path
 
+import pytest
 from sqlmodel import Session
 
 from models import AuditEvent
@@ -18,6 +20,8 @@ from services.queries.audit import (
 )
 from tests.factories import make_provider
 from tests.pagetest import run_page
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _event(session: Session, at: datetime, who: str, entity: str, entity_id: str, **changes):
@@ -36,7 +40,11 @@ def _event(session: Session, at: datetime, who: str, entity: str, entity_id: str
 
 def test_changes_are_written_in_danish():
     stored = json.dumps({"price": ["2100.00", "2050.00"], "note": [None, "Ny aftale"]})
-    assert "Pris: 2100.00 → 2050.00; Note: – → Ny aftale" == changes_text(stored)
+    assert "Pris: 2.100,00 → 2.050,00; Note: – → Ny aftale" == changes_text(stored)
+    assert "Startdato: 01.04.2026 → 02.04.2026" == changes_text(
+        json.dumps({"start_date": ["2026-04-01", "2026-04-02"]})
+    )
+    assert "CVR: – → 12345678" == changes_text(json.dumps({"cvr": [None, "12345678"]}))
     assert "Aktiv: ja → nej" == changes_text(json.dumps({"active": [True, False]}))
     assert "Paragraf: §107 midlertidigt botilbud → §108 længerevarende botilbud" == changes_text(
         json.dumps({"paragraph": ["SEL107", "SEL108"]})
@@ -76,6 +84,19 @@ def test_the_period_is_danish_calendar_days(session):
     assert 0 == audit_count(session=session, filters=AuditFilters(last=date(2026, 12, 31)))
     shown = audit_events(session=session, filters=new_year, limit=5)
     assert ["01.01.2027 00:30:00"] == list(shown["Tidspunkt"])
+
+
+def test_a_created_record_shows_what_it_was_created_with(session):
+    provider = make_provider(session)
+    [created] = list(
+        audit_events(
+            session=session,
+            filters=AuditFilters(entity="provider", entity_id=str(provider.id)),
+            limit=5,
+        )["Ændringer"]
+    )
+    assert f"Navn: – → {provider.name}" in created and f"CVR: – → {provider.cvr}" in created
+    assert "Version" not in created and "created_by" not in created
 
 
 def test_a_real_change_is_in_the_trail(session):
@@ -136,3 +157,70 @@ def test_a_records_page_links_to_its_history(demo_db, monkeypatch):
     [table] = at.dataframe
     assert ["Pris: 1 → 2"] == list(table.value["Ændringer"])
     assert "9999" == at.text_input(key="audit_entity_id").value
+
+
+# --- PostgreSQL: the app runs as a role that cannot change the trail -------------------------
+
+
+@pytest.mark.postgresql
+def test_the_app_writes_as_a_role_that_cannot_change_the_audit_trail(pg_url):
+    import uuid
+
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    from services.providers import add_provider_note, create_provider, void_provider_note
+
+    role = f"tk_app_{uuid.uuid4().hex[:8]}"
+    database = make_url(pg_url).database
+    script = (ROOT / "docs" / "app_role.sql").read_text(encoding="utf-8")
+    script = script.replace("takstkompas_app", role).replace(
+        "DATABASE takstkompas ", f'DATABASE "{database}" '
+    )
+    code = "\n".join(line for line in script.splitlines() if not line.strip().startswith("--"))
+    statements = [part.strip() for part in code.split(";")]
+    owner = get_engine(pg_url)
+    with owner.begin() as conn:
+        for statement in statements:
+            if statement.strip():
+                conn.execute(sa.text(statement))
+    app = sa.create_engine(make_url(pg_url).set(username=role, password="CHANGE-ME"))
+    try:
+        with Session(app) as s:
+            provider = create_provider(
+                session=s,
+                data={
+                    "name": "Bostedet Rollen",
+                    "cvr": "10000009",
+                    "kind": "privat",
+                    "confirmed": ["cvr"],
+                },
+                user="Anne",
+            )
+            note = add_provider_note(
+                session=s,
+                data={
+                    "provider_id": provider.id,
+                    "topic": "andet",
+                    "text": "Skrevet som app-rolle.",
+                },
+                user="Anne",
+            )
+            void_provider_note(
+                session=s,
+                note_id=note.id,
+                data={"reason": "Forkert leverandør", "version": note.version},
+                user="Anne",
+            )
+            assert 3 <= audit_count(session=s, filters=AuditFilters(who="Anne"))
+        for forbidden in ("UPDATE auditevent SET who = 'x'", "DELETE FROM auditevent"):
+            with (
+                pytest.raises(sa.exc.ProgrammingError, match="permission denied"),
+                app.begin() as conn,
+            ):
+                conn.execute(sa.text(forbidden))
+    finally:
+        app.dispose()
+        with owner.begin() as conn:
+            conn.execute(sa.text(f'DROP OWNED BY "{role}"'))
+            conn.execute(sa.text(f'DROP ROLE "{role}"'))

@@ -3,8 +3,10 @@ SQL, with Danish names for what changed (SPEC 8). Nothing here writes: the app n
 deletes audit events."""
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -12,7 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from models import AuditEvent, label
-from services.formatting import LOCAL_TIME, local_time
+from services.formatting import LOCAL_TIME, format_date, format_number, local_time
 
 ENTITY_LABELS: dict[str, str] = {
     "appuser": "Bruger",
@@ -157,11 +159,21 @@ def _where(filters: AuditFilters) -> list[sa.ColumnElement[bool]]:
     return clauses
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DECIMAL = re.compile(r"-?\d+\.\d+")
+
+
 def _value_text(value: Any) -> str:
+    """A stored value the Danish way: dates dd.mm.åååå, decimals with a comma, codes by label."""
     if value is None or value == "":
         return "–"
     if isinstance(value, bool):
         return "ja" if value else "nej"
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        return format_date(date.fromisoformat(value))
+    if isinstance(value, str) and _DECIMAL.fullmatch(value):
+        decimals = len(value.split(".")[1])
+        return format_number(Decimal(value), decimals)
     return label(value)
 
 
