@@ -1,0 +1,182 @@
+"""Sign-in end to end (SPEC 8, issue 11): Chromium, the app with an [auth] section, and a real
+OIDC provider on 127.0.0.1 (the oidc-provider-mock package). Sign in, see the role's
+navigation, act, sign out; a user whose access an admin revoked is refused on the next click."""
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+
+import pytest
+from sqlmodel import Session, select
+
+from models import AppUser
+from services.db import get_engine
+from services.users import set_user_access
+from tests.test_browser import (
+    CHROMIUM_ARGS,
+    ROOT,
+    _chromium_or_skip,
+    _click,
+    _expect_text,
+    _free_port,
+    _settle,
+    _tab,
+    _type,
+    _wait_healthy,
+)
+
+pytest.importorskip("oidc_provider_mock")
+
+PASSWORD_FREE = "tests-only-cookie-secret-0123456789abcdef"
+USERS = {
+    "laeser-lise": {"name": "Lise Læser", "email": "lise@kommune.dk", "roles": ["laeser"]},
+    "admin-anders": {"name": "Anders Admin", "email": "anders@kommune.dk", "roles": ["admin"]},
+}
+
+
+@pytest.fixture(scope="module")
+def oidc_provider() -> Iterator[str]:
+    from oidc_provider_mock import User, run_server_in_thread
+
+    users = [User(sub=sub, claims=claims) for sub, claims in USERS.items()]
+    with run_server_in_thread(port=_free_port(), user_claims=users) as server:
+        yield f"http://localhost:{server.server_port}"
+
+
+@pytest.fixture(scope="module")
+def signed_in_app(demo_db: str, oidc_provider: str, tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The app on the demo database with sign-in through the OIDC provider."""
+    port = _free_port()
+    folder = tmp_path_factory.mktemp("auth")
+    secrets = folder / "secrets.toml"
+    secrets.write_text(
+        "[auth]\n"
+        f'redirect_uri = "http://localhost:{port}/oauth2callback"\n'
+        f'cookie_secret = "{PASSWORD_FREE}"\n'
+        'client_id = "takstkompas"\n'
+        'client_secret = "takstkompas-test"\n'
+        f'server_metadata_url = "{oidc_provider}/.well-known/openid-configuration"\n',
+        encoding="utf-8",
+    )
+    log = open(folder / "streamlit.log", "w")  # noqa: SIM115
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "streamlit_app.py",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "localhost",
+            "--server.fileWatcherType",
+            "none",
+            "--secrets.files",
+            str(secrets),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "TAKSTKOMPAS_DB_URL": demo_db},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://localhost:{port}"
+    try:
+        _wait_healthy(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=_chromium_or_skip(), args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+def _sign_in(page, app: str, sub: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(app)
+    _settle(page)
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url(re.compile(r"/oauth2/authorize"))
+    page.get_by_role("button", name=sub, exact=True).click()
+    page.wait_for_url(re.compile(rf"^{re.escape(app)}"))
+    _settle(page)
+
+
+def _menu(page) -> list[str]:  # type: ignore[no-untyped-def]
+    nav = page.locator("[data-testid='stSidebarNav'] a")
+    return [t.strip().splitlines()[-1] for t in nav.all_inner_texts()]  # after the icon's name
+
+
+def test_sign_in_act_sign_out_and_a_revoked_user_is_refused(signed_in_app, demo_db, chromium):  # type: ignore[no-untyped-def]
+    context = chromium.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    # Not signed in: the sign-in page, no data, also at a page's own address.
+    page.goto(f"{signed_in_app}/kontrakter")
+    _settle(page)
+    page.get_by_role("button", name="Log ind").wait_for()
+    assert 0 == page.locator("[data-testid='stDataFrame']").count()
+
+    # A reader: the menu leaves the admin pages out; their address says no access.
+    _sign_in(page, signed_in_app, "laeser-lise")
+    page.get_by_text("Lise Læser · Læser").wait_for()
+    menu = _menu(page)
+    assert "Overblik" in menu and "Indstillinger" not in menu and "Brugere" not in menu
+    page.goto(f"{signed_in_app}/indstillinger")
+    _settle(page)
+    page.get_by_text("Du har ikke adgang").first.wait_for()
+
+    # Acts: a note in the vidensbank is signed with the signed-in name.
+    page.goto(f"{signed_in_app}/leverandoerer?id=1")
+    _settle(page)
+    _tab(page, "Vidensbank")
+    _expect_text(page, "underskrives af Lise Læser")
+    _type(page, "Note", "Svarer hurtigt på henvendelser om pladser.", "note", multiline=True)
+    _click(page, "Gem note")
+    _expect_text(page, "Noten er gemt i vidensbanken.")
+    _expect_text(page, "Lise Læser")
+
+    # Sign out: the app forgets the login and hands over to the provider's end of session.
+    page.goto(signed_in_app)
+    _settle(page)
+    page.get_by_role("button", name="Log ud").click()
+    page.wait_for_url(re.compile(r"/oauth2/end_session"))
+    page.get_by_role("button", name="End session").click()
+    page.goto(signed_in_app)
+    _settle(page)
+    page.get_by_role("button", name="Log ind").wait_for()
+
+    # An admin sees the admin pages.
+    _sign_in(page, signed_in_app, "admin-anders")
+    page.get_by_text("Anders Admin · Administrator").wait_for()
+    assert {"Indstillinger", "Brugere", "Revisionsspor"} <= set(_menu(page))
+
+    # The admin is revoked (by another admin) while signed in: refused on the next click.
+    with Session(get_engine(demo_db)) as s:
+        row = s.exec(select(AppUser).where(AppUser.name == "Anders Admin")).one()
+        set_user_access(
+            session=s,
+            user_id=row.id,
+            data={"assigned_role": None, "active": False, "version": row.version},
+            user="En anden administrator",
+        )
+    page.goto(f"{signed_in_app}/overblik")
+    _settle(page)
+    page.get_by_text("Du har ikke adgang").first.wait_for()
+    assert 0 == page.locator("[data-testid='stMetric']").count()
+    context.close()
