@@ -10,11 +10,6 @@ import contextlib
 import io
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -27,6 +22,7 @@ from sqlmodel import Session, col, select
 from pages._nav import HOME, PAGES
 from services.db import get_engine, upgrade_schema
 from services.formatting import format_amount
+from tests.serving import served
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
@@ -54,26 +50,6 @@ def _chromium_or_skip() -> str:
     pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install -y chromium)")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(base: str, process: subprocess.Popen, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("streamlit exited before it became healthy")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError("streamlit did not become healthy")
-
-
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A fresh demo database (the journeys look up in it what the screen should show)."""
@@ -91,47 +67,12 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="module")
 def app_url(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app served on a free port, on the demo database."""
-    url = demo_url
-    port = _free_port()
-    env = {**os.environ, "TAKSTKOMPAS_DB_URL": url}
-    log = open(tmp_path_factory.mktemp("log") / "streamlit.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--client.showErrorDetails",
-            "full",
-            # The code under test is the code at start: no reloading when a file changes.
-            "--server.fileWatcherType",
-            "none",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(base, process)
+    with served(
+        env={"TAKSTKOMPAS_DB_URL": demo_url},
+        log=tmp_path_factory.mktemp("log") / "streamlit.log",
+        options=["--client.showErrorDetails", "full"],
+    ) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,7 @@
 OIDC provider on 127.0.0.1 (the oidc-provider-mock package). Sign in, see the role's
 navigation, act, sign out; a user whose access an admin revoked is refused on the next click."""
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -14,17 +11,15 @@ from sqlmodel import Session, select
 from models import AppUser
 from services.db import get_engine
 from services.users import set_user_access
+from tests.serving import free_port, served
 from tests.test_browser import (
     CHROMIUM_ARGS,
-    ROOT,
     _chromium_or_skip,
     _click,
     _expect_text,
-    _free_port,
     _settle,
     _tab,
     _type,
-    _wait_healthy,
 )
 
 pytest.importorskip("oidc_provider_mock")
@@ -41,16 +36,15 @@ def oidc_provider() -> Iterator[str]:
     from oidc_provider_mock import User, run_server_in_thread
 
     users = [User(sub=sub, claims=claims) for sub, claims in USERS.items()]
-    with run_server_in_thread(port=_free_port(), user_claims=users) as server:
+    with run_server_in_thread(port=free_port(), user_claims=users) as server:
         yield f"http://localhost:{server.server_port}"
 
 
 @pytest.fixture(scope="module")
 def signed_in_app(demo_db: str, oidc_provider: str, tmp_path_factory) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The app on the demo database with sign-in through the OIDC provider."""
-    port = _free_port()
-    folder = tmp_path_factory.mktemp("auth")
-    secrets = folder / "secrets.toml"
+    port = free_port()
+    secrets = tmp_path_factory.mktemp("auth") / "secrets.toml"
     secrets.write_text(
         "[auth]\n"
         f'redirect_uri = "http://localhost:{port}/oauth2callback"\n'
@@ -60,40 +54,14 @@ def signed_in_app(demo_db: str, oidc_provider: str, tmp_path_factory) -> Iterato
         f'server_metadata_url = "{oidc_provider}/.well-known/openid-configuration"\n',
         encoding="utf-8",
     )
-    log = open(folder / "streamlit.log", "w")  # noqa: SIM115
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "localhost",
-            "--server.fileWatcherType",
-            "none",
-            "--secrets.files",
-            str(secrets),
-        ],
-        cwd=ROOT,
-        env={**os.environ, "TAKSTKOMPAS_DB_URL": demo_db},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://localhost:{port}"
-    try:
-        _wait_healthy(url, process)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
+    with served(
+        env={"TAKSTKOMPAS_DB_URL": demo_db},
+        log=secrets.parent / "streamlit.log",
+        port=port,
+        host="localhost",
+        options=["--secrets.files", str(secrets)],
+    ) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,6 @@ in a real browser the escaped text shows exactly what was typed (skipped without
 
 import json
 import string
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -398,13 +396,8 @@ for case in cases:
 @pytest.fixture
 def browser_page(tmp_path: Path) -> Iterator[tuple[object, list[str]]]:
     """A Streamlit script rendering md(case) for each case, opened in headless Chromium."""
-    from tests.test_browser import (
-        CHROMIUM_ARGS,
-        _chromium_or_skip,
-        _free_port,
-        _wait_for_script,
-        _wait_healthy,
-    )
+    from tests.serving import served
+    from tests.test_browser import CHROMIUM_ARGS, _chromium_or_skip, _wait_for_script
 
     chromium = _chromium_or_skip()
     from playwright.sync_api import sync_playwright
@@ -412,46 +405,16 @@ def browser_page(tmp_path: Path) -> Iterator[tuple[object, list[str]]]:
     root = str(Path(__file__).resolve().parent.parent)
     script = tmp_path / "md_app.py"
     script.write_text(BROWSER_APP.format(root=root, cases=json.dumps(BROWSER_CASES)))
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(script),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-        ],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
     requests: list[str] = []
-    try:
-        _wait_healthy(base, process)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-            page = browser.new_page()
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(base, wait_until="domcontentloaded")
-            _wait_for_script(page)
-            page.wait_for_selector("[data-testid='stExpander']")
-            yield page, requests
-            browser.close()
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with served(script, cwd=tmp_path) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(base, wait_until="domcontentloaded")
+        _wait_for_script(page)
+        page.wait_for_selector("[data-testid='stExpander']")
+        yield page, requests
+        browser.close()
 
 
 @pytest.mark.browser

@@ -11,13 +11,8 @@ met (the same list the browser tests fail on).
 """
 
 import argparse
-import os
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -27,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 from pages._nav import PAGES  # noqa: E402
 from seed import seed_database  # noqa: E402
 from services.db import get_engine, upgrade_schema  # noqa: E402
+from tests.serving import served  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 ENGLISH = ("Select all", "Choose an option", "Press Ctrl+Enter", "Page not found", "Decimal(")
@@ -35,22 +31,6 @@ TALL = """() => Math.max(document.body.scrollHeight, ...Array.from(document.quer
     .filter(e => e.scrollHeight > e.clientHeight + 1 && getComputedStyle(e).overflowY !== "visible")
     .map(e => e.scrollHeight + e.getBoundingClientRect().top))"""
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_until_served(url: str) -> None:
-    for _ in range(120):
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise RuntimeError(f"the app did not start on {url}")
 
 
 def _settle(page) -> None:  # type: ignore[no-untyped-def]
@@ -138,59 +118,31 @@ def main() -> int:
     _a_day_of_work(engine)
     engine.dispose()
 
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = open(work / "streamlit.log", "w")  # noqa: SIM115
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "TAKSTKOMPAS_DB_URL": db_url},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     problems = 0
-    try:
-        _wait_until_served(url)
-        args.out.mkdir(parents=True, exist_ok=True)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM)
-            page = browser.new_page(
-                viewport={"width": args.width, "height": args.height}, locale="da-DK"
-            )
-            for spec in PAGES:
-                page.goto(f"{url}/{spec.url_path}")
-                _settle(page)
-                if spec.url_path in ("prisopslag", "leverandoerer"):
-                    _open_first_row(page)
-                target = args.out / f"{spec.url_path}.png"
-                found = _problems(page)
-                # Streamlit scrolls inside its main area: a window as tall as the page shows all.
-                height = int(page.evaluate(TALL)) + 1
-                page.set_viewport_size({"width": args.width, "height": max(args.height, height)})
-                page.wait_for_timeout(800)
-                page.screenshot(path=str(target))
-                page.set_viewport_size({"width": args.width, "height": args.height})
-                problems += len(found)
-                print(f"{spec.title:<18} {target}  {'; '.join(found) or 'ok'}")
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-        log.close()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with (
+        served(env={"TAKSTKOMPAS_DB_URL": db_url}, log=work / "streamlit.log") as url,
+        sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(executable_path=CHROMIUM)
+        window = {"width": args.width, "height": args.height}
+        page = browser.new_page(viewport=window, locale="da-DK")
+        for spec in PAGES:
+            page.goto(f"{url}/{spec.url_path}")
+            _settle(page)
+            if spec.url_path in ("prisopslag", "leverandoerer"):
+                _open_first_row(page)
+            target = args.out / f"{spec.url_path}.png"
+            found = _problems(page)
+            # Streamlit scrolls inside its main area: a window as tall as the page shows all.
+            height = int(page.evaluate(TALL)) + 1
+            page.set_viewport_size({"width": args.width, "height": max(args.height, height)})
+            page.wait_for_timeout(800)
+            page.screenshot(path=str(target))
+            page.set_viewport_size(window)
+            problems += len(found)
+            print(f"{spec.title:<18} {target}  {'; '.join(found) or 'ok'}")
+        browser.close()
     return 1 if problems else 0
 
 
