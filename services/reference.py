@@ -20,7 +20,7 @@ from models.reference import PriceCategoryCopy
 from models.types import round_ore
 from services.errors import InputError
 from services.rules.categories import CategoryThresholds
-from services.unit_of_work import action, flush
+from services.unit_of_work import action
 from services.validation import insert_row, require, update_row, validate, without
 
 
@@ -118,21 +118,22 @@ def copy_price_category_year(
         names = ", ".join(sorted(existing))
         raise InputError({"to_year": f"{to_year} har allerede sæt for {names}"})
     factor = 1 + valid.rate_pct / 100
-    created = []
-    for source in sources:
-        row = PriceCategorySet(
-            paragraph=source.paragraph,
-            year=to_year,
-            middel_from=round_ore(source.middel_from * factor),
-            hoej_from=round_ore(source.hoej_from * factor),
-            ekstraordinaer_from=round_ore(source.ekstraordinaer_from * factor),
-            created_by=user,
-            updated_by=user,
+    return [
+        # One audit event per set created, as for a set created by hand.
+        insert_row(
+            session=session,
+            row=PriceCategorySet(
+                paragraph=source.paragraph,
+                year=to_year,
+                middel_from=round_ore(source.middel_from * factor),
+                hoej_from=round_ore(source.hoej_from * factor),
+                ekstraordinaer_from=round_ore(source.ekstraordinaer_from * factor),
+            ),
+            user=user,
+            entity="pricecategoryset",
         )
-        session.add(row)
-        created.append(row)
-    flush(session)
-    return created
+        for source in sources
+    ]
 
 
 @action

@@ -677,6 +677,12 @@ UNCHECKED_CPR = {("invoicecheck", "invoice_no")}  # a confirmed CPR-like invoice
 BAD_CHARS = {"\u2028", "\u2029", "\ufeff", "\ufffe", "\uffff"}
 
 
+# Rows kept by the app itself beside a user's change: their own audit event would repeat it.
+DERIVED = frozenset(
+    {"auditevent", "contractpriceperiod", "pricetimeline", "deviationevent", "offertargetgroup"}
+)
+
+
 def snapshot(session: Session) -> dict[str, Any]:
     """Rows per table, and highest and total version of each versioned table: one query."""
     parts: list[Any] = []
@@ -846,6 +852,11 @@ def attempt(
             assert not changed, f"refused ({refused.message}) but written: {changed}"
             return
         count.accepted += 1
+        # Every accepted write leaves its audit event in the same transaction (SPEC 8).
+        after = snapshot(s)
+        wrote = [k for k in before if before[k] != after[k] and k.split(".")[0] not in DERIVED]
+        if wrote:
+            assert after["auditevent"] > before["auditevent"], f"{service}: {wrote} unaudited"
         rows = result if isinstance(result, tuple | list) else (result,)
         for row in rows:
             if isinstance(row, SQLModel) and getattr(row, "id", None) is not None:
