@@ -3,12 +3,15 @@ Filtered by who, kind of record, record id and period; paged; exported to Excel 
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
+from sqlmodel import Session
 
 from pages._ui import (
     cached_read,
     date_input,
     export_buttons,
+    get_engine,
     pager,
     query_id,
     show_flash,
@@ -105,9 +108,10 @@ else:
     show_table(events, key="audit_table", widths={"Ændringer": "large"})
     if total > EXPORT_CAP:
         st.caption(f"Eksporten rummer de nyeste {EXPORT_CAP} ændringer; filtrér for resten.")
-    export_buttons(
-        lambda: cached_read(audit_events, filters=filters, limit=EXPORT_CAP, full=True),
-        "Revisionsspor",
-        key="audit_export",
-        deferred=True,
-    )
+    engine = get_engine()
+
+    def everything() -> pd.DataFrame:  # runs when clicked, outside the script: no st. calls
+        with Session(engine) as s:
+            return audit_events(session=s, filters=filters, limit=EXPORT_CAP, full=True)
+
+    export_buttons(everything, "Revisionsspor", key="audit_export", deferred=True)

@@ -988,6 +988,17 @@ def _indstillinger(views: Views, worst: WorstDb) -> None:
     views.show("again")
 
 
+def _brugere(views: Views, worst: WorstDb) -> None:
+    views.show("again")
+
+
+def _revisionsspor(views: Views, worst: WorstDb) -> None:
+    views.show("one kind of record", audit_entity="contract")
+    views.show("a record by its id", audit_entity_id="1")
+    views.show("a record's history by link", query={"hvad": "provider", "id": "1"})
+    views.show("an id no record has", audit_entity="", audit_entity_id="99999999999")
+
+
 VIEWS: dict[str, Callable[[Views, WorstDb], None]] = {
     "pages/overblik.py": _overblik,
     "pages/kvartalsrapport.py": _kvartalsrapport,
@@ -998,6 +1009,8 @@ VIEWS: dict[str, Callable[[Views, WorstDb], None]] = {
     "pages/opfoelgning.py": _opfoelgning,
     "pages/fakturaafvigelser.py": _fakturaafvigelser,
     "pages/indstillinger.py": _indstillinger,
+    "pages/brugere.py": _brugere,
+    "pages/revisionsspor.py": _revisionsspor,
 }
 
 
