@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from models import InvoiceKind, InvoiceStatus, label
 from pages._ui import (
+    allowed,
     cached_read,
     call_service,
     confirmed_fields,
@@ -490,7 +491,9 @@ def _detail_view(check_id: int, today: date) -> None:
         _credit_notes_table(detail.credit_notes, key=f"{PAGE}_credits_{row.id}")
     if row.voided:
         return
-    _status_form(detail)
+    _status_form(detail)  # for a role that may not: a note saying which role may
+    if not allowed(capability_of(check_invoice)):
+        return
     st.button(
         "Registrér en kreditnota på fakturaen",
         key=f"{PAGE}_credit_{row.id}",

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from models import AppUser, Provider
+from models import AppUser, Provider, Role
 from services.db import get_engine
 from services.users import set_user_access
 from tests.pagetest import APP
@@ -253,3 +253,28 @@ def test_the_users_page_in_local_mode_says_there_is_no_sign_in(demo_db, monkeypa
     _open(at, "brugere")
     assert not at.exception
     assert "lokal tilstand uden login" in _texts(at)
+
+
+# --- Every page for every role ----------------------------------------------------------------
+
+ROLES = ["laeser", "koordinator", "indkoeb", "admin"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_for_every_role(demo_db, monkeypatch, role):
+    """Each page opens by its address without an exception: its content for a role that may use
+    it, "Du har ikke adgang" and no data for one that may not."""
+    from pages._nav import PAGES
+    from services.rules.roles import may
+
+    at = _app(demo_db, monkeypatch, user=_claims([role], sub=f"matrix-{role}"))
+    at.run()
+    for spec in PAGES:
+        _open(at, spec.url_path)
+        assert not at.exception, (role, spec.title, [e.value for e in at.exception])
+        refused = "Du har ikke adgang" in _texts(at)
+        assert refused != may(Role(role), spec.capability), (role, spec.title)
+        if refused:
+            assert not at.dataframe and not at.metric, (role, spec.title)
+        else:
+            assert spec.title in [t.value for t in at.title], (role, spec.title)
