@@ -39,6 +39,7 @@ def served(
     script: str | Path = "streamlit_app.py",
     *,
     env: Mapping[str, str] | None = None,
+    unset: Sequence[str] = (),
     log: Path | None = None,
     port: int | None = None,
     host: str = "127.0.0.1",
@@ -47,7 +48,8 @@ def served(
 ) -> Iterator[str]:
     """Serve `script` (headless, no usage statistics, no reloading: the code under test is the
     code at start) and yield its base URL once it answers; stopped afterwards. `env` is added
-    to this process's environment; `options` are more `streamlit run` options."""
+    to this process's environment, the variables in `unset` are left out of it; `options` are
+    more `streamlit run` options."""
     port = port or free_port()
     output = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
     process = subprocess.Popen(
@@ -70,7 +72,7 @@ def served(
             *options,
         ],
         cwd=cwd,
-        env={**os.environ, **(env or {})},
+        env={k: v for k, v in {**os.environ, **(env or {})}.items() if k not in unset},
         stdout=output,
         stderr=subprocess.STDOUT,
     )

@@ -148,3 +148,22 @@ def test_sign_in_act_sign_out_and_a_revoked_user_is_refused(signed_in_app, demo_
     page.get_by_text("Du har ikke adgang").first.wait_for()
     assert 0 == page.locator("[data-testid='stMetric']").count()
     context.close()
+
+
+def test_a_shared_database_without_sign_in_refuses_to_start(chromium, tmp_path):  # type: ignore[no-untyped-def]
+    """The real server, configured with a PostgreSQL database and no [auth]: every address shows
+    the Danish refusal, before any connection is tried (nothing listens on port 1)."""
+    with served(
+        env={"TAKSTKOMPAS_DB_URL": "postgresql://takst:hemmelig@127.0.0.1:1/takstkompas"},
+        unset=["TAKSTKOMPAS_LOCAL_MODE"],
+        log=tmp_path / "streamlit.log",
+    ) as base:
+        page = chromium.new_page()
+        for address in ("", "/kontrakter"):
+            page.goto(f"{base}{address}")
+            _settle(page)
+            page.get_by_text("Takstkompas starter ikke").wait_for()
+            text = page.inner_text("body")
+            assert "TAKSTKOMPAS_LOCAL_MODE=1" in text and "hemmelig" not in text
+            assert 0 == page.locator("[data-testid='stDataFrame']").count()
+        page.close()
