@@ -10,6 +10,7 @@ import contextlib
 import io
 import os
 import re
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -426,16 +427,21 @@ def test_procurement_offer_contract_and_renegotiation(laptop, app_url):
     _expect_text(page, "Prisændringen er registreret.")
     _expect_text(page, "Årlig besparelse")
     # The form forgot what it saved, in the browser too: nothing to save twice by accident.
-    assert "" == _value(page, "stTextInput", "Ny pris (kr. pr. dag)")
-    assert "" == _value(page, "stTextArea", "Note")
+    _expect_empty(page, "stTextInput", "Ny pris (kr. pr. dag)")
+    _expect_empty(page, "stTextArea", "Note")
     _assert_danish(page, "renegotiation registered")
     _shot(page, "journey_procurement_renegotiation")
 
 
-def _value(page, testid: str, label: str) -> str:  # type: ignore[no-untyped-def]
-    """What the browser shows in a text field now."""
-    box = "textarea" if testid == "stTextArea" else "input"
-    return str(_widget(page, testid, label).locator(box).input_value())
+def _expect_empty(page, testid: str, label: str) -> None:  # type: ignore[no-untyped-def]
+    """The text field shows nothing, once the run that drew it has finished (a save's message
+    can show before the form below it is drawn again); waits up to 10 s for it."""
+    _settle(page)
+    box = _widget(page, testid, label).locator("textarea" if testid == "stTextArea" else "input")
+    deadline = time.monotonic() + 10
+    while (shown := box.input_value()) and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert "" == shown, f"{label} still shows {shown!r} after the save"
 
 
 def _date(page, label: str, day: date) -> None:  # type: ignore[no-untyped-def]
@@ -474,8 +480,8 @@ def test_coordinator_checks_an_invoice_resolves_it_and_exports_the_log(laptop, a
     _assert_danish(page, "the calculation")
     _click(page, "Gem kontrol")
     _expect_text(page, f"Faktura {invoice_no} er kontrolleret og ført i afvigelsesloggen.")
-    assert "" == _value(page, "stTextInput", "Fakturanummer")
-    assert "" == _value(page, "stTextInput", "Faktureret beløb (kr.)")
+    _expect_empty(page, "stTextInput", "Fakturanummer")
+    _expect_empty(page, "stTextInput", "Faktureret beløb (kr.)")
     _shot(page, "journey_coordinator_check")
 
     _tab(page, "Afvigelseslog")
@@ -486,7 +492,7 @@ def test_coordinator_checks_an_invoice_resolves_it_and_exports_the_log(laptop, a
     _click(page, "Gem ændring")
     _expect_text(page, f"Afvigelsen på faktura {invoice_no} er opdateret.")
     # The resolution note is not left in the box to be saved again with the next change.
-    assert "" == _value(page, "stTextArea", "Note")
+    _expect_empty(page, "stTextArea", "Note")
     _assert_danish(page, "deviation resolved")
     _shot(page, "journey_coordinator_resolved")
 
