@@ -32,7 +32,6 @@ from models import (
 from models.base import VoidInput
 from models.contract import ContractDelete
 from models.types import DATE_MAX, PRICE_UNIT_TEXT, format_limit, lenient_date, price_limit_error
-from services.audit import record_change
 from services.errors import ConfirmationNeeded, ConflictError, InputError, UserError, confirmed
 from services.reference import category_thresholds, index_rates
 from services.rules.cadence import first_followup_due
@@ -204,9 +203,7 @@ def create_contract(*, session: Session, data: Mapping[str, Any], user: str) -> 
     if errors := _check_contract(session, valid):
         raise InputError(errors)
     _ask_if_implausible(session, data, "price", valid.price, valid.price_unit)
-    contract = insert_row(
-        session=session, row=Contract(**valid.model_dump()), user=user, entity="contract"
-    )
+    contract = insert_row(session=session, row=Contract(**valid.model_dump()), user=user)
     _schedule_first_followup(session, contract, user)
     return contract
 
@@ -229,7 +226,6 @@ def update_contract(
         values=without(valid, "version"),
         expected_version=valid.version,
         user=user,
-        entity="contract",
         what="kontrakten",
     )
     _schedule_first_followup(session, contract, user)
@@ -253,9 +249,7 @@ def add_addon(*, session: Session, data: Mapping[str, Any], user: str) -> Contra
     valid = validate(ContractAddonCreate, data)
     _check_addon(session, valid)
     _ask_if_implausible(session, data, "price", valid.price, valid.unit)
-    return insert_row(
-        session=session, row=ContractAddon(**valid.model_dump()), user=user, entity="contractaddon"
-    )
+    return insert_row(session=session, row=ContractAddon(**valid.model_dump()), user=user)
 
 
 @action
@@ -279,7 +273,6 @@ def update_addon(
         values=without(valid, "version"),
         expected_version=valid.version,
         user=user,
-        entity="contractaddon",
         what="tillægsydelsen",
     )
 
@@ -298,7 +291,6 @@ def void_addon(
         reason=valid.reason,
         expected_version=valid.version,
         user=user,
-        entity="contractaddon",
         what="tillægsydelsen",
     )
 
@@ -348,7 +340,7 @@ def register_price_change(
     old_price = regulated_price(terms, valid.effective_date)
     change = PriceChange(**{**valid.model_dump(), "old_price": old_price})
     try:
-        change = insert_row(session=session, row=change, user=user, entity="pricechange")
+        change = insert_row(session=session, row=change, user=user)
     except InputError:  # another one for the same day was saved at the same moment
         raise InputError({"effective_date": SAME_DAY}) from None
     _refresh_old_prices(session, contract, user)
@@ -371,7 +363,6 @@ def void_price_change(
         reason=valid.reason,
         expected_version=valid.version,
         user=user,
-        entity="pricechange",
         what="prisændringen",
     )
     contract = require(session, Contract, change.contract_id, "Kontrakten")
@@ -408,7 +399,6 @@ def _refresh_old_prices(session: Session, contract: Contract, user: str) -> None
                 values={"old_price": old_price},
                 expected_version=change.version,
                 user=user,
-                entity="pricechange",
                 what="prisændringen",
             )
 
@@ -478,32 +468,19 @@ def delete_draft_contract(
                 "i stedet."
             }
         )
-    removed: dict[str, tuple[object, object]] = {}
-    for model, name in (
-        (Goal, "mål"),
-        (FollowUp, "opfølgninger"),
-        (ContractAddon, "tillægsydelser"),
-        (PriceChange, "prisændringer"),
+    # Row by row, not by bulk SQL: each record's deletion is its own audit event. Goals point at
+    # follow-ups, so they go first.
+    for rows in (
+        session.exec(select(Goal).where(col(Goal.contract_id) == contract_id)),
+        session.exec(select(FollowUp).where(col(FollowUp.contract_id) == contract_id)),
+        session.exec(select(ContractAddon).where(col(ContractAddon.contract_id) == contract_id)),
+        session.exec(select(PriceChange).where(col(PriceChange.contract_id) == contract_id)),
     ):
-        count = session.execute(
-            sa.delete(model).where(col(model.contract_id) == contract_id)  # type: ignore[attr-defined]
-        ).rowcount  # type: ignore[attr-defined]
-        if count:
-            removed[name] = (count, 0)
-    session.execute(
+        for row in rows.all():
+            session.delete(row)
+        flush(session, "kontrakten")
+    session.execute(  # derived from the contract (services.price_timeline): not audited
         sa.delete(ContractPricePeriod).where(col(ContractPricePeriod.contract_id) == contract_id)
-    )
-    fields = contract.model_dump(exclude={"id", "created_at", "updated_at", "version"})
-    record_change(
-        session=session,
-        user=user,
-        action="delete",
-        entity="contract",
-        entity_id=contract_id,
-        changes={
-            **{key: (value, None) for key, value in fields.items() if value not in (None, False)},
-            **removed,
-        },
     )
     session.delete(contract)
     flush(session, "kontrakten")

@@ -4,7 +4,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models import (
-    AuditEvent,
     Budget,
     Contract,
     InvoiceCheck,
@@ -15,6 +14,7 @@ from models import (
     Setting,
     TargetGroup,
 )
+from services.audit import record_change
 from services.price_timeline import mark_stale
 from services.unit_of_work import action, flush
 
@@ -52,14 +52,13 @@ def remove_demo_data(*, session: Session, user: str) -> int:
     )
     session.execute(sa.delete(Setting).where(col(Setting.key) == "dataset"))
     mark_stale(session.connection())  # index rates and category sets went by Core
-    session.add(
-        AuditEvent(
-            who=user,
-            action="delete",
-            entity="demo",
-            entity_id="*",
-            changes=f'{{"providers": {removed}}}',
-        )
+    # The deletes above went by SQL, past the audit listener: one event says what went.
+    record_change(
+        session=session,
+        action="delete",
+        entity="demo",
+        entity_id="*",
+        changes={"providers": (removed, 0)},
     )
     flush(session)
     return removed

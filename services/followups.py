@@ -37,7 +37,7 @@ def plan_followup(*, session: Session, data: Mapping[str, Any], user: str) -> Fo
     valid = validate(FollowUpCreate, data)
     require(session, Contract, valid.contract_id, "Kontrakten")
     row = FollowUp(**{**valid.model_dump(), "assignee": valid.assignee or user})
-    return insert_row(session=session, row=row, user=user, entity="followup")
+    return insert_row(session=session, row=row, user=user)
 
 
 @action
@@ -55,7 +55,6 @@ def assign_followup(
         values={"assignee": valid.assignee},
         expected_version=valid.version,
         user=user,
-        entity="followup",
         what="opfølgningen",
     )
 
@@ -139,7 +138,6 @@ def record_followup(
         values=without(valid, "version", "next_assignee"),
         expected_version=valid.version,
         user=user,
-        entity="followup",
         what="opfølgningen",
     )
     for goal in valid_goals:
@@ -225,6 +223,5 @@ def update_goal(*, session: Session, goal_id: int, data: Mapping[str, Any], user
         values=without(valid, "version"),
         expected_version=valid.version,
         user=user,
-        entity="goal",
         what="målet",
     )

@@ -291,7 +291,7 @@ def check_invoice(
         assignee=valid.assignee,
         resolution_note=valid.resolution_note,
     )
-    check = insert_row(session=session, row=check, user=user, entity="invoicecheck")
+    check = insert_row(session=session, row=check, user=user)
     if check.flagged:
         _deviation_event(
             session,
@@ -419,7 +419,6 @@ def register_credit_note(
             status=None,
         ),
         user=user,
-        entity="invoicecheck",
     )
     if invoice.flagged:
         _deviation_event(
@@ -464,7 +463,6 @@ def void_invoice_check(
         reason=valid.reason,
         expected_version=valid.version,
         user=user,
-        entity="invoicecheck",
         what=what,
     )
     if check.flagged:
@@ -550,7 +548,6 @@ def update_deviation(
         values=values,
         expected_version=valid.version,
         user=user,
-        entity="invoicecheck",
         what="afvigelsen",
     )
     _deviation_event(

@@ -89,9 +89,7 @@ def create_provider(*, session: Session, data: Mapping[str, Any], user: str) -> 
     confirmation (`data["confirmed"]` holds "cvr")."""
     valid = validate(ProviderCreate, _provider_input(data))
     _ask_if_cvr_taken(session, data, valid.cvr)
-    return insert_row(
-        session=session, row=Provider(**valid.model_dump()), user=user, entity="provider"
-    )
+    return insert_row(session=session, row=Provider(**valid.model_dump()), user=user)
 
 
 @action
@@ -111,7 +109,6 @@ def update_provider(
         values=without(valid, "version"),
         expected_version=valid.version,
         user=user,
-        entity="provider",
         what="leverandøren",
     )
 
@@ -157,9 +154,7 @@ def add_provider_note(*, session: Session, data: Mapping[str, Any], user: str) -
     ).first()
     if latest is not None and _same_text(latest, valid.text):
         raise InputError({"text": REPEATED_NOTE})
-    return insert_row(
-        session=session, row=ProviderNote(**valid.model_dump()), user=user, entity="providernote"
-    )
+    return insert_row(session=session, row=ProviderNote(**valid.model_dump()), user=user)
 
 
 @action
@@ -177,7 +172,6 @@ def void_provider_note(
         reason=valid.reason,
         expected_version=valid.version,
         user=user,
-        entity="providernote",
         what="noten",
     )
 
@@ -213,7 +207,7 @@ def create_offer(*, session: Session, data: Mapping[str, Any], user: str) -> Off
         raise InputError(errors)
     require(session, Provider, valid.provider_id, "Leverandøren")
     offer = Offer(**without(valid, "target_group_ids"))
-    insert_row(session=session, row=offer, user=user, entity="offer")
+    insert_row(session=session, row=offer, user=user)
     set_offer_target_groups(session=session, offer_id=offer.id or 0, ids=groups)
     return offer
 
@@ -235,7 +229,6 @@ def update_offer(*, session: Session, offer_id: int, data: Mapping[str, Any], us
         values=without(valid, "version", "target_group_ids"),
         expected_version=valid.version,
         user=user,
-        entity="offer",
         what="tilbuddet",
         extra_changes=target_group_change(session=session, current=current, wanted=groups),
     )

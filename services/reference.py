@@ -54,7 +54,6 @@ def create_price_category_set(
         session=session,
         row=PriceCategorySet(**valid.model_dump()),
         user=user,
-        entity="pricecategoryset",
     )
 
 
@@ -73,7 +72,6 @@ def update_price_category_set(
         values=without(valid, "version"),
         expected_version=valid.version,
         user=user,
-        entity="pricecategoryset",
         what="priskategorisættet",
     )
 
@@ -130,7 +128,6 @@ def copy_price_category_year(
                 ekstraordinaer_from=round_ore(source.ekstraordinaer_from * factor),
             ),
             user=user,
-            entity="pricecategoryset",
         )
         for source in sources
     ]
@@ -144,16 +141,13 @@ def save_budget(*, session: Session, data: Mapping[str, Any], user: str) -> Budg
         select(Budget).where(Budget.year == valid.year, Budget.paragraph == valid.paragraph)
     ).first()
     if existing is None:
-        return insert_row(
-            session=session, row=Budget(**without(valid, "version")), user=user, entity="budget"
-        )
+        return insert_row(session=session, row=Budget(**without(valid, "version")), user=user)
     return update_row(
         session=session,
         row=existing,
         values={"amount": valid.amount},
         expected_version=existing.version if valid.version is None else valid.version,
         user=user,
-        entity="budget",
         what="budgettet",
     )
 
@@ -175,7 +169,6 @@ def save_regulation_rate(*, session: Session, data: Mapping[str, Any], user: str
             session=session,
             row=RegulationRate(**without(valid, "version")),
             user=user,
-            entity="regulationrate",
         )
     return update_row(
         session=session,
@@ -183,7 +176,6 @@ def save_regulation_rate(*, session: Session, data: Mapping[str, Any], user: str
         values={"percent": valid.percent},
         expected_version=existing.version if valid.version is None else valid.version,
         user=user,
-        entity="regulationrate",
         what="reguleringssatsen",
     )
 

@@ -174,8 +174,6 @@ def update_settings(
     versions: dict[str, int] | None = None,
 ) -> AppSettings:
     """Validate and store settings; raises InputError (Danish) or ConflictError."""
-    from services.audit import record_change
-
     defaults = AppSettings()
     errors: dict[str, str] = {}
     parsed: dict[str, str] = {}
@@ -231,14 +229,6 @@ def update_settings(
         if versions and key in versions and versions[key] != row.version:
             raise ConflictError("indstillingerne")
         if row.value != text:
-            record_change(
-                session=session,
-                user=user,
-                action="update",
-                entity="setting",
-                entity_id=key,
-                changes={"value": (row.value, text)},
-            )
             row.value = text
             row.updated_by = user
             session.add(row)

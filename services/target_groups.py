@@ -111,7 +111,7 @@ def create_target_group(*, session: Session, data: Mapping[str, Any], user: str)
         raise InputError({"name": _taken_message(existing)})
     row = TargetGroup(name=name, name_key=key, active=valid.active)
     # Two admins adding the same name at once: the unique index refuses the second.
-    return insert_row(session=session, row=row, user=user, entity="targetgroup")
+    return insert_row(session=session, row=row, user=user)
 
 
 @action
@@ -131,7 +131,6 @@ def update_target_group(
         values={"name": name, "name_key": key, "active": valid.active},
         expected_version=valid.version,
         user=user,
-        entity="targetgroup",
         what="målgruppen",
     )
 
@@ -171,7 +170,6 @@ def merge_target_groups(
     )
     record_change(
         session=session,
-        user=user,
         action="merge",
         entity="targetgroup",
         entity_id=merged.id,

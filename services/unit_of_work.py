@@ -11,6 +11,7 @@ another action (an import that creates many providers), it joins that action's t
 `unit_of_work(session)` makes a block of several actions one transaction.
 """
 
+import inspect
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
@@ -20,11 +21,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, SQLModel
 
+from services.audit import ACTION_DEPTH, WHO
 from services.errors import ConflictError, InputError
 
 P = ParamSpec("P")
 R = TypeVar("R")
-DEPTH = "takstkompas_action_depth"
+DEPTH = ACTION_DEPTH  # services.audit records the changes made while it is above 0
 WRITE = "takstkompas_write"  # services.db: SQLite begins such a transaction IMMEDIATE
 DUPLICATE = "Posten findes allerede eller henviser til noget, der ikke findes."
 # The role of the user a page acts for (services.rules.roles.Role, or None: no access). Set by
@@ -83,6 +85,8 @@ def unit_of_work(session: Session) -> Iterator[Session]:
         raise
     finally:
         session.info[DEPTH] = depth
+        if depth == 0:
+            session.info.pop(WHO, None)
 
 
 def action(fn: Callable[P, R]) -> Callable[P, R]:
@@ -92,6 +96,8 @@ def action(fn: Callable[P, R]) -> Callable[P, R]:
     from services.rules.roles import check_allowed
 
     name = f"{fn.__module__}.{fn.__name__}"
+    user = inspect.signature(fn).parameters.get("user")
+    default_user = None if user is None or user.default is user.empty else user.default
 
     @wraps(fn)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -109,6 +115,10 @@ def action(fn: Callable[P, R]) -> Callable[P, R]:
                 # A fresh transaction that will write: SQLite begins it IMMEDIATE (services.db).
                 session.connection(execution_options={WRITE: True})
         with unit_of_work(session):
+            if session.info.get(WHO) is None:
+                # Whom the audit events name: the first action's user (users.sign_in, which
+                # has no `user`, names the person signing in itself).
+                session.info[WHO] = kwargs.get("user", default_user)
             result = fn(*args, **kwargs)
         if outermost:
             _refresh(session, result)

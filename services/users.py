@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from models.base import utcnow
 from models.enums import Role
 from models.user import AppUser, AppUserUpdate
-from services.audit import apply_changes, record_change
+from services.audit import WHO, apply_changes
 from services.config import load_config
 from services.errors import InputError
 from services.rules.roles import DEFAULT_ROLE_CLAIMS, effective_role, roles_from_claims
@@ -93,6 +93,7 @@ def sign_in(
     now = now or utcnow()
     subject = subject_of(claims)
     name, email = _name_and_email(claims)
+    session.info[WHO] = name  # the audit events name the person signing in
     token_role = roles_from_claims(claims, mapping)
     row = session.exec(select(AppUser).where(col(AppUser.subject) == subject)).first()
     if row is None:
@@ -108,32 +109,12 @@ def sign_in(
         )
         session.add(row)
         flush(session, "brugeren")
-        record_change(
-            session=session,
-            user=name,
-            action="create",
-            entity="appuser",
-            entity_id=row.id,
-            changes={
-                "name": (None, name),
-                "email": (None, email),
-                "token_role": (None, token_role),
-            },
-        )
         return _signed_in(row)
     changes = apply_changes(row, {"name": name, "email": email, "token_role": token_role})
     stale = _naive(now) - _naive(row.last_seen) >= LAST_SEEN_EVERY
     if changes:
         row.updated_by = name
         row.updated_at = now
-        record_change(
-            session=session,
-            user=name,
-            action="update",
-            entity="appuser",
-            entity_id=row.id,
-            changes=changes,
-        )
     if changes or stale:
         row.last_seen = now
         session.add(row)
@@ -176,7 +157,6 @@ def set_user_access(
         values={"assigned_role": valid.assigned_role, "active": valid.active},
         expected_version=valid.version,
         user=user,
-        entity="appuser",
         what="brugeren",
     )
 

@@ -11,7 +11,7 @@ from sqlmodel import Session, SQLModel
 
 from models.base import utcnow
 from models.types import INT_MAX
-from services.audit import apply_changes, record_change
+from services.audit import apply_changes, record_row_change
 from services.cpr import CPR_MESSAGE, contains_cpr
 from services.errors import ConflictError, InputError, NotFoundError, input_error_from
 from services.unit_of_work import flush
@@ -61,36 +61,14 @@ def require(session: Session, table: type[Row], row_id: Any, what: str) -> Row:
     return row
 
 
-def insert_row(*, session: Session, row: Row, user: str, entity: str) -> Row:
-    """Add a new row with its audit event (flushed, not committed: see unit_of_work)."""
+def insert_row(*, session: Session, row: Row, user: str) -> Row:
+    """Add a new row (flushed, not committed: see unit_of_work; services.audit records it)."""
     if hasattr(row, "created_by"):
         row.created_by = user
         row.updated_by = user
     session.add(row)
     flush(session)
-    record_change(
-        session=session,
-        user=user,
-        action="create",
-        entity=entity,
-        entity_id=getattr(row, "id", ""),
-        changes=created_values(row),
-    )
     return row
-
-
-# Columns every row has for bookkeeping: not part of what a user created.
-BOOKKEEPING = frozenset({"id", "created_at", "created_by", "updated_at", "updated_by", "version"})
-
-
-def created_values(row: SQLModel) -> dict[str, tuple[object, object]]:
-    """A new row's filled-in fields as audit changes (nothing → value)."""
-    values: dict[str, tuple[object, object]] = {}
-    for column in row.__table__.columns:  # type: ignore[attr-defined]
-        value = getattr(row, column.key, None)
-        if column.name not in BOOKKEEPING and value is not None and value != "":
-            values[column.name] = (None, value)
-    return values
 
 
 def update_row(
@@ -100,30 +78,22 @@ def update_row(
     values: Mapping[str, Any],
     expected_version: int,
     user: str,
-    entity: str,
     what: str,
     extra_changes: Mapping[str, tuple[object, object]] | None = None,
 ) -> Row:
     """Apply changed values if nobody saved the row since `expected_version` was loaded; the
-    change and its audit event are flushed, not committed (see unit_of_work). `extra_changes`
-    are changes kept outside the row (an offer's target groups): they go into the same audit
-    event and count as a change of the row (its version moves on)."""
+    change is flushed, not committed (see unit_of_work; services.audit records it).
+    `extra_changes` are changes kept outside the row (an offer's target groups): they go into
+    the row's audit event and count as a change of the row (its version moves on)."""
     if getattr(row, "version", None) != expected_version:
         raise ConflictError(what)
     changes = apply_changes(row, values)
-    changes.update(extra_changes or {})
-    if not changes:
+    if not changes and not extra_changes:
         return row
     row.updated_by = user
     row.updated_at = utcnow()
-    record_change(
-        session=session,
-        user=user,
-        action="update",
-        entity=entity,
-        entity_id=getattr(row, "id", getattr(row, "key", "")),
-        changes=changes,
-    )
+    if extra_changes:
+        record_row_change(session, row, extra_changes)
     session.add(row)
     flush(session, what)
     return row
@@ -136,28 +106,19 @@ def void_row(
     reason: str,
     expected_version: int,
     user: str,
-    entity: str,
     what: str,
 ) -> Row:
     """Void a row with the user's reason (models.base.Voidable: kept, marked, left out of every
     price, sum and alert, services.rules.voiding) if nobody saved it since `expected_version`;
-    one audit event "void", flushed, not committed (see unit_of_work)."""
+    flushed, not committed (see unit_of_work; services.audit records it as "void")."""
     if getattr(row, "version", None) != expected_version:
         raise ConflictError(what)
     if getattr(row, "voided_at", None) is not None:
         raise InputError({"_form": f"{what[:1].upper()}{what[1:]} er allerede annulleret."})
     now = utcnow()
-    changes = apply_changes(row, {"voided_at": now, "voided_by": user, "void_reason": reason})
+    apply_changes(row, {"voided_at": now, "voided_by": user, "void_reason": reason})
     row.updated_by = user  # type: ignore[attr-defined]
     row.updated_at = now  # type: ignore[attr-defined]
-    record_change(
-        session=session,
-        user=user,
-        action="void",
-        entity=entity,
-        entity_id=getattr(row, "id", ""),
-        changes=changes,
-    )
     session.add(row)
     flush(session, what)
     return row

@@ -54,6 +54,23 @@ def test_changes_are_written_in_danish():
     assert changes_text(json.dumps({"text": ["a" * 500, "b"]}), limit=50).endswith("…")
 
 
+def test_every_audited_table_and_field_has_a_danish_name():
+    from sqlmodel import SQLModel
+
+    from services.audit import BOOKKEEPING, NOT_AUDITED
+    from services.queries.audit import ENTITY_LABELS, FIELD_LABELS
+
+    tables = [t for t in SQLModel.metadata.sorted_tables if t.name not in NOT_AUDITED]
+    assert [] == [t.name for t in tables if t.name not in ENTITY_LABELS]
+    unnamed = [
+        f"{t.name}.{c.name}"
+        for t in tables
+        for c in t.columns
+        if c.name not in BOOKKEEPING and c.name not in FIELD_LABELS
+    ]
+    assert [] == unnamed
+
+
 def test_filters_and_newest_first(session):
     _event(session, datetime(2026, 3, 1, 9, 0, tzinfo=UTC), "Anne", "contract", "7", price=(1, 2))
     _event(session, datetime(2026, 3, 2, 9, 0, tzinfo=UTC), "Bo", "contract", "8", price=(3, 4))

@@ -21,9 +21,9 @@ from models import (
     InvoiceCheck,
     Setting,
 )
-from services import audit
 from services import contracts as contracts_service
 from services import invoices as invoices_service
+from services import settings as settings_service
 from services.errors import ConflictError, InputError, UserError
 from services.followups import record_followup
 from services.invoices import check_invoice, update_deviation
@@ -191,7 +191,7 @@ def test_settings_saved_from_the_same_loaded_page_one_wins_one_gets_the_conflict
         update_settings(session=setup, values={"tolerance_kr": "1"}, user=USER)
     first, second = Session(engine), Session(engine)
     versions = setting_versions(session=first)
-    real_record_change = audit.record_change
+    real_flush = settings_service.flush
     outcome: dict[str, object] = {}
 
     def save(session: Session, value: str, user: str) -> None:
@@ -203,14 +203,14 @@ def test_settings_saved_from_the_same_loaded_page_one_wins_one_gets_the_conflict
         except ConflictError as exc:
             outcome[user] = exc
 
-    def record_change_while_the_other_saves(**kwargs):
-        if kwargs["user"] == "b" and "other" not in outcome:
+    def flush_while_the_other_saves(session: Session, what: str = "posten") -> None:
+        if session is second and "other" not in outcome:
             outcome["other"] = threading.Thread(target=save, args=(first, "5", "a"))
             outcome["other"].start()
             outcome["other"].join(timeout=1)
-        return real_record_change(**kwargs)
+        real_flush(session, what)
 
-    monkeypatch.setattr(audit, "record_change", record_change_while_the_other_saves)
+    monkeypatch.setattr(settings_service, "flush", flush_while_the_other_saves)
     try:
         save(second, "7", "b")
         outcome["other"].join(timeout=10)

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from models import AuditEvent, label
+from models.contract import CHECKLIST_ITEMS
 from services.formatting import LOCAL_TIME, format_date, format_number, local_time
 
 ENTITY_LABELS: dict[str, str] = {
@@ -43,6 +44,7 @@ ACTION_LABELS: dict[str, str] = {
 }
 FIELD_LABELS: dict[str, str] = {
     "above_visitation": "Over visiteret kategori",
+    "action": "Handling",
     "active": "Aktiv",
     "amount": "Beløb",
     "assessment": "Vurdering",
@@ -57,34 +59,47 @@ FIELD_LABELS: dict[str, str] = {
     "contract_id": "Kontrakt",
     "credits_id": "Krediterer faktura",
     "cvr": "CVR",
+    "deadline": "Frist",
     "deviation": "Afvigelse",
     "deviation_pct": "Afvigelse (%)",
     "done_by": "Udført af",
     "done_date": "Udført",
     "due_date": "Forfaldsdato",
     "effective_date": "Gælder fra",
+    "ekstraordinaer_from": "Ekstraordinær fra",
     "email": "E-mail",
     "end_date": "Slutdato",
     "excluded": "Ikke indeholdt i prisen",
     "expected": "Forventet",
+    "flagged": "Markeret som afvigelse",
+    "followup_id": "Opfølgning",
     "framework": "Rammeaftale",
     "framework_valid_to": "Rammeaftale gælder til",
+    "goal_type": "Måltype",
+    "hoej_from": "Høj fra",
     "included": "Indeholdt i prisen",
     "invoice_no": "Fakturanummer",
     "invoiced": "Faktureret",
+    "is_demo": "Demodata",
+    "key": "Indstilling",
     "kind": "Type",
     "list_rate": "Listetakst",
     "list_rate_year": "Listetakstens år",
+    "measure": "Succeskriterium",
+    "merged_into": "Lagt ind i",
+    "middel_from": "Middel fra",
     "name": "Navn",
     "negotiated_from": "Forhandlet fra",
     "negotiated_rate": "Forhandlet takst",
     "new_price": "Ny pris",
     "night_cover": "Nattevagt",
     "note": "Note",
+    "note_date": "Dato",
     "notes": "Noter",
     "notice_days": "Opsigelsesvarsel (dage)",
     "notice_text": "Opsigelsesvarsel",
     "offer_id": "Tilbud",
+    "offers": "Tilbud flyttet",
     "old_price": "Gammel pris",
     "paragraph": "Paragraf",
     "percent": "Procent",
@@ -98,6 +113,7 @@ FIELD_LABELS: dict[str, str] = {
     "price_unit": "Enhed",
     "progression": "Progression",
     "provider_id": "Leverandør",
+    "providers": "Leverandører",
     "quality_rating": "Kvalitet",
     "reason": "Årsag",
     "regulation_day": "Reguleringsdag",
@@ -110,12 +126,15 @@ FIELD_LABELS: dict[str, str] = {
     "standard_contract": "Standardkontrakt",
     "start_date": "Startdato",
     "status": "Status",
+    "subject": "Login-id",
     "support_hours_per_week": "Støttetimer pr. uge",
     "support_need_change": "Ændret støttebehov",
+    "target_groups": "Målgrupper",
     "text": "Tekst",
     "theme": "Tema",
     "token_role": "Rolle fra login",
     "topic": "Emne",
+    "under_expected": "Under forventet",
     "unit": "Enhed",
     "valid_from": "Gælder fra",
     "valid_to": "Gælder til",
@@ -127,6 +146,7 @@ FIELD_LABELS: dict[str, str] = {
     "voided_by": "Annulleret af",
     "year": "År",
 }
+FIELD_LABELS.update(CHECKLIST_ITEMS)  # the standard-contract checklist's eight points
 CHANGES_SHOWN = 400  # characters of a change list in the table; the export has them all
 
 
