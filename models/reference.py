@@ -98,12 +98,18 @@ class Setting(Versioned, table=True):
     value: str = Field(max_length=4000)
 
 
-# Who changed what and when, with old → new values.
+# Who changed what and when, with old → new values (services.audit writes it).
 class AuditEvent(SQLModel, table=True):
+    # Revisionsspor filters by person and by record, newest first (services.queries.audit).
+    __table_args__ = (
+        sa.Index("ix_auditevent_who_at", "who", "at"),
+        sa.Index("ix_auditevent_record", "entity", "entity_id", "at"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)
     who: str = Field(default="", max_length=100)
     action: str = Field(max_length=20)
-    entity: str = Field(max_length=50, index=True)
+    entity: str = Field(max_length=50)
     entity_id: str = Field(max_length=50)
     changes: str = Field(default="", sa_type=sa.Text)
