@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, time
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
-from models import Setting
+from models import AuditEvent, Setting
 from seed.generator import SEED_USER, SIZES, Generator
 from seed.writer import BulkWriter, existing_data, reset_sequences, table_counts
 from services.price_timeline import rebuild_price_timeline
@@ -49,6 +49,7 @@ def seed_database(
         Generator(profile=profile, today=today, writer=writer, progress=report).run()
         _write_settings(connection, writer, dataset=size, today=today)
         writer.flush()
+        _write_audit_history(connection)
         reset_sequences(connection)
         report("Beregner kontrakternes priser over tid …")
         rebuild_price_timeline(connection, today=today)
@@ -59,6 +60,46 @@ def seed_database(
             ensure_default_settings(session=session, user=SEED_USER)
     report(f"Færdig på {timer.perf_counter() - started:.1f} s")
     return table_counts(engine=engine)
+
+
+# What each seeded record's "created" audit event names (a realistic trail for Revisionsspor).
+AUDIT_HISTORY: dict[str, tuple[str, ...]] = {
+    "provider": ("name", "cvr"),
+    "offer": ("name", "paragraph"),
+    "contract": ("case_ref", "paragraph", "price"),
+    "contractaddon": ("name", "price"),
+    "pricechange": ("effective_date", "new_price"),
+    "providernote": ("note_date", "topic"),
+    "followup": ("due_date",),
+    "invoicecheck": ("invoice_no", "invoiced", "status"),
+}
+
+
+def _write_audit_history(connection: Connection) -> None:
+    """One "create" event per seeded record, at its creation and by its author, written by SQL
+    (as services.audit would have written them had a user typed the data in)."""
+    events = AuditEvent.__table__  # type: ignore[attr-defined]
+    for name, fields_shown in AUDIT_HISTORY.items():
+        table = SQLModel.metadata.tables[name]
+        parts: list[sa.ColumnElement[str]] = []
+        for i, field in enumerate(fields_shown):
+            value = sa.func.coalesce(sa.cast(table.c[field], sa.String), "")
+            parts += [sa.literal(("{" if i == 0 else ", ") + f'"{field}": [null, "'), value]
+            parts.append(sa.literal('"]'))
+        parts.append(sa.literal("}"))
+        changes = parts[0]
+        for part in parts[1:]:
+            changes = changes + part  # || on both engines
+        select = sa.select(
+            table.c.created_at,
+            table.c.created_by,
+            sa.literal("create"),
+            sa.literal(name),
+            sa.cast(table.c.id, sa.String),
+            changes,
+        )
+        columns = ["at", "who", "action", "entity", "entity_id", "changes"]
+        connection.execute(events.insert().from_select(columns, select))
 
 
 def _write_settings(

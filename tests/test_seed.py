@@ -113,6 +113,23 @@ def test_demo_rows_are_marked_as_demo(demo_engine):
     assert budgets and all(b.is_demo for b in budgets)
 
 
+def _assert_audit_history(engine: Engine) -> None:
+    """Each seeded record has its "created" event, readable in Revisionsspor's words."""
+    from models import AuditEvent, Contract
+    from services.queries.audit import changes_text
+
+    with Session(engine) as session:
+        contracts = session.exec(select(func.count()).select_from(Contract)).one()
+        events = session.exec(select(AuditEvent).where(AuditEvent.entity == "contract")).all()
+    assert contracts == len(events)
+    assert {("create", "demo")} == {(e.action, e.who) for e in events}
+    assert changes_text(events[0].changes).startswith("Sagsnummer: – → SAG-")
+
+
+def test_the_demo_has_an_audit_history(demo_engine):
+    _assert_audit_history(demo_engine)
+
+
 def _fingerprint(engine: Engine) -> tuple[list[str], Decimal, Decimal]:
     with Session(engine) as session:
         names = list(session.exec(select(Provider.name).order_by(Provider.id)))
@@ -274,6 +291,7 @@ def test_demo_on_postgresql():
         upgrade_schema(engine)
         seed_database(engine=engine, size="demo", today=TODAY)
         _assert_expected_matches_pricing(engine)
+        _assert_audit_history(engine)
         with Session(engine) as session:
             # The id sequences continue after the seeded ids.
             next_id = session.exec(
