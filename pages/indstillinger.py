@@ -32,6 +32,7 @@ from pages._ui import (
 from services.demo_data import dataset_kind, remove_demo_data
 from services.formatting import format_amount, format_kr, format_number, format_pct
 from services.reference import index_rates, list_budgets, save_budget, save_regulation_rate
+from services.rules.weighing import PARAMETERS
 from services.settings import (
     DEFAULT_VUM_THEMES,
     SETTING_LIMITS,
@@ -157,6 +158,26 @@ SECTIONS: dict[str, tuple[str, list[SettingField]]] = {
             ),
         ],
     ),
+    "comparison": (
+        "Sammenligning af tilbud",
+        [
+            SettingField(
+                "free_choice_limit_pct",
+                "pct",
+                "Frit valg efter § 108 og ABL § 105: et valgt tilbud må højst være så mange "
+                "procent dyrere end det tilbud, borgeren er visiteret til (årsbeløb).",
+            ),
+            *(
+                SettingField(
+                    f"weight_{key}",
+                    "weight",
+                    "Standardvægt ved sammenligning af tilbud. Vægtene skal give 100 "
+                    "tilsammen; sagsbehandleren kan ændre dem for den enkelte sammenligning.",
+                )
+                for key in PARAMETERS
+            ),
+        ],
+    ),
 }
 
 UNIT_SUFFIX = {
@@ -166,6 +187,7 @@ UNIT_SUFFIX = {
     "months": " mdr.",
     "days": " dage",
     "count": "",
+    "weight": "",
 }
 
 

@@ -13,6 +13,7 @@ from services.errors import ConflictError, InputError
 from services.formatting import format_number
 from services.rules.alerts import AlertHorizons
 from services.rules.cadence import Cadence
+from services.rules.weighing import PARAMETERS, check_weights
 from services.unit_of_work import action, flush
 
 DEFAULT_VUM_THEMES = (
@@ -48,6 +49,19 @@ class AppSettings:
     plausible_monthly_price: Decimal = Decimal("1500000.00")
     plausible_invoice_factor: Decimal = Decimal("3")
     vum_themes: tuple[str, ...] = DEFAULT_VUM_THEMES
+    # Comparing offers (SPEC 4.8, 10): the free-choice limit and the default weights (sum 100).
+    free_choice_limit_pct: Decimal = Decimal("10")
+    weight_knowledge: int = 20
+    weight_methods: int = 20
+    weight_negotiation: int = 10
+    weight_transparency: int = 15
+    weight_geography: int = 10
+    weight_price: int = 25
+
+    @property
+    def weights(self) -> dict[str, Decimal]:
+        """The default weight of each parameter (services.rules.weighing.PARAMETERS)."""
+        return {key: Decimal(getattr(self, f"weight_{key}")) for key in PARAMETERS}
 
     @property
     def cadence(self) -> Cadence:
@@ -100,7 +114,14 @@ SETTING_LIMITS: dict[str, tuple[str, Decimal, Decimal]] = {
         Decimal("1.1"),
         Decimal(100),
     ),
+    "free_choice_limit_pct": ("Grænse for frit valg (%)", Decimal(0), Decimal(100)),
+    **{
+        f"weight_{key}": (f"Vægt: {name.lower()}", Decimal(0), Decimal(100))
+        for key, name in PARAMETERS.items()
+    },
 }
+WEIGHT_KEYS = tuple(f"weight_{key}" for key in PARAMETERS)
+WEIGHT_KEYS_SET = frozenset(WEIGHT_KEYS)
 
 
 def setting_text(value: object) -> str:
@@ -219,6 +240,17 @@ def update_settings(
                 number.quantize(PLACES) if isinstance(exponent, int) and exponent < -3 else number
             )
             parsed[key] = str(int(number)) if isinstance(default, int) else str(number)
+    if not errors and WEIGHT_KEYS_SET & parsed.keys():
+        # The weights are saved together or not at all: they must still sum to 100.
+        current = get_settings(session=session)
+        weights = {
+            key: Decimal(parsed.get(f"weight_{key}", getattr(current, f"weight_{key}")))
+            for key in PARAMETERS
+        }
+        try:
+            check_weights(weights)
+        except InputError as exc:
+            errors["_form"] = exc.fields.get("_weights", exc.message)
     if errors:
         raise InputError(errors)
     for key, text in parsed.items():
