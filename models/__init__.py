@@ -1,6 +1,7 @@
 """SQLModel tables and their input schemas. Importing this package registers every table."""
 
 from models.base import Money
+from models.comparison import ComparisonAddon, ComparisonInput, OfferComparison
 from models.contract import (
     CHECKLIST_ITEMS,
     Contract,
@@ -88,6 +89,8 @@ __all__ = [
     "AppUser",
     "AppUserUpdate",
     "AuditEvent",
+    "ComparisonAddon",
+    "ComparisonInput",
     "Budget",
     "BudgetCreate",
     "Contract",
@@ -118,6 +121,7 @@ __all__ = [
     "InvoiceKind",
     "InvoiceStatus",
     "Money",
+    "OfferComparison",
     "NightCover",
     "NoCategory",
     "AlertKind",

@@ -32,6 +32,7 @@ PAGES: list[PageSpec] = [
         ":material/event_note:",
     ),
     PageSpec("Opslag", "Prisopslag", "pages/prisopslag.py", ":material/search:"),
+    PageSpec("Opslag", "Sammenlign tilbud", "pages/sammenlign.py", ":material/compare_arrows:"),
     PageSpec("Opslag", "Leverandører", "pages/leverandoerer.py", ":material/apartment:"),
     PageSpec("Aftaler", "Kontrakter", "pages/kontrakter.py", ":material/contract:"),
     PageSpec(

@@ -114,6 +114,19 @@ def allowed(capability: Capability | None) -> bool:
     return capability is None or may(current_user().role, capability)
 
 
+COMPARE_PAGE = "pages/sammenlign.py"
+COMPARE_QUEUE = "cmp_queue"  # offers put aside for Sammenlign tilbud (kept across pages)
+
+
+def compare_offer(offer_id: int) -> None:
+    """Put an offer into the comparison (the latest three) and open Sammenlign tilbud."""
+    queue = [i for i in st.session_state.get(COMPARE_QUEUE, []) if i != offer_id]
+    queue = [*queue, offer_id][-3:]
+    st.session_state[COMPARE_QUEUE] = queue
+    st.session_state.pop("cmp_offers", None)  # the page starts from the queue
+    st.switch_page(COMPARE_PAGE, query_params={"tilbud": ",".join(str(i) for i in queue)})
+
+
 def history_link(entity: str, record_id: int) -> None:
     """For an admin: the record's whole history in Revisionsspor (?hvad=…&id=…)."""
     if allowed(Capability.ADMINISTER):

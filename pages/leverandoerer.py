@@ -12,6 +12,7 @@ import streamlit as st
 from models import FrameworkAgreement, NoteTopic, Paragraph, ProviderKind, label
 from pages._ui import (
     cached_read,
+    compare_offer,
     date_input,
     edit_form,
     ensure_entry_point,
@@ -422,6 +423,24 @@ def _offer_form(form: str, provider_id: int, offer: Any = None) -> dict[str, Any
     }
 
 
+def _compare_choice(offers: list[Any]) -> None:
+    """Put one of the provider's active offers into Sammenlign tilbud."""
+    names = {o.id: o.name for o in offers if o.active and o.id is not None}
+    if not names:
+        return
+    pick_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
+    pick = pick_col.selectbox(
+        "Sammenlign et tilbud med andre",
+        list(names),
+        key="providers_compare_pick",
+        format_func=lambda i: names.get(i, ""),
+        help="Åbner Sammenlign tilbud med dette tilbud (og de tilbud, du allerede har lagt i "
+        "sammenligningen, op til tre).",
+    )
+    if button_col.button("Sammenlign", key="providers_compare", icon=":material/compare_arrows:"):
+        compare_offer(pick)
+
+
 def _offers_tab(provider_id: int) -> None:
     with session() as s:
         offers = list_offers(session=s, provider_id=provider_id)
@@ -469,6 +488,7 @@ def _offers_tab(provider_id: int) -> None:
             ints=["Pladser"],
             key="providers_offers_export",
         )
+        _compare_choice(offers)
     else:
         st.info("Leverandøren har ingen tilbud registreret endnu.")
 

@@ -16,6 +16,7 @@ from models import FrameworkAgreement, Paragraph, label
 from pages._ui import (
     app_settings,
     cached_read,
+    compare_offer,
     export_buttons,
     get_engine,
     md,
@@ -249,6 +250,13 @@ def _detail(offer: OfferPrice, settings: AppSettings) -> None:
             ):
                 st.session_state["providers_selected_id"] = offer.provider_id
                 st.switch_page(PROVIDER_PAGE, query_params={"id": str(offer.provider_id)})
+            if st.button(
+                "Sammenlign",
+                key="prisopslag_compare",
+                icon=":material/compare_arrows:",
+                help="Læg tilbuddet i sammenligningen (op til tre tilbud) og åbn den.",
+            ):
+                compare_offer(offer.offer_id)
 
 
 def _caption(settings: AppSettings, today: date) -> None:

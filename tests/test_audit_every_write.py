@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from models import AppUser, AuditEvent, FollowUp, Goal, ProviderNote, Setting, TargetGroup
 from services import (
+    comparisons,
     contracts,
     followups,
     invoices,
@@ -153,6 +154,27 @@ SCENARIOS: dict[str, tuple[Scenario | None, Scenario]] = {
                 "places": 12,
                 "target_group_ids": [_group(s, "Udviklingshæmning").id],
                 "version": _version(s, providers.Offer, ids["offer"]),
+            },
+            user=WHO,
+        ),
+    ),
+    "services.comparisons.save_comparison": (
+        lambda s, ids: ids.update(
+            other=providers.create_offer(
+                session=s,
+                data={"provider_id": ids["provider"], "name": "Åhuset", "paragraph": "SEL108"},
+                user=WHO,
+            ).id
+        ),
+        lambda s, ids: comparisons.save_comparison(
+            session=s,
+            data={
+                "offer_ids": [ids["offer"], ids["other"]],
+                "start_date": date(2027, 1, 1),
+                "visited_id": ids["offer"],
+                "weights": {k: str(v) for k, v in settings.AppSettings().weights.items()},
+                "scores": {str(ids["other"]): {"geography": "7"}},
+                "case_ref": "SAG-2026-0007",
             },
             user=WHO,
         ),

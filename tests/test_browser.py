@@ -506,3 +506,67 @@ def test_coordinator_checks_an_invoice_resolves_it_and_exports_the_log(laptop, a
     assert resolved and any("Løst" in cell for cell in resolved[0]), rows[:3]
     _assert_danish(page, "log exported")
     _shot(page, "journey_coordinator_export")
+
+
+def _number(page, label: str, value: str, nth: int = 0) -> None:  # type: ignore[no-untyped-def]
+    """Type a number into the `nth` number field labelled `label` (also a collapsed label)."""
+    box = page.locator(f"[data-testid='stNumberInput'] input[aria-label='{label}']").nth(nth)
+    box.scroll_into_view_if_needed()
+    box.fill(value)
+    box.press("Enter")
+    _settle(page)
+
+
+def _row(page, name: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """A row of the comparison table: its cells as shown."""
+    row = page.locator("[data-testid='stTable'] tr").filter(
+        has=page.locator("th", has_text=re.compile(rf"^\s*{re.escape(name)}\s*$"))
+    )
+    return [c.strip() for c in row.first.locator("td").all_inner_texts()]
+
+
+def test_caseworker_compares_three_offers_weighs_and_prints(laptop, app_url, demo_url, tmp_path):
+    from services.queries.comparison import offer_choices
+
+    page = laptop
+    with Session(get_engine(demo_url)) as s:
+        choices = offer_choices(session=s)
+    others = [label for label in choices.values() if "§108" in label]
+
+    _visit(page, f"{app_url}/prisopslag", "Prisopslag")
+    _choose(page, "stMultiSelect", "Paragraf", "§108 længerevarende botilbud", "Prisopslag")
+    _click(page, "Sammenlign")
+    page.wait_for_url(re.compile(r"/sammenlign\?tilbud=\d+"))
+    first = choices[int(page.url.rsplit("=", 1)[1])]
+    _assert_danish(page, "Sammenlign tilbud from Prisopslag")
+    page.get_by_text("Vælg 2–3 tilbud", exact=False).first.wait_for()
+    for label in [o for o in others if o != first][:2]:
+        _choose(page, "stMultiSelect", "Tilbud (2–3)", label, "Sammenlign", search=True)
+    _assert_danish(page, "Sammenlign tilbud, three offers")
+    assert 3 == len(_row(page, "Årsbeløb"))
+    _choose(page, "stSelectbox", "Visiteret tilbud", first[:40], "Sammenlign")
+    rule = _row(page, "10 %-reglen")
+    assert "Visiteret tilbud" == rule[0] and all("%-grænsen" in r for r in rule[1:]), rule
+
+    page.get_by_text("Vægte og point", exact=True).click()
+    _settle(page)
+    _number(page, "Geografi", "20")
+    page.get_by_text("Vægtene giver 110", exact=False).first.wait_for()
+    _number(page, "Forhandlingsrum", "0")
+    _number(page, "Point: Kendskab til leverandøren", "10", nth=0)
+    _type(page, "Begrundelse: Kendskab til leverandøren", "Kendt gennem mange år", "Sammenlign")
+    assert "2,00" == _row(page, "Kendskab til leverandøren (vægt 20)")[0]
+    totals = _row(page, "Point i alt (0–10)")
+    _shot(page, "journey_caseworker_compare")
+
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Udskriftsvenlig side").click()
+    printable = tmp_path / "sammenligning.html"
+    download.value.save_as(printable)
+    text = printable.read_text(encoding="utf-8")
+    assert all(total in text for total in totals)
+    printed = page.context.new_page()
+    printed.goto(printable.as_uri())
+    pdf = printed.pdf(format="A4", landscape=True)
+    assert pdf.startswith(b"%PDF") and len(pdf) > 5_000
+    printed.close()

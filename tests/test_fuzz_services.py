@@ -58,6 +58,7 @@ from models.types import (
     MONTHLY_PRICE_MAX,
     YEARLY_PRICE_MAX,
 )
+from services.comparisons import save_comparison
 from services.contracts import (
     add_addon,
     create_contract,
@@ -1799,4 +1800,113 @@ def test_update_settings(engine, world, tally, case):
         call,
         prepare=_setting_versions,
         touched=lambda result: {"report": True},
+    )
+
+
+# --- Offer comparisons --------------------------------------------------------------------------
+
+OFFER2 = Ref("offer2")
+COMPARED = [OFFER, OFFER2]
+SCORED_KEYS = ["knowledge", "methods", "negotiation", "transparency", "geography"]
+
+
+def _second_offer(session: Session, refs: dict[str, Any]) -> None:
+    """A second offer to compare with the world's (made once)."""
+    found = session.exec(select(Offer.id).where(Offer.name == "Fuzz-andet")).first()
+    if found is None:
+        found = create_offer(
+            session=session,
+            data={"provider_id": refs["provider"], "name": "Fuzz-andet", "paragraph": "SEL108"},
+            user=USER,
+        ).id
+    refs["offer2"] = found
+
+
+def _comparison_data(data: Mapping[str, Any], refs: Mapping[str, Any]) -> dict[str, Any]:
+    """The form with its ids filled in; scores and reasons are keyed by the offer's id as text."""
+    resolved = resolve(dict(data), refs)
+    for key in ("scores", "reasons"):
+        if isinstance(resolved.get(key), dict):
+            resolved[key] = {
+                str(refs[k]) if k in ("offer", "offer2") else k: v for k, v in resolved[key].items()
+            }
+    return resolved
+
+
+@st.composite
+def comparison_form(draw: st.DrawFn) -> dict[str, Any]:
+    offer_key = st.sampled_from(["offer", "offer2"])
+    data = {
+        "offer_ids": draw(st.sampled_from([COMPARED, COMPARED[::-1]])),
+        "start_date": draw(a_date()),
+        "visited_id": draw(st.sampled_from([None, OFFER, OFFER2])),
+        "addons": draw(
+            st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "offer_id": st.sampled_from(COMPARED),
+                        "name": words(2, 60),
+                        "price": money(Decimal(3000000)),
+                        "unit": st.just("maaned"),
+                    }
+                ),
+                max_size=3,
+            )
+        ),
+        "weights": {k: str(v) for k, v in AppSettings().weights.items()},
+        "scores": draw(
+            st.dictionaries(
+                offer_key,
+                st.dictionaries(st.sampled_from(SCORED_KEYS), st.integers(0, 10).map(str)),
+                max_size=2,
+            )
+        ),
+        "reasons": draw(
+            st.dictionaries(
+                offer_key, st.dictionaries(st.sampled_from(SCORED_KEYS), words(2, 60)), max_size=2
+            )
+        ),
+        "case_ref": draw(st.sampled_from(["SAG-2026-0001", "K 7/2026", "Visitation 12"])),
+    }
+    return data
+
+
+COMPARISON_HOSTILE: dict[str, Any] = {
+    "offer_ids": st.one_of(HOSTILE_ID, st.lists(st.one_of(HOSTILE_ID, st.just(OFFER)), max_size=5)),
+    "start_date": "date",
+    "visited_id": "id",
+    "addons": st.lists(
+        st.fixed_dictionaries(
+            {
+                "offer_id": st.one_of(HOSTILE_ID, st.just(OFFER)),
+                "name": HOSTILE_TEXT,
+                "price": HOSTILE_NUMBER,
+                "unit": hostile_enum(UNITS),
+            }
+        ),
+        max_size=20,
+    ),
+    "weights": st.dictionaries(st.sampled_from([*SCORED_KEYS, "price", "x"]), HOSTILE_NUMBER),
+    "scores": st.dictionaries(
+        st.sampled_from(["offer", "offer2", "x", "1"]),
+        st.dictionaries(st.sampled_from([*SCORED_KEYS, "price", "x"]), HOSTILE_NUMBER),
+    ),
+    "reasons": st.dictionaries(
+        st.sampled_from(["offer", "offer2"]),
+        st.dictionaries(st.sampled_from(SCORED_KEYS), HOSTILE_TEXT),
+    ),
+    "case_ref": "text",
+}
+
+
+@FUZZ
+@given(data=corrupted(comparison_form(), COMPARISON_HOSTILE))
+def test_save_comparison(engine, world, tally, data):
+    attempt(
+        engine,
+        world,
+        tally,
+        "save_comparison",
+        lambda s, r: save_comparison(session=s, data=_comparison_data(data, r), user=USER),
+        prepare=_second_offer,
     )

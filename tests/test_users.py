@@ -69,12 +69,13 @@ def test_groups_do_not_give_a_role():
     ("role", "allowed"),
     [
         (None, set()),
-        (Role.READER, {Capability.READ, Capability.WRITE_NOTES}),
+        (Role.READER, {Capability.READ, Capability.WRITE_NOTES, Capability.COMPARE}),
         (
             Role.COORDINATOR,
             {
                 Capability.READ,
                 Capability.WRITE_NOTES,
+                Capability.COMPARE,
                 Capability.CHECK_INVOICES,
                 Capability.FOLLOW_UP,
             },

@@ -941,6 +941,28 @@ def _prisopslag(views: Views, worst: WorstDb) -> None:
             )
 
 
+def _sammenlign(views: Views, worst: WorstDb) -> None:
+    from services.queries.comparison import offer_choices
+
+    with Session(get_engine(worst.url)) as s:
+        offers = list(offer_choices(session=s))
+    views.show("three offers", cmp_offers=offers[:3])
+    for visited in offers[:3]:
+        views.show(f"visited {visited}", cmp_visited=visited)
+    views.show(
+        "the largest add-on",
+        cmp_addons_open=True,
+        **{
+            f"cmp_addon_{offers[0]}_0_name": worst_text(200, 1),
+            f"cmp_addon_{offers[0]}_0_price": "36.500.000,00",
+            f"cmp_addon_{offers[0]}_0_unit": "aar",
+        },
+    )
+    views.show("two offers by link", query={"tilbud": f"{offers[1]},{offers[2]}"})
+    views.show("a start in the last year", cmp_start=DATE_MAX)
+    views.show("a start in the first year", cmp_start=DATE_MIN)
+
+
 def _leverandoerer(views: Views, worst: WorstDb) -> None:
     views.show("everyone", providers_active_only=False, providers_search="😀")
     for provider_id in worst.providers[:5]:
@@ -1003,6 +1025,7 @@ VIEWS: dict[str, Callable[[Views, WorstDb], None]] = {
     "pages/overblik.py": _overblik,
     "pages/kvartalsrapport.py": _kvartalsrapport,
     "pages/prisopslag.py": _prisopslag,
+    "pages/sammenlign.py": _sammenlign,
     "pages/leverandoerer.py": _leverandoerer,
     "pages/kontrakter.py": _kontrakter,
     "pages/priskategorier.py": _priskategorier,

@@ -31,6 +31,9 @@ TALL = """() => Math.max(document.body.scrollHeight, ...Array.from(document.quer
     .filter(e => e.scrollHeight > e.clientHeight + 1 && getComputedStyle(e).overflowY !== "visible")
     .map(e => e.scrollHeight + e.getBoundingClientRect().top))"""
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+# Pages shot as a user would see them in use: Sammenlign tilbud with three §108 offers of the
+# demo data, the first one marked as the visited one.
+QUERIES = {"sammenlign": "?tilbud=3,7,1&visiteret=3"}
 
 
 def _settle(page) -> None:  # type: ignore[no-untyped-def]
@@ -61,8 +64,8 @@ def _open_first_row(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def _a_day_of_work(engine) -> None:  # type: ignore[no-untyped-def]
-    """A few changes through the services, so Revisionsspor has something to show (the seed
-    writes its rows directly, without audit events)."""
+    """A few changes through the services, so Revisionsspor shows users' changes besides the
+    seed's "created" events."""
     from decimal import Decimal
 
     from sqlmodel import Session, col, select
@@ -128,7 +131,7 @@ def main() -> int:
         window = {"width": args.width, "height": args.height}
         page = browser.new_page(viewport=window, locale="da-DK")
         for spec in PAGES:
-            page.goto(f"{url}/{spec.url_path}")
+            page.goto(f"{url}/{spec.url_path}{QUERIES.get(spec.url_path, '')}")
             _settle(page)
             if spec.url_path in ("prisopslag", "leverandoerer"):
                 _open_first_row(page)

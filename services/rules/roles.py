@@ -33,6 +33,7 @@ class Capability(StrEnum):
 
     READ = "read"  # every page's figures, price lookup, offer comparison
     WRITE_NOTES = "write_notes"  # vidensbank notes
+    COMPARE = "compare"  # saving an offer comparison under a case reference
     CHECK_INVOICES = "check_invoices"  # invoice checks, credit notes, the deviation log
     FOLLOW_UP = "follow_up"  # follow-ups and goals
     PROCURE = "procure"  # providers, offers, contracts, add-ons, price categories, imports
@@ -43,6 +44,7 @@ class Capability(StrEnum):
 LOWEST_ROLE: Mapping[Capability, Role] = {
     Capability.READ: Role.READER,
     Capability.WRITE_NOTES: Role.READER,
+    Capability.COMPARE: Role.READER,
     Capability.CHECK_INVOICES: Role.COORDINATOR,
     Capability.FOLLOW_UP: Role.COORDINATOR,
     Capability.PROCURE: Role.PROCUREMENT,
@@ -57,6 +59,8 @@ WRITE_CAPABILITY: Mapping[str, Capability | None] = {
     # Vidensbank
     "services.providers.add_provider_note": Capability.WRITE_NOTES,
     "services.providers.void_provider_note": Capability.WRITE_NOTES,
+    # Offer comparisons for the visitation committee
+    "services.comparisons.save_comparison": Capability.COMPARE,
     # Invoice checks and the deviation log
     "services.invoices.check_invoice": Capability.CHECK_INVOICES,
     "services.invoices.register_credit_note": Capability.CHECK_INVOICES,
