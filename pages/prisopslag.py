@@ -24,7 +24,7 @@ from pages._ui import (
     show_flash,
     show_table,
 )
-from services.formatting import format_amount, format_date, format_kr, format_number, format_pct
+from services.formatting import format_date, format_kr, format_number, format_pct
 from services.queries.lookup import (
     CATEGORY_FILTER_OPTIONS,
     PAGE_SIZE,
@@ -39,6 +39,7 @@ from services.queries.lookup import (
     OfferPrice,
     SortOrder,
     category_label,
+    contract_range_detail,
     count_offers,
     export_frame,
     latest_notes,
@@ -163,18 +164,6 @@ def _export(filters: LookupFilters, order: SortOrder, today: date) -> None:
     )
 
 
-def _contract_text(offer: OfferPrice) -> str:
-    c = offer.contracts
-    if c.count == 0:
-        return "ingen aktive"
-    if c.count == 1:
-        return f"{format_kr(c.low)} (1 aktiv)"
-    return (
-        f"{format_amount(c.low)} – {format_amount(c.median)} – {format_kr(c.high)} "
-        f"(min – median – maks, {format_number(c.count)} aktive)"
-    )
-
-
 def _rate_source(offer: OfferPrice, settings: AppSettings) -> str:
     """Where the rate today comes from, and the list rate beside it."""
     year = f" ({offer.list_rate_year})" if offer.list_rate_year else ""
@@ -222,7 +211,7 @@ def _detail(offer: OfferPrice, settings: AppSettings) -> None:
             f":gray[:small[{md(_rate_source(offer, settings))}]]  \n"
             f"**Netto efter momsrefusion:** {net}  \n"
             f"**Priskategori:** {category_label(offer.category)}  \n"
-            f"**Kontrakttakster i dag:** {_contract_text(offer)}"
+            f"**Kontrakttakster i dag:** {contract_range_detail(offer.contracts)}"
         )
         if offer.contracts.missing_index:
             st.warning(

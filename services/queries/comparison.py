@@ -31,7 +31,12 @@ from models import (
 )
 from models.types import round_ore
 from services.formatting import format_date, format_kr, format_number, format_pct
-from services.queries.lookup import ContractRange, _contract_ranges, category_label
+from services.queries.lookup import (
+    ContractRange,
+    _contract_ranges,
+    category_label,
+    contract_range_detail,
+)
 from services.reference import category_thresholds
 from services.rules.categories import CategoryThresholds, price_category
 from services.rules.free_choice import NO_FREE_CHOICE, FreeChoice, free_choice, has_free_choice
@@ -432,7 +437,7 @@ def comparison_rows(comparison: Comparison) -> list[tuple[str, list[str]]]:
         row("Opsigelsesvarsel (aktuelle kontrakter)", [o.facts.notice or "–" for o in offers]),
         row(
             "Aktuelle kontrakter pr. dag",
-            [_range_text(o.facts.contracts) for o in offers],
+            [contract_range_detail(o.facts.contracts) for o in offers],
         ),
         row("Noter i vidensbanken", [format_number(o.facts.notes) for o in offers]),
         row("Seneste note", [o.facts.latest_note or "–" for o in offers]),
@@ -460,17 +465,6 @@ def comparison_rows(comparison: Comparison) -> list[tuple[str, list[str]]]:
 
 def _points(value: Decimal | None) -> str:
     return format_number(value, 2) if value is not None else "–"
-
-
-def _range_text(contracts: ContractRange) -> str:
-    if contracts.count == 0:
-        return "ingen aktive"
-    if contracts.count == 1:
-        return f"{_money(contracts.low)} (1 aktiv)"
-    return (
-        f"{_money(contracts.low)} – {_money(contracts.median)} – {_money(contracts.high)} "
-        f"(min – median – maks, {format_number(contracts.count)} aktive)"
-    )
 
 
 def _free_choice_text(comparison: Comparison, offer: ComparedOffer) -> str:

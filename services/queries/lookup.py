@@ -40,7 +40,7 @@ from models import (
 from models.enums import RegulationKind
 from models.types import round_ore
 from services.contracts import terms_of
-from services.formatting import format_number
+from services.formatting import format_amount, format_kr, format_number
 from services.reference import index_rates
 from services.rules.categories import (
     CategoryThresholds,
@@ -485,6 +485,20 @@ def _kroner(amount: Decimal | None) -> str:
     if amount is None:
         return ""
     return format_number(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def contract_range_detail(contracts: ContractRange) -> str:
+    """The contracts' daily rates spelled out, for an offer's detail: "1.349,00 – 1.500,00 –
+    1.776,00 kr. (min – median – maks, 4 aktive)"."""
+    if contracts.count == 0:
+        return "ingen aktive"
+    if contracts.count == 1:
+        return f"{format_kr(contracts.low)} (1 aktiv)"
+    return (
+        f"{format_amount(contracts.low)} – {format_amount(contracts.median)} – "
+        f"{format_kr(contracts.high)} (min – median – maks, {format_number(contracts.count)} "
+        "aktive)"
+    )
 
 
 def contract_range_text(contracts: ContractRange) -> str:
