@@ -159,7 +159,7 @@ SECTIONS: dict[str, tuple[str, list[SettingField]]] = {
         ],
     ),
     "comparison": (
-        "Sammenligning af tilbud",
+        "Sammenligning",
         [
             SettingField(
                 "free_choice_limit_pct",

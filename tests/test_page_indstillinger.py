@@ -113,6 +113,26 @@ def test_invalid_settings_show_danish_message_at_the_field_and_keep_what_was_typ
     assert 6 == _settings(empty_db).followup_sel108_months
 
 
+def test_the_comparison_weights_are_saved_only_together_summing_to_100(db_url, monkeypatch):
+    at = run_page(db_url, PAGE, monkeypatch)
+    assert "25" == at.text_input(key="settings_comparison_weight_price").value
+    at.text_input(key="settings_comparison_weight_price").input("30")
+    at.button(key="settings_comparison__save").click().run()
+    assert not at.exception
+    assert any("Vægtene skal give 100 tilsammen; de giver nu 105." in e for e in _errors(at))
+    assert 25 == _settings(db_url).weight_price
+    at.text_input(key="settings_comparison_weight_methods").input("15")
+    at.text_input(key="settings_comparison_free_choice_limit_pct").input("12,5")
+    at.button(key="settings_comparison__save").click().run()
+    assert not _errors(at)
+    stored = _settings(db_url)
+    assert (30, 15, Decimal("12.5")) == (
+        stored.weight_price,
+        stored.weight_methods,
+        stored.free_choice_limit_pct,
+    )
+
+
 def test_a_setting_changed_by_someone_else_meanwhile_gives_the_conflict_message(
     empty_db, monkeypatch
 ):
