@@ -1,0 +1,165 @@
+"""Reading the rows of an uploaded .xlsx or .csv file (SPEC 9), streamed: openpyxl in
+read-only mode and the csv reader, so a large file is never held as a table in memory.
+
+Each row keeps the number Excel (or a text editor) shows for it, for the error table. The first
+non-empty row is the header row. Empty rows are skipped, text is trimmed, formulas are read as
+the values Excel saved with them, and a number formatted as a percentage in Excel (0.954 shown
+as 95,4 %) becomes the text "95,4%", so that it meets the same strict parsing as a typed one.
+"""
+
+import csv
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from services.formatting import format_number
+from services.imports.parsing import decode_text, sniff_separator
+
+MAX_FILE_MB = 20
+MAX_FILE_BYTES = MAX_FILE_MB * 1024 * 1024
+MAX_ROWS = 200_000
+MAX_COLUMNS = 60
+TOO_LARGE = f"Filen er større end {MAX_FILE_MB} MB. Del den op i flere filer."
+TOO_MANY_ROWS = f"Filen har flere end {format_number(MAX_ROWS)} rækker. Del den op i flere filer."
+NOT_READABLE = "Filen kan ikke læses som Excel (.xlsx) eller CSV. Gem den som .xlsx eller .csv."
+NO_HEADER = "Arket er tomt: der er ingen overskriftsrække."
+
+
+class FileError(ValueError):
+    """The file as a whole cannot be read (Danish message)."""
+
+
+@dataclass(frozen=True)
+class SourceRow:
+    number: int  # the row's number as the user sees it in Excel or a text editor
+    values: tuple[Any, ...]  # one per header column; None for an empty cell
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    headers: tuple[str, ...]
+    header_row: int
+    rows: Iterator[SourceRow]
+
+
+def check_size(data: bytes) -> None:
+    if len(data) > MAX_FILE_BYTES:
+        raise FileError(TOO_LARGE)
+
+
+def is_excel(file_name: str) -> bool:
+    return file_name.lower().endswith((".xlsx", ".xlsm"))
+
+
+def sheet_names(data: bytes) -> list[str]:
+    """The sheets of a workbook, in order."""
+    check_size(data)
+    workbook = _workbook(data)
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
+def _workbook(data: bytes) -> Any:
+    try:
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+        raise FileError(NOT_READABLE) from None
+
+
+def _cell(value: Any, number_format: str | None) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, bool) or value is None or isinstance(value, datetime | date):
+        return value
+    if isinstance(value, int | float) and number_format and "%" in number_format:
+        percent = Decimal(str(value)) * 100
+        return f"{format_number(percent, _places(percent))}%"
+    return value
+
+
+def _places(number: Decimal) -> int:
+    exponent = number.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def _empty(values: tuple[Any, ...]) -> bool:
+    return all(v is None for v in values)
+
+
+def _table(lines: Iterator[tuple[int, tuple[Any, ...]]]) -> SourceTable:
+    """The header row (the first non-empty one) and the rows after it, empty ones left out."""
+    for number, values in lines:
+        if _empty(values):
+            continue
+        width = max(i for i, v in enumerate(values) if v is not None) + 1
+        if width > MAX_COLUMNS:
+            raise FileError(f"Arket har flere end {MAX_COLUMNS} kolonner.")
+        headers = tuple("" if v is None else str(v) for v in values[:width])
+
+        def rows(first: int = number, width: int = width) -> Iterator[SourceRow]:
+            for count, (row_number, row) in enumerate(lines, start=1):
+                if count > MAX_ROWS:
+                    raise FileError(TOO_MANY_ROWS)
+                cells = tuple(row[:width]) + (None,) * (width - len(row))
+                if not _empty(cells):
+                    yield SourceRow(row_number, cells)
+
+        return SourceTable(headers, number, rows())
+    raise FileError(NO_HEADER)
+
+
+def read_excel(data: bytes, sheet: str | None = None) -> SourceTable:
+    """A sheet's rows (the first sheet when none is named)."""
+    check_size(data)
+    workbook = _workbook(data)
+    if sheet is not None and sheet not in workbook.sheetnames:
+        raise FileError(f"Arket »{sheet}« findes ikke i filen.")
+    worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
+
+    def lines() -> Iterator[tuple[int, tuple[Any, ...]]]:
+        try:
+            for number, row in enumerate(worksheet.iter_rows(), start=1):
+                yield (
+                    number,
+                    tuple(
+                        _cell(getattr(c, "value", None), getattr(c, "number_format", None))
+                        for c in row
+                    ),
+                )
+        finally:
+            workbook.close()
+
+    return _table(lines())
+
+
+def read_csv(data: bytes, separator: str | None = None) -> tuple[SourceTable, str, str]:
+    """The rows of a CSV file, with the separator used and the encoding found."""
+    check_size(data)
+    text, encoding = decode_text(data)
+    if "\x00" in text:
+        raise FileError(NOT_READABLE)
+    separator = separator or sniff_separator(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+
+    def lines() -> Iterator[tuple[int, tuple[Any, ...]]]:
+        while True:
+            start = reader.line_num + 1  # a quoted cell may span lines: the row's first line
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error:
+                raise FileError(f"Linje {start} kan ikke læses som CSV.") from None
+            yield start, tuple(_cell(v, None) for v in row)
+
+    return _table(lines()), separator, encoding
