@@ -26,6 +26,8 @@ from services import (
 )
 from services.demo_data import remove_demo_data
 from services.errors import InputError
+from services.imports.providers import import_providers
+from services.imports.reading import read_csv
 from services.rules.roles import WRITE_CAPABILITY
 from services.unit_of_work import unit_of_work
 from tests.audit_check import audited
@@ -66,6 +68,18 @@ def _followup(s: Session, ids: dict[str, int]) -> FollowUp:
 
 def _group(s: Session, name: str) -> TargetGroup:
     return s.exec(select(TargetGroup).where(TargetGroup.name == name)).one()
+
+
+def _import_providers(s: Session, lines: list[str]) -> Any:
+    table, _, _ = read_csv(("\n".join(lines) + "\n").encode())
+    return import_providers(
+        session=s,
+        headers=table.headers,
+        rows=table.rows,
+        file_name="liste.csv",
+        user=WHO,
+        update_existing=True,
+    )
 
 
 def _signed_in(s: Session) -> AppUser:
@@ -177,6 +191,18 @@ SCENARIOS: dict[str, tuple[Scenario | None, Scenario]] = {
                 "case_ref": "SAG-2026-0007",
             },
             user=WHO,
+        ),
+    ),
+    "services.imports.providers.import_providers": (
+        None,
+        # A new provider and the world's one updated: two records, and the import's own event.
+        lambda s, ids: _import_providers(
+            s,
+            [
+                "CVR;Navn;Type;By",
+                "12345674;Bo Nord;Privat;Aalborg",
+                "10000009;Bostedet Testlund;Privat;Randers",
+            ],
         ),
     ),
     "services.contracts.create_contract": (

@@ -25,6 +25,7 @@ ENTITY_LABELS: dict[str, str] = {
     "demo": "Demodata",
     "followup": "Opfølgning",
     "goal": "SMART-mål",
+    "import": "Import",
     "invoicecheck": "Fakturakontrol",
     "offer": "Tilbud",
     "offercomparison": "Tilbudssammenligning",
@@ -42,6 +43,7 @@ ACTION_LABELS: dict[str, str] = {
     "void": "Annulleret",
     "delete": "Slettet",
     "merge": "Lagt sammen",
+    "import": "Importeret",
 }
 FIELD_LABELS: dict[str, str] = {
     "above_visitation": "Over visiteret kategori",
@@ -58,6 +60,7 @@ FIELD_LABELS: dict[str, str] = {
     "city": "By",
     "contact": "Kontakt",
     "contract_id": "Kontrakt",
+    "created": "Oprettet",
     "credits_id": "Krediterer faktura",
     "cvr": "CVR",
     "deadline": "Frist",
@@ -139,6 +142,7 @@ FIELD_LABELS: dict[str, str] = {
     "topic": "Emne",
     "under_expected": "Under forventet",
     "unit": "Enhed",
+    "updated": "Opdateret",
     "valid_from": "Gælder fra",
     "valid_to": "Gælder til",
     "value": "Værdi",

@@ -77,6 +77,7 @@ WRITE_CAPABILITY: Mapping[str, Capability | None] = {
     "services.providers.create_offer": Capability.PROCURE,
     "services.providers.update_offer": Capability.PROCURE,
     "services.contracts.create_contract": Capability.PROCURE,
+    "services.imports.providers.import_providers": Capability.PROCURE,
     "services.contracts.update_contract": Capability.PROCURE,
     "services.contracts.add_addon": Capability.PROCURE,
     "services.contracts.update_addon": Capability.PROCURE,
