@@ -67,7 +67,7 @@ home_address = st.Page(
     lambda: st.switch_page(home_page), title=HOME.title, url_path=HOME.url_path, visibility="hidden"
 )
 sections[HOME.section].append(home_address)
-navigation = st.navigation(sections)
+navigation = st.navigation(sections, expanded=True)  # every page listed: no English "View more"
 if navigation is home_address:
     st.switch_page(home_page)  # before the shell: a one-time notice is kept for the page
 render_shell(engine)

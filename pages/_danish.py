@@ -9,6 +9,8 @@ checks them). What no parameter reaches is handled here:
   (40,000,000; "Jan 2026"). An Altair theme gives every chart the Danish locale, so an axis
   with `format=",.0f"` reads 40.000.000 and a month "jan 2026". st.altair_chart applies the
   active theme when it converts a chart.
+- The file uploader's button says "Upload" and its hint "200MB per file": the same style gives
+  the button a Danish word and hides the hint.
 - Text fields outside a form say "Press Enter to apply" (or "Press Ctrl+Enter to apply") while
   typed in, and a date field without a date shows "dd.mm.yyyy": a static style (no user data)
   hides the first and shows "dd.mm.åååå" for the second.
@@ -75,6 +77,13 @@ DANISH_WIDGETS_STYLE = (
     " { font-size: 0; }"
     '[data-testid="stDateInputField"] [data-type="year"][data-placeholder="true"]::after'
     ' { content: "åååå"; font-size: 0.875rem; }'
+    # The file uploader: its button says "Upload" and its hint "200MB per file • XLSX, CSV";
+    # the button gets a Danish word, the hint goes (each page's label states size and types).
+    '[data-testid="stFileUploaderDropzoneInstructions"] { display: none; }'
+    '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p'
+    " { display: none; }"
+    '[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after'
+    ' { content: "Vælg fil"; }'
     "</style>"
 )
 

@@ -42,6 +42,13 @@ PAGES: list[PageSpec] = [
         ":material/straighten:",
     ),
     PageSpec(
+        "Aftaler",
+        "Import",
+        "pages/importer.py",
+        ":material/upload_file:",
+        Capability.PROCURE,
+    ),
+    PageSpec(
         "Opfølgning og kontrol",
         "Opfølgning",
         "pages/opfoelgning.py",

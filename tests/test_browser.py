@@ -119,6 +119,10 @@ ENGLISH = (
     "Page not found",
     "Download as CSV",
     "Decimal(",
+    "per file",
+    "Browse files",
+    "Drag and drop",
+    "Upload\n",
 )
 NOT_WRITTEN = (*ENGLISH, "Press Enter to", "Choose options", "kr..")
 
@@ -570,3 +574,39 @@ def test_caseworker_compares_three_offers_weighs_and_prints(laptop, app_url, dem
     pdf = printed.pdf(format="A4", landscape=True)
     assert pdf.startswith(b"%PDF") and len(pdf) > 5_000
     printed.close()
+
+
+def test_procurement_imports_a_provider_list(laptop, app_url, demo_url, tmp_path):
+    page = laptop
+    sample = tmp_path / "leverandoerliste.csv"
+    sample.write_text(
+        "CVR;Navn;Type;Postnr.;By;Momsfaktor\n"
+        "29876543;Bostedet Nordlys;Privat;9000;Aalborg;95,4%\n"
+        "31234567;Botilbud Vestkysten;Selvejende;6700;Esbjerg;95.4%\n",
+        encoding="utf-8",
+    )
+    _visit(page, f"{app_url}/importer", "Import")
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(sample))
+    page.get_by_text("Forhåndsvisning af leverandoerliste.csv").wait_for()
+    _settle(page)
+    _assert_danish(page, "Import, preview with an error")
+    # The error table draws on a canvas; its cells are there for screen readers.
+    page.locator("td", has_text="Mente du 95,4").first.wait_for(state="attached")
+    assert 0 == page.get_by_role("button", name=re.compile("^Importér")).count()
+    _shot(page, "journey_procurement_import_error")
+
+    fixed = tmp_path / "leverandoerliste_rettet.csv"
+    fixed.write_text(sample.read_text(encoding="utf-8").replace("95.4%", "95,4%"), "utf-8")
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(fixed))
+    page.get_by_text("Forhåndsvisning af leverandoerliste_rettet.csv").wait_for()
+    _settle(page)
+    _click(page, "Importér 2 nye og opdatér 0")
+    _expect_text(page, "Importen er gemt: 2 nye")
+    _assert_danish(page, "Import, saved")
+    with Session(get_engine(demo_url)) as s:
+        from models import Provider
+
+        names = set(
+            s.exec(select(Provider.name).where(col(Provider.cvr).in_(["29876543", "31234567"])))
+        )
+    assert {"Bostedet Nordlys", "Botilbud Vestkysten"} == names

@@ -963,6 +963,20 @@ def _sammenlign(views: Views, worst: WorstDb) -> None:
     views.show("a start in the first year", cmp_start=DATE_MIN)
 
 
+def _importer(views: Views, worst: WorstDb) -> None:
+    # Every row of the worst providers' own values back in: errors, updates, the tables.
+    rows = [
+        ["CVR", "Navn", "By", "Kvalitet", "Momsfaktor"],
+        ["12345674", worst_text(200, 1), worst_text(100, 2), "5", "100%"],
+        ["12345674", '=HYPERLINK("x")', "ÆØÅ 😀", "9", "95.4%"],
+        ["", worst_text(300, 3), "", "", ""],
+    ]
+    text = "\n".join(";".join(f'"{c}"' for c in row) for row in rows) + "\n"
+    views.show("a file with every problem", import_file=("liste.csv", text.encode("utf-8")))
+    views.show("updating existing ones", import_update=True)
+    views.show("US dates", import_dates="MM/DD/ÅÅÅÅ")
+
+
 def _leverandoerer(views: Views, worst: WorstDb) -> None:
     views.show("everyone", providers_active_only=False, providers_search="😀")
     for provider_id in worst.providers[:5]:
@@ -1029,6 +1043,7 @@ VIEWS: dict[str, Callable[[Views, WorstDb], None]] = {
     "pages/leverandoerer.py": _leverandoerer,
     "pages/kontrakter.py": _kontrakter,
     "pages/priskategorier.py": _priskategorier,
+    "pages/importer.py": _importer,
     "pages/opfoelgning.py": _opfoelgning,
     "pages/fakturaafvigelser.py": _fakturaafvigelser,
     "pages/indstillinger.py": _indstillinger,

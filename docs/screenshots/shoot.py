@@ -63,6 +63,23 @@ def _open_first_row(page) -> None:  # type: ignore[no-untyped-def]
     _settle(page)
 
 
+# A provider list as municipalities keep them: one new provider, one to update, a CVR that
+# fails modulus 11 and a vat factor written the English way.
+SAMPLE = (
+    "CVR;Navn;Type;Postnr.;By;Momsfaktor;Kvalitet\n"
+    "29876543;Bostedet Nordlys;Privat;9000;Aalborg;95,4%;4\n"
+    "12345678;Botilbud Vestkysten;Selvejende;6700;Esbjerg;95.4%;3\n"
+)
+
+
+def _upload_sample(page, work: Path) -> None:  # type: ignore[no-untyped-def]
+    sample = work / "leverandoerliste.csv"
+    sample.write_text(SAMPLE, encoding="utf-8")
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(sample))
+    page.get_by_text("Forhåndsvisning af", exact=False).first.wait_for(timeout=60_000)
+    _settle(page)
+
+
 def _a_day_of_work(engine) -> None:  # type: ignore[no-untyped-def]
     """A few changes through the services, so Revisionsspor shows users' changes besides the
     seed's "created" events."""
@@ -135,6 +152,8 @@ def main() -> int:
             _settle(page)
             if spec.url_path in ("prisopslag", "leverandoerer"):
                 _open_first_row(page)
+            if spec.url_path == "importer":
+                _upload_sample(page, work)
             target = args.out / f"{spec.url_path}.png"
             found = _problems(page)
             # Streamlit scrolls inside its main area: a window as tall as the page shows all.

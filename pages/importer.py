@@ -1,0 +1,256 @@
+"""Import (SPEC 9, issue 12): bring a municipality's own registers in from Excel or CSV.
+
+One flow: download the template → upload the file → choose the sheet, the date format and,
+for CSV, the separator → see the preview (rows to create, rows that update an existing record
+old → new, and a row-by-row error table with the row number Excel shows) → confirm: every row
+is written in one transaction, or none. The provider list is the first kind."""
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from pages._ui import (
+    call_service,
+    form_errors,
+    locked,
+    run_save,
+    session,
+    show_flash,
+    show_table,
+)
+from services.errors import UserError
+from services.formatting import format_number
+from services.imports.parsing import DATE_FORMATS, DEFAULT_DATE_FORMAT, SEPARATORS
+from services.imports.providers import (
+    COLUMNS,
+    KIND_NAME,
+    ProviderPreview,
+    import_providers,
+    preview_providers,
+)
+from services.imports.reading import (
+    MAX_FILE_MB,
+    FileError,
+    SourceTable,
+    is_excel,
+    read_csv,
+    read_excel,
+    sheet_names,
+)
+from services.imports.templates import template_workbook
+from services.rules.roles import Capability
+
+FORM = "import"
+FILE = "import_file"  # (name, bytes) of the uploaded file, kept while the user works on it
+UPLOAD = "import_upload"
+SHEET, DATES, SEPARATOR, UPDATE = (
+    "import_sheet",
+    "import_dates",
+    "import_separator",
+    "import_update",
+)
+# The message gets the room: it says what to fix.
+WIDTHS: dict[str, str | int] = {"Række": 60, "Kolonne": 130, "Værdi": 130, "Besked": "large"}
+UPLOADS = "import_uploads"  # a new uploader after a confirmed import: the file is forgotten
+
+
+def _keep_upload() -> None:
+    uploaded = st.session_state.get(f"{UPLOAD}_{st.session_state.get(UPLOADS, 0)}")
+    if uploaded is None:
+        st.session_state.pop(FILE, None)
+        return
+    st.session_state[FILE] = (uploaded.name, uploaded.getvalue())
+    for key in (SHEET, SEPARATOR):
+        st.session_state.pop(key, None)
+    st.session_state.pop(f"{FORM}__errors", None)
+
+
+def _template() -> None:
+    st.download_button(
+        "Hent skabelon (Excel)",
+        icon=":material/download:",
+        data=template_workbook(COLUMNS, KIND_NAME),
+        file_name="skabelon_leverandoerer.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key="import_template",
+        on_click="ignore",
+        help="Overskrifter, en eksempelrække og et ark, der forklarer hver kolonne.",
+    )
+
+
+def _table(name: str, data: bytes) -> SourceTable:
+    """The chosen sheet, or the CSV with its separator (sniffed, changeable)."""
+    if is_excel(name):
+        sheets = sheet_names(data)
+        if len(sheets) > 1:
+            st.selectbox("Ark", sheets, key=SHEET)
+        return read_excel(data, st.session_state.get(SHEET) or sheets[0])
+    table, sniffed, encoding = read_csv(data, st.session_state.get(SEPARATOR))
+    st.session_state.setdefault(SEPARATOR, sniffed)
+    st.selectbox(
+        "Skilletegn",
+        list(SEPARATORS),
+        key=SEPARATOR,
+        format_func=lambda s: SEPARATORS[s],
+        help=f"Fundet ud fra filen. Tegnsæt: {encoding}.",
+    )
+    return table
+
+
+def _problems_frame(problems: list[Any]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Række": [p.row for p in problems],
+            "Kolonne": [p.column for p in problems],
+            "Værdi": [p.value for p in problems],
+            "Besked": [p.message for p in problems],
+        }
+    )
+
+
+def _show(preview: ProviderPreview) -> None:
+    columns = preview.columns
+    if columns.missing:
+        st.error(f"Filen mangler kolonnen {', '.join(columns.missing)}.", icon=":material/error:")
+    if columns.unknown:
+        st.caption("Kolonner, der ikke bruges: " + ", ".join(columns.unknown))
+    if columns.repeated:
+        st.caption(
+            "Kolonner, der står to gange (den første bruges): " + ", ".join(columns.repeated)
+        )
+    figures = st.columns(4)
+    figures[0].metric("Rækker i filen", format_number(preview.rows))
+    figures[1].metric("Nye", format_number(len(preview.new)))
+    figures[2].metric("Opdateres", format_number(len(preview.updates)))
+    figures[3].metric("Fejl", format_number(len(preview.errors)))
+    if preview.unchanged:
+        st.caption(f"{format_number(preview.unchanged)} rækker er uændrede og springes over.")
+    if preview.errors:
+        st.markdown(
+            "**Fejl** – ret dem i filen og indlæs den igen; intet gemmes, før alle er rettet."
+        )
+        show_table(
+            _problems_frame(preview.errors), ints=["Række"], key="import_errors", widths=WIDTHS
+        )
+    if preview.warnings:
+        st.markdown("**Advarsler** – gemmes alligevel")
+        show_table(
+            _problems_frame(preview.warnings), ints=["Række"], key="import_warnings", widths=WIDTHS
+        )
+    if preview.updates:
+        st.markdown("**Opdateringer** (gammel → ny)")
+        rows = [
+            {"Række": u.row, "Felt": field, "Gammel": str(old or "–"), "Ny": str(new or "–")}
+            for u in preview.updates
+            for field, (old, new) in u.changes.items()
+        ]
+        show_table(pd.DataFrame(rows), ints=["Række"], key="import_updates")
+
+
+def _confirm(name: str, data: bytes, preview: ProviderPreview) -> None:
+    if locked(Capability.PROCURE):
+        return
+    for message in form_errors(FORM).values():
+        st.error(message, icon=":material/error:")
+    if not preview.ready:
+        return
+    label = (
+        f"Importér {format_number(len(preview.new))} nye og opdatér "
+        f"{format_number(len(preview.updates))}"
+    )
+    if st.button(label, key="import_confirm", type="primary", icon=":material/upload:"):
+
+        def done(_: Any) -> None:
+            st.session_state.pop(FILE, None)
+            st.session_state[UPLOADS] = st.session_state.get(UPLOADS, 0) + 1
+
+        def write() -> Any:
+            table = _read(name, data)
+            return call_service(
+                import_providers,
+                headers=table.headers,
+                rows=table.rows,
+                file_name=name,
+                date_format=st.session_state[DATES],
+                update_existing=bool(st.session_state.get(UPDATE)),
+            )
+
+        run_save(
+            FORM,
+            write,
+            f"Importen er gemt: {format_number(len(preview.new))} nye og "
+            f"{format_number(len(preview.updates))} opdaterede leverandører.",
+            on_success=done,
+        )
+
+
+def _read(name: str, data: bytes) -> SourceTable:
+    """The file again as the options say (reading does not draw anything)."""
+    if is_excel(name):
+        return read_excel(data, st.session_state.get(SHEET) or sheet_names(data)[0])
+    return read_csv(data, st.session_state.get(SEPARATOR))[0]
+
+
+def _render() -> None:
+    st.title("Import")
+    show_flash()
+    st.caption(
+        "Hent jeres eget register ind fra Excel (.xlsx) eller CSV. Intet gemmes, før du har "
+        "set forhåndsvisningen og bekræftet; så gemmes alle rækker samlet – eller ingen."
+    )
+    st.selectbox("Hvad importeres", [KIND_NAME], key="import_kind")
+    _template()
+    st.file_uploader(
+        f"Fil (.xlsx eller .csv, højst {MAX_FILE_MB} MB)",
+        type=["xlsx", "csv"],
+        key=f"{UPLOAD}_{st.session_state.get(UPLOADS, 0)}",
+        on_change=_keep_upload,
+    )
+    if FILE not in st.session_state:
+        st.info("Vælg en fil for at se, hvad den indeholder, før noget gemmes.")
+        return
+    name, data = st.session_state[FILE]
+    left, right = st.columns(2)
+    with left:
+        st.session_state.setdefault(DATES, DEFAULT_DATE_FORMAT)
+        st.selectbox(
+            "Datoformat i filen",
+            list(DATE_FORMATS),
+            key=DATES,
+            help="Datoer skrevet som tekst læses i dette format; Excels egne datoer læses, "
+            "som de er.",
+        )
+    with right:
+        try:
+            table = _table(name, data)
+        except FileError as exc:
+            st.error(str(exc), icon=":material/error:")
+            return
+    st.checkbox(
+        "Opdatér eksisterende",
+        key=UPDATE,
+        help="En leverandør, der findes i forvejen (samme CVR-nummer), opdateres med filens "
+        "værdier. Uden flueben er den en fejl.",
+    )
+    try:
+        with session() as s:
+            preview = preview_providers(
+                session=s,
+                headers=table.headers,
+                rows=table.rows,
+                date_format=st.session_state[DATES],
+                update_existing=bool(st.session_state.get(UPDATE)),
+            )
+    except FileError as exc:
+        st.error(str(exc), icon=":material/error:")
+        return
+    except UserError as exc:
+        st.error(exc.message, icon=":material/error:")
+        return
+    st.subheader(f"Forhåndsvisning af {name}")
+    _show(preview)
+    _confirm(name, data, preview)
+
+
+_render()
