@@ -11,8 +11,10 @@ from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
 from models import AuditEvent, Contract, ContractAddon, FollowUp, PriceChange, Provider
+from models.base import utcnow
 from services.contracts import add_addon
 from services.db import get_engine, upgrade_schema
+from services.formatting import local_time
 from services.providers import create_offer
 from tests.factories import USER, make_contract, make_provider
 from tests.pagetest import metric, run_page, unescaped
@@ -170,9 +172,8 @@ def test_a_renegotiation_shows_its_saving_on_its_tab_then_is_voided_and_correcte
     history = _table(at, "Årsag")
     assert "Genforhandling (annulleret)" == history["Årsag"].iloc[1]
     when = effective.strftime("%d.%m.%Y")
-    assert f"Prisændringen pr. {when}: Annulleret {TODAY.strftime('%d.%m.%Y')} af " in unescaped(
-        _void_caption(at)
-    )
+    voided = local_time(utcnow()).strftime("%d.%m.%Y")  # the Danish day: after 23:00 UTC, tomorrow
+    assert f"Prisændringen pr. {when}: Annulleret {voided} af " in unescaped(_void_caption(at))
     assert unescaped(_void_caption(at)).endswith(": Forkert beløb tastet")
     with Session(get_engine(detail_db)) as s:
         voided = s.exec(select(PriceChange)).one()
