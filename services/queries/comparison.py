@@ -33,9 +33,9 @@ from models.types import round_ore
 from services.formatting import format_date, format_kr, format_number, format_pct
 from services.queries.lookup import (
     ContractRange,
-    _contract_ranges,
     category_label,
     contract_range_detail,
+    contract_ranges,
 )
 from services.reference import category_thresholds
 from services.rules.categories import CategoryThresholds, price_category
@@ -121,7 +121,7 @@ def offer_facts(*, session: Session, offer_ids: Sequence[int], today: date) -> l
     ):
         current[contract.offer_id or 0] = contract  # the latest started wins
     groups = offer_target_group_names(session=session, offer_ids=ids)
-    ranges = _contract_ranges(session, ids, today)
+    ranges = contract_ranges(session, ids, today)
     facts = []
     for offer_id in ids:
         if offer_id not in rows:

@@ -296,7 +296,7 @@ _CHANGE_COLUMNS: tuple[Any, ...] = (
 )
 
 
-def _contract_ranges(
+def contract_ranges(
     session: Session, offer_ids: Sequence[int], today: date
 ) -> dict[int, ContractRange]:
     """Min–median–max of the active contracts' daily rates today, per offer, in three queries."""
@@ -405,7 +405,7 @@ def search_offers(
         query = query.offset(offset)
     rows = session.connection().execute(query).all()
     offer_ids = [row.id for row in rows]
-    ranges = _contract_ranges(session, offer_ids, today)
+    ranges = contract_ranges(session, offer_ids, today)
     groups = offer_target_group_names(session=session, offer_ids=offer_ids)
     result = []
     for number, row in enumerate(rows, start=offset + 1):
