@@ -46,7 +46,7 @@ PAGES: list[PageSpec] = [
         "Import",
         "pages/importer.py",
         ":material/upload_file:",
-        Capability.PROCURE,
+        Capability.CHECK_INVOICES,  # registers need PROCURE: services.imports.kinds
     ),
     PageSpec(
         "Opfølgning og kontrol",

@@ -3,7 +3,8 @@
 One flow: download the template → upload the file → choose the sheet, the date format and,
 for CSV, the separator → see the preview (rows to create, rows that update an existing record
 old → new, and a row-by-row error table with the row number Excel shows) → confirm: every row
-is written in one transaction, or none. The provider list is the first kind."""
+is written in one transaction, or none. The kinds (services.imports.kinds) are those the
+user's role may import."""
 
 from typing import Any
 
@@ -11,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._ui import (
+    allowed,
     call_service,
     form_errors,
     locked,
@@ -21,14 +23,9 @@ from pages._ui import (
 )
 from services.errors import UserError
 from services.formatting import format_number
+from services.imports.kinds import ImportKind, kinds_for
 from services.imports.parsing import DATE_FORMATS, DEFAULT_DATE_FORMAT, SEPARATORS
-from services.imports.providers import (
-    COLUMNS,
-    KIND_NAME,
-    ProviderPreview,
-    import_providers,
-    preview_providers,
-)
+from services.imports.preview import ImportPreview
 from services.imports.reading import (
     MAX_FILE_MB,
     FileError,
@@ -39,9 +36,9 @@ from services.imports.reading import (
     sheet_names,
 )
 from services.imports.templates import template_workbook
-from services.rules.roles import Capability
 
 FORM = "import"
+KIND = "import_kind"
 FILE = "import_file"  # (name, bytes) of the uploaded file, kept while the user works on it
 UPLOAD = "import_upload"
 SHEET, DATES, SEPARATOR, UPDATE = (
@@ -66,12 +63,12 @@ def _keep_upload() -> None:
     st.session_state.pop(f"{FORM}__errors", None)
 
 
-def _template() -> None:
+def _template(kind: ImportKind) -> None:
     st.download_button(
         "Hent skabelon (Excel)",
         icon=":material/download:",
-        data=template_workbook(COLUMNS, KIND_NAME),
-        file_name="skabelon_leverandoerer.xlsx",
+        data=template_workbook(kind.columns, kind.name),
+        file_name=f"skabelon_{kind.key}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="import_template",
         on_click="ignore",
@@ -109,7 +106,7 @@ def _problems_frame(problems: list[Any]) -> pd.DataFrame:
     )
 
 
-def _show(preview: ProviderPreview) -> None:
+def _show(preview: ImportPreview) -> None:
     columns = preview.columns
     if columns.missing:
         st.error(f"Filen mangler kolonnen {', '.join(columns.missing)}.", icon=":material/error:")
@@ -124,6 +121,10 @@ def _show(preview: ProviderPreview) -> None:
     figures[1].metric("Nye", format_number(len(preview.new)))
     figures[2].metric("Opdateres", format_number(len(preview.updates)))
     figures[3].metric("Fejl", format_number(len(preview.errors)))
+    if preview.figures:
+        extra = st.columns(len(preview.figures))
+        for place, (name, value) in zip(extra, preview.figures, strict=True):
+            place.metric(name, value)
     if preview.unchanged:
         st.caption(f"{format_number(preview.unchanged)} rækker er uændrede og springes over.")
     if preview.errors:
@@ -148,17 +149,16 @@ def _show(preview: ProviderPreview) -> None:
         show_table(pd.DataFrame(rows), ints=["Række"], key="import_updates")
 
 
-def _confirm(name: str, data: bytes, preview: ProviderPreview) -> None:
-    if locked(Capability.PROCURE):
+def _confirm(kind: ImportKind, name: str, data: bytes, preview: ImportPreview) -> None:
+    if locked(kind.capability):
         return
     for message in form_errors(FORM).values():
         st.error(message, icon=":material/error:")
     if not preview.ready:
         return
-    label = (
-        f"Importér {format_number(len(preview.new))} nye og opdatér "
-        f"{format_number(len(preview.updates))}"
-    )
+    label = f"Importér {format_number(len(preview.new))} nye"
+    if kind.update_help is not None:
+        label += f" og opdatér {format_number(len(preview.updates))}"
     if st.button(label, key="import_confirm", type="primary", icon=":material/upload:"):
 
         def done(_: Any) -> None:
@@ -168,19 +168,19 @@ def _confirm(name: str, data: bytes, preview: ProviderPreview) -> None:
         def write() -> Any:
             table = _read(name, data)
             return call_service(
-                import_providers,
+                kind.write,
                 headers=table.headers,
                 rows=table.rows,
                 file_name=name,
                 date_format=st.session_state[DATES],
-                update_existing=bool(st.session_state.get(UPDATE)),
+                update_existing=kind.update_help is not None and bool(st.session_state.get(UPDATE)),
             )
 
         run_save(
             FORM,
             write,
             f"Importen er gemt: {format_number(len(preview.new))} nye og "
-            f"{format_number(len(preview.updates))} opdaterede leverandører.",
+            f"{format_number(len(preview.updates))} opdaterede {kind.noun}.",
             on_success=done,
         )
 
@@ -199,8 +199,19 @@ def _render() -> None:
         "Hent jeres eget register ind fra Excel (.xlsx) eller CSV. Intet gemmes, før du har "
         "set forhåndsvisningen og bekræftet; så gemmes alle rækker samlet – eller ingen."
     )
-    st.selectbox("Hvad importeres", [KIND_NAME], key="import_kind")
-    _template()
+    kinds = {k.key: k for k in kinds_for(allowed)}
+    if not kinds:
+        st.info("Din rolle må ikke importere noget.")
+        return
+    st.selectbox(
+        "Hvad importeres",
+        list(kinds),
+        key=KIND,
+        format_func=lambda key: kinds[key].name,
+        on_change=lambda: st.session_state.pop(f"{FORM}__errors", None),
+    )
+    kind = kinds[st.session_state.get(KIND) or next(iter(kinds))]
+    _template(kind)
     st.file_uploader(
         f"Fil (.xlsx eller .csv, højst {MAX_FILE_MB} MB)",
         type=["xlsx", "csv"],
@@ -227,20 +238,16 @@ def _render() -> None:
         except FileError as exc:
             st.error(str(exc), icon=":material/error:")
             return
-    st.checkbox(
-        "Opdatér eksisterende",
-        key=UPDATE,
-        help="En leverandør, der findes i forvejen (samme CVR-nummer), opdateres med filens "
-        "værdier. Uden flueben er den en fejl.",
-    )
+    if kind.update_help is not None:
+        st.checkbox("Opdatér eksisterende", key=UPDATE, help=kind.update_help)
     try:
         with session() as s:
-            preview = preview_providers(
+            preview = kind.preview(
                 session=s,
                 headers=table.headers,
                 rows=table.rows,
                 date_format=st.session_state[DATES],
-                update_existing=bool(st.session_state.get(UPDATE)),
+                update_existing=kind.update_help is not None and bool(st.session_state.get(UPDATE)),
             )
     except FileError as exc:
         st.error(str(exc), icon=":material/error:")
@@ -250,7 +257,7 @@ def _render() -> None:
         return
     st.subheader(f"Forhåndsvisning af {name}")
     _show(preview)
-    _confirm(name, data, preview)
+    _confirm(kind, name, data, preview)
 
 
 _render()

@@ -11,19 +11,35 @@ refuses its row. Each row passes the same input schema as the form (models.Provi
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models import FrameworkAgreement, Provider, ProviderCreate, ProviderKind, label
-from services.audit import record_change
-from services.cpr import CPR_MESSAGE, contains_cpr
+from models import FrameworkAgreement, Provider, ProviderCreate, ProviderKind
 from services.errors import InputError, UserError
 from services.formatting import format_number
 from services.imports.columns import Column, ColumnMatch, match_columns
 from services.imports.parsing import DEFAULT_DATE_FORMAT, header_key, parse_cell_date, parse_percent
+from services.imports.preview import (
+    CPR_ROW,
+    NO,
+    ROW,
+    YES,
+    ImportPreview,
+    PlannedRow,
+    RowProblem,
+    cells,
+    code,
+    codes,
+    has_cpr,
+    header_of,
+    read_cells,
+    record_import,
+    require_ready,
+    shown,
+    whole_number_text,
+)
 from services.imports.reading import SourceRow
 from services.providers import create_provider, cvr_warning, update_provider
 from services.settings import get_settings
@@ -101,75 +117,8 @@ COLUMNS: tuple[Column, ...] = (
     ),
 )
 KIND_NAME = "Leverandører"
-ROW = "(rækken)"  # the error table's column for a problem of the whole row
-YES = {"ja", "j", "x", "sand", "true", "1"}
-NO = {"nej", "n", "falsk", "false", "0"}
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    row: int  # as the user sees it in Excel
-    column: str  # the file's header, or ROW
-    value: str
-    message: str
-
-
-@dataclass(frozen=True)
-class PlannedRow:
-    row: int
-    data: dict[str, Any]  # the input for create_provider / update_provider
-    provider_id: int | None = None  # an update of this provider
-    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # field → (old, new)
-
-
-@dataclass(frozen=True)
-class ProviderPreview:
-    columns: ColumnMatch
-    rows: int  # data rows read
-    new: list[PlannedRow]
-    updates: list[PlannedRow]
-    unchanged: int  # matched rows with nothing to change
-    errors: list[RowProblem]
-    warnings: list[RowProblem]
-
-    @property
-    def ready(self) -> bool:
-        return not self.errors and not self.columns.missing and bool(self.new or self.updates)
-
-
-def _codes(enum: Iterable[Any], context: str | None = None) -> dict[str, str]:
-    """Every code and Danish label of an enum, as a file may write it → the code."""
-    found: dict[str, str] = {}
-    for member in enum:
-        for name in (member.value, label(member.value), label(member.value, context)):
-            found[header_key(name)] = member.value
-    return found
-
-
-KINDS = _codes(ProviderKind)
-FRAMEWORKS = _codes(FrameworkAgreement, "framework") | {header_key("nej"): "ingen"}
-
-
-def _shown(value: Any) -> str:
-    return "" if value is None else " ".join(str(value).split())[:80]
-
-
-def _code(raw: Any, codes: Mapping[str, str], what: str, choices: str) -> str | None:
-    if raw is None:
-        return None
-    code = codes.get(header_key(raw))
-    if code is None:
-        raise ValueError(f"Ukendt {what} »{_shown(raw)}«: skriv {choices}")
-    return code
-
-
-def _whole_number_text(raw: Any) -> Any:
-    """An Excel number typed in a text column (a CVR or postal code) as its digits."""
-    if isinstance(raw, float) and raw.is_integer():
-        return str(int(raw))
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        return str(raw)
-    return raw
+KINDS = codes(ProviderKind)
+FRAMEWORKS = codes(FrameworkAgreement, "framework") | {header_key("nej"): "ingen"}
 
 
 def _vat_refund(raw: Any, refund_pct: Decimal) -> bool | None:
@@ -187,7 +136,7 @@ def _vat_refund(raw: Any, refund_pct: Decimal) -> bool | None:
     with_refund = format_number(100 - refund_pct, 1)
     raise ValueError(
         f"Momsfaktoren skal være {with_refund} % (med momsrefusion) eller 100 % (uden), "
-        f"ikke {_shown(raw)}"
+        f"ikke {shown(raw)}"
     )
 
 
@@ -195,34 +144,28 @@ def _row_input(
     values: Mapping[str, Any], date_format: str, refund_pct: Decimal
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The form's input from one row's cells, and the cells that could not be read."""
-    data: dict[str, Any] = {}
-    errors: dict[str, str] = {}
     readers = {
-        "cvr": _whole_number_text,
+        "cvr": whole_number_text,
         "postal_code": lambda v: (
             t.zfill(4)
-            if isinstance(t := _whole_number_text(v), str) and t.isdigit() and len(t) == 3
+            if isinstance(t := whole_number_text(v), str) and t.isdigit() and len(t) == 3
             else t
         ),
-        "kind": lambda v: _code(
+        "kind": lambda v: code(
             v, KINDS, "type", "Privat, Selvejende, Kommunal, Regional eller Egen drift"
         ),
-        "framework": lambda v: _code(
+        "framework": lambda v: code(
             v, FRAMEWORKS, "aftale", "Ingen aftale, Rammeaftale eller Samarbejdsaftale"
         ),
         "framework_valid_to": lambda v: parse_cell_date(v, date_format),
         "vat_factor": lambda v: _vat_refund(v, refund_pct),
-        "quality_rating": _whole_number_text,
+        "quality_rating": whole_number_text,
     }
-    for key, raw in values.items():
-        try:
-            value = readers.get(key, lambda v: v)(raw)
-        except ValueError as exc:
-            errors[key] = str(exc)
-            continue
-        if value is None:
-            continue
-        data["vat_refund" if key == "vat_factor" else key] = value
+    data, errors = read_cells(values, readers)
+    if "vat_factor" in data:
+        data["vat_refund"] = data.pop("vat_factor")
+    if "vat_factor" in errors:
+        errors["vat_refund"] = errors.pop("vat_factor")
     data.setdefault("kind", ProviderKind.PRIVATE.value)
     data.setdefault("framework", FrameworkAgreement.NONE.value)
     if "vat_refund" not in data:
@@ -231,12 +174,7 @@ def _row_input(
 
 
 def _header(match: ColumnMatch, key: str, headers: Sequence[str]) -> str:
-    if key == "vat_refund":
-        key = "vat_factor"
-    for index, column in match.by_index.items():
-        if column.key == key:
-            return headers[index]
-    return ROW
+    return header_of(match, "vat_factor" if key == "vat_refund" else key, headers)
 
 
 def preview_providers(
@@ -246,7 +184,7 @@ def preview_providers(
     rows: Iterable[SourceRow],
     date_format: str = DEFAULT_DATE_FORMAT,
     update_existing: bool = False,
-) -> ProviderPreview:
+) -> ImportPreview:
     """Check every row and plan what confirming would write; writes nothing."""
     match = match_columns(headers, COLUMNS)
     refund_pct = get_settings(session=session).vat_refund_pct
@@ -256,9 +194,9 @@ def preview_providers(
     count = 0
     for source in rows:
         count += 1
-        raw = {c.key: source.values[i] for i, c in match.by_index.items() if i < len(source.values)}
-        if any(isinstance(v, str) and contains_cpr(v) for v in source.values):
-            errors.append(RowProblem(source.number, ROW, "", f"{CPR_MESSAGE} Rækken er afvist."))
+        raw = cells(source, match)
+        if has_cpr(source):
+            errors.append(RowProblem(source.number, ROW, "", CPR_ROW))
             continue
         data, cell_errors = _row_input(raw, date_format, refund_pct)
         try:
@@ -269,7 +207,7 @@ def preview_providers(
         for key, message in cell_errors.items():
             column = _header(match, key, headers)
             value = raw.get("vat_factor" if key == "vat_refund" else key)
-            errors.append(RowProblem(source.number, column, _shown(value), message))
+            errors.append(RowProblem(source.number, column, shown(value), message))
         if valid is None or cell_errors:
             continue
         if warning := cvr_warning(valid.cvr):
@@ -283,7 +221,7 @@ def preview_providers(
     new, updates, unchanged = _match_existing(
         session, plan, update_existing, match, headers, errors
     )
-    return ProviderPreview(
+    return ImportPreview(
         match, count, new, updates, unchanged, sorted(errors, key=lambda e: e.row), warnings
     )
 
@@ -389,7 +327,7 @@ def import_providers(
     user: str,
     date_format: str = DEFAULT_DATE_FORMAT,
     update_existing: bool = False,
-) -> ProviderPreview:
+) -> ImportPreview:
     """Check the file again and write every planned row in this one transaction, or nothing:
     InputError when any row has an error (the preview names them)."""
     preview = preview_providers(
@@ -399,15 +337,7 @@ def import_providers(
         date_format=date_format,
         update_existing=update_existing,
     )
-    if preview.columns.missing:
-        raise InputError({"_form": "Filen mangler kolonnen " + ", ".join(preview.columns.missing)})
-    if preview.errors:
-        raise InputError(
-            {
-                "_form": f"{len(preview.errors)} fejl i filen: intet er gemt. Ret "
-                "rækkerne i fejltabellen og prøv igen."
-            }
-        )
+    require_ready(preview)
     for planned in preview.new:
         # In-file duplicates and existing CVRs were checked above: no question left to ask.
         create_provider(session=session, data={**planned.data, "confirmed": ["cvr"]}, user=user)
@@ -415,21 +345,17 @@ def import_providers(
         try:
             update_provider(
                 session=session,
-                provider_id=planned.provider_id or 0,
+                provider_id=planned.record_id or 0,
                 data={**planned.data, "confirmed": ["cvr"]},
                 user=user,
             )
         except UserError as exc:
             raise InputError({"_form": f"Række {planned.row}: {exc.message}"}) from None
-    record_change(
-        session=session,
-        action="import",
-        entity="import",
-        entity_id=file_name[:50],
-        changes={
-            "kind": (None, KIND_NAME),
-            "created": (None, len(preview.new)),
-            "updated": (None, len(preview.updates)),
-        },
+    record_import(
+        session,
+        kind_name=KIND_NAME,
+        file_name=file_name,
+        created=len(preview.new),
+        updated=len(preview.updates),
     )
     return preview

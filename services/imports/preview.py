@@ -1,0 +1,164 @@
+"""What every import kind shares (SPEC 9): the preview of a file (rows to create, rows that
+update an existing record old → new, and the error and warning tables row by row), reading a
+row's cells through the kind's readers, and the rule that confirming writes all rows or none.
+"""
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from models import label
+from services.audit import record_change
+from services.cpr import CPR_MESSAGE, contains_cpr
+from services.errors import InputError
+from services.imports.columns import ColumnMatch
+from services.imports.parsing import header_key
+from services.imports.reading import SourceRow
+
+ROW = "(rækken)"  # the error table's column for a problem of the whole row
+YES = {"ja", "j", "x", "sand", "true", "1"}
+NO = {"nej", "n", "falsk", "false", "0"}
+CPR_ROW = f"{CPR_MESSAGE} Rækken er afvist."
+
+Reader = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int  # as the user sees it in Excel
+    column: str  # the file's header, or ROW
+    value: str
+    message: str
+
+
+@dataclass(frozen=True)
+class PlannedRow:
+    row: int
+    data: dict[str, Any]  # the input for the kind's create or update service
+    record_id: int | None = None  # an update of this record
+    changes: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # field → (old, new)
+
+
+@dataclass(frozen=True)
+class ImportPreview:
+    columns: ColumnMatch
+    rows: int  # data rows read
+    new: list[PlannedRow]
+    updates: list[PlannedRow]
+    unchanged: int  # matched rows with nothing to change
+    errors: list[RowProblem]
+    warnings: list[RowProblem]
+    # Figures the kind adds to the preview (an invoice import's sum of deviations): label → text.
+    figures: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def ready(self) -> bool:
+        return not self.errors and not self.columns.missing and bool(self.new or self.updates)
+
+
+def codes(enum: Iterable[Any], context: str | None = None) -> dict[str, str]:
+    """Every code and Danish label of an enum, as a file may write it → the code."""
+    found: dict[str, str] = {}
+    for member in enum:
+        for name in (member.value, label(member.value), label(member.value, context)):
+            found[header_key(name)] = member.value
+    return found
+
+
+def shown(value: Any) -> str:
+    """A cell's value as the error table shows it: one line, at most 80 characters."""
+    return "" if value is None else " ".join(str(value).split())[:80]
+
+
+def code(raw: Any, known: Mapping[str, str], what: str, choices: str) -> str | None:
+    if raw is None:
+        return None
+    found = known.get(header_key(raw))
+    if found is None:
+        raise ValueError(f"Ukendt {what} »{shown(raw)}«: skriv {choices}")
+    return found
+
+
+def yes_no(raw: Any) -> bool | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().casefold()
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    raise ValueError(f"»{shown(raw)}« er hverken ja eller nej")
+
+
+def whole_number_text(raw: Any) -> Any:
+    """An Excel number typed in a text column (a CVR or postal code) as its digits."""
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return str(raw)
+    return raw
+
+
+def cells(source: SourceRow, match: ColumnMatch) -> dict[str, Any]:
+    """A row's cells by the kind's column keys."""
+    return {c.key: source.values[i] for i, c in match.by_index.items() if i < len(source.values)}
+
+
+def has_cpr(source: SourceRow) -> bool:
+    return any(isinstance(v, str) and contains_cpr(v) for v in source.values)
+
+
+def read_cells(
+    values: Mapping[str, Any], readers: Mapping[str, Reader]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A row's input from its cells (each through its column's reader, if it has one), and the
+    cells that could not be read (column key → Danish message). Empty cells are left out."""
+    data: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, raw in values.items():
+        try:
+            value = readers[key](raw) if key in readers else raw
+        except ValueError as exc:
+            errors[key] = str(exc)
+            continue
+        if value is not None:
+            data[key] = value
+    return data, errors
+
+
+def header_of(match: ColumnMatch, key: str, headers: Sequence[str]) -> str:
+    """The file's header of a column key (ROW when the file has no such column)."""
+    for index, column in match.by_index.items():
+        if column.key == key:
+            return headers[index]
+    return ROW
+
+
+def require_ready(preview: ImportPreview) -> None:
+    """Confirming writes nothing while the file has a missing column or an error."""
+    if preview.columns.missing:
+        raise InputError({"_form": "Filen mangler kolonnen " + ", ".join(preview.columns.missing)})
+    if preview.errors:
+        raise InputError(
+            {
+                "_form": f"{len(preview.errors)} fejl i filen: intet er gemt. Ret "
+                "rækkerne i fejltabellen og prøv igen."
+            }
+        )
+
+
+def record_import(
+    session: Session, *, kind_name: str, file_name: str, created: int, updated: int
+) -> None:
+    """The import's own audit event (each row it wrote has its own as well)."""
+    record_change(
+        session=session,
+        action="import",
+        entity="import",
+        entity_id=file_name[:50],
+        changes={"kind": (None, kind_name), "created": (None, created), "updated": (None, updated)},
+    )
