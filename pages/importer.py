@@ -106,7 +106,7 @@ def _problems_frame(problems: list[Any]) -> pd.DataFrame:
     )
 
 
-def _show(preview: ImportPreview) -> None:
+def _show(preview: ImportPreview, *, updates: bool) -> None:
     columns = preview.columns
     if columns.missing:
         st.error(f"Filen mangler kolonnen {', '.join(columns.missing)}.", icon=":material/error:")
@@ -116,11 +116,14 @@ def _show(preview: ImportPreview) -> None:
         st.caption(
             "Kolonner, der står to gange (den første bruges): " + ", ".join(columns.repeated)
         )
-    figures = st.columns(4)
-    figures[0].metric("Rækker i filen", format_number(preview.rows))
-    figures[1].metric("Nye", format_number(len(preview.new)))
-    figures[2].metric("Opdateres", format_number(len(preview.updates)))
-    figures[3].metric("Fejl", format_number(len(preview.errors)))
+    counts = [
+        ("Rækker i filen", preview.rows),
+        ("Nye", preview.creates),
+        *([("Opdateres", len(preview.updates))] if updates else []),
+        ("Fejl", preview.error_count),
+    ]
+    for place, (name, value) in zip(st.columns(len(counts)), counts, strict=True):
+        place.metric(name, format_number(value))
     if preview.figures:
         extra = st.columns(len(preview.figures))
         for place, (name, value) in zip(extra, preview.figures, strict=True):
@@ -134,6 +137,11 @@ def _show(preview: ImportPreview) -> None:
         show_table(
             _problems_frame(preview.errors), ints=["Række"], key="import_errors", widths=WIDTHS
         )
+        if preview.more_errors:
+            st.caption(
+                f"Kun de første {format_number(len(preview.errors))} fejl vises; filen har "
+                f"{format_number(preview.error_count)} i alt."
+            )
     if preview.warnings:
         st.markdown("**Advarsler** – gemmes alligevel")
         show_table(
@@ -156,7 +164,7 @@ def _confirm(kind: ImportKind, name: str, data: bytes, preview: ImportPreview) -
         st.error(message, icon=":material/error:")
     if not preview.ready:
         return
-    label = f"Importér {format_number(len(preview.new))} nye"
+    label = f"Importér {format_number(preview.creates)} nye"
     if kind.update_help is not None:
         label += f" og opdatér {format_number(len(preview.updates))}"
     if st.button(label, key="import_confirm", type="primary", icon=":material/upload:"):
@@ -171,6 +179,7 @@ def _confirm(kind: ImportKind, name: str, data: bytes, preview: ImportPreview) -
                 kind.write,
                 headers=table.headers,
                 rows=table.rows,
+                **_progress(kind, table, "Gemmer"),
                 file_name=name,
                 date_format=st.session_state[DATES],
                 update_existing=kind.update_help is not None and bool(st.session_state.get(UPDATE)),
@@ -179,10 +188,33 @@ def _confirm(kind: ImportKind, name: str, data: bytes, preview: ImportPreview) -
         run_save(
             FORM,
             write,
-            f"Importen er gemt: {format_number(len(preview.new))} nye og "
-            f"{format_number(len(preview.updates))} opdaterede {kind.noun}.",
+            f"Importen er gemt: {format_number(preview.creates)} nye "
+            + (
+                f"og {format_number(len(preview.updates))} opdaterede {kind.noun}."
+                if kind.update_help is not None
+                else f"{kind.noun}."
+            ),
             on_success=done,
         )
+
+
+def _progress(kind: ImportKind, table: SourceTable, doing: str) -> dict[str, Any]:
+    """A progress bar for a kind that streams many rows (the bar goes when it is done)."""
+    if not kind.streams:
+        return {}
+    total = max(table.size_hint or 0, 1)
+    bar = st.empty()
+
+    def show(done: int) -> None:
+        if done >= total:
+            bar.empty()
+        else:
+            bar.progress(
+                min(done / total, 1.0),
+                text=f"{doing} række {format_number(done)} af ca. {format_number(total)} …",
+            )
+
+    return {"progress": show}
 
 
 def _read(name: str, data: bytes) -> SourceTable:
@@ -246,6 +278,7 @@ def _render() -> None:
                 session=s,
                 headers=table.headers,
                 rows=table.rows,
+                **_progress(kind, table, "Kontrollerer"),
                 date_format=st.session_state[DATES],
                 update_existing=kind.update_help is not None and bool(st.session_state.get(UPDATE)),
             )
@@ -256,7 +289,7 @@ def _render() -> None:
         st.error(exc.message, icon=":material/error:")
         return
     st.subheader(f"Forhåndsvisning af {name}")
-    _show(preview)
+    _show(preview, updates=kind.update_help is not None)
     _confirm(kind, name, data, preview)
 
 

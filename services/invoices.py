@@ -8,7 +8,7 @@ the same contract: it is stored negative, for the invoice's period, and netted a
 marked, and counted nowhere.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -45,9 +45,9 @@ from services.rules.deviations import (
     is_credit_note,
     net_deviation,
 )
-from services.rules.pricing import ExpectedAmount, expected_amount
+from services.rules.pricing import AddonTerms, ExpectedAmount, PriceTerms, expected_amount
 from services.rules.voiding import is_voided, not_voided_sql
-from services.settings import get_settings
+from services.settings import AppSettings, get_settings
 from services.unit_of_work import action, flush
 from services.validation import insert_row, require, update_row, validate, void_row
 
@@ -162,17 +162,28 @@ def _validated_input(schema: type[Schema], data: Mapping[str, Any]) -> Schema:
         raise input_error_from(exc) from None
 
 
+def period_errors(period_from: date, period_to: date, contract: Contract | None) -> dict[str, str]:
+    """What is wrong with an invoice's period, alone and (given) for its contract: field →
+    Danish message."""
+    if period_to < period_from:
+        return {"period_to": "Perioden skal slutte efter den begynder"}
+    if (period_to - period_from).days > 366:
+        return {"period_to": "En fakturaperiode kan højst være et år"}
+    if contract is not None and (
+        period_to < contract.start_date
+        or (contract.end_date is not None and period_from > contract.end_date)
+    ):
+        return {"period_from": "Perioden ligger uden for kontraktens løbetid"}
+    return {}
+
+
 def _validated(session: Session, data: Mapping[str, Any]) -> tuple[InvoiceCheckCreate, Contract]:
     valid = _validated_input(InvoiceCheckCreate, data)
-    if valid.period_to < valid.period_from:
-        raise InputError({"period_to": "Perioden skal slutte efter den begynder"})
-    if (valid.period_to - valid.period_from).days > 366:
-        raise InputError({"period_to": "En fakturaperiode kan højst være et år"})
+    if errors := period_errors(valid.period_from, valid.period_to, None):
+        raise InputError(errors)
     contract = require(session, Contract, valid.contract_id, "Kontrakten")
-    if valid.period_to < contract.start_date or (
-        contract.end_date is not None and valid.period_from > contract.end_date
-    ):
-        raise InputError({"period_from": "Perioden ligger uden for kontraktens løbetid"})
+    if errors := period_errors(valid.period_from, valid.period_to, contract):
+        raise InputError(errors)
     return valid, contract
 
 
@@ -197,32 +208,80 @@ def _refuse_duplicate(
 # --- Invoices ---------------------------------------------------------------------------------
 
 
-def preview_invoice_check(*, session: Session, data: Mapping[str, Any]) -> InvoicePreview:
-    """Expected amount with its calculation, and the deviation, without saving anything."""
-    valid, contract = _validated(session, data)
-    terms, addons = load_terms(session=session, contract=contract)
+def judge_invoice(
+    *,
+    contract: Contract,
+    terms: PriceTerms,
+    addons: Sequence[AddonTerms],
+    period_from: date,
+    period_to: date,
+    invoiced: Decimal,
+    settings: AppSettings,
+) -> InvoicePreview:
+    """The expected amount of an invoice by its contract's terms, its deviation and whether it
+    is implausible (SPEC 4.2–4.3); InputError when the amounts are beyond what can be stored."""
     expected = expected_amount(
         terms=terms,
-        period_from=valid.period_from,
-        period_to=valid.period_to,
+        period_from=period_from,
+        period_to=period_to,
         contract_start=contract.start_date,
         contract_end=contract.end_date,
         addons=addons,
     )
-    if abs(expected.total) + valid.invoiced > MONEY_MAX:  # NUMERIC(14,2) could not store it
+    if abs(expected.total) + invoiced > MONEY_MAX:  # NUMERIC(14,2) could not store it
         raise InputError({"_form": EXPECTED_TOO_LARGE_MESSAGE})
-    settings = get_settings(session=session)
     deviation = invoice_deviation(
-        invoiced=valid.invoiced,
+        invoiced=invoiced,
         expected=expected.total,
         tolerance_kr=settings.tolerance_kr,
         tolerance_pct=settings.tolerance_pct,
     )
     factor = settings.plausible_invoice_factor
-    implausible = implausible_invoice(
-        invoiced=valid.invoiced, expected=expected.total, factor=factor
-    )
+    implausible = implausible_invoice(invoiced=invoiced, expected=expected.total, factor=factor)
     return InvoicePreview(contract, expected, deviation, implausible, factor)
+
+
+def preview_invoice_check(*, session: Session, data: Mapping[str, Any]) -> InvoicePreview:
+    """Expected amount with its calculation, and the deviation, without saving anything."""
+    valid, contract = _validated(session, data)
+    terms, addons = load_terms(session=session, contract=contract)
+    return judge_invoice(
+        contract=contract,
+        terms=terms,
+        addons=addons,
+        period_from=valid.period_from,
+        period_to=valid.period_to,
+        invoiced=valid.invoiced,
+        settings=get_settings(session=session),
+    )
+
+
+def invoice_check_values(
+    contract: Contract,
+    valid: InvoiceCheckCreate,
+    preview: InvoicePreview,
+    checked_on: date,
+) -> dict[str, Any]:
+    """The stored fields of a new invoice check (a flagged one enters the log as `ny`)."""
+    deviation = preview.deviation
+    return {
+        "kind": InvoiceKind.INVOICE,
+        "contract_id": contract.id,
+        "provider_id": contract.provider_id,
+        "invoice_no": valid.invoice_no,
+        "period_from": valid.period_from,
+        "period_to": valid.period_to,
+        "checked_on": checked_on,
+        "invoiced": valid.invoiced,
+        "expected": preview.expected.total,
+        "deviation": deviation.amount,
+        "deviation_pct": deviation.pct,
+        "flagged": deviation.flagged,
+        "under_expected": deviation.under_expected,
+        "status": InvoiceStatus.NEW if deviation.flagged else None,
+        "assignee": valid.assignee,
+        "resolution_note": valid.resolution_note,
+    }
 
 
 def _deviation_event(
@@ -272,25 +331,7 @@ def check_invoice(
                 )
             }
         )
-    deviation = preview.deviation
-    check = InvoiceCheck(
-        kind=InvoiceKind.INVOICE,
-        contract_id=contract.id,  # type: ignore[arg-type]
-        provider_id=contract.provider_id,
-        invoice_no=valid.invoice_no,
-        period_from=valid.period_from,
-        period_to=valid.period_to,
-        checked_on=today or date.today(),
-        invoiced=valid.invoiced,
-        expected=preview.expected.total,
-        deviation=deviation.amount,
-        deviation_pct=deviation.pct,
-        flagged=deviation.flagged,
-        under_expected=deviation.under_expected,
-        status=InvoiceStatus.NEW if deviation.flagged else None,
-        assignee=valid.assignee,
-        resolution_note=valid.resolution_note,
-    )
+    check = InvoiceCheck(**invoice_check_values(contract, valid, preview, today or date.today()))
     check = insert_row(session=session, row=check, user=user)
     if check.flagged:
         _deviation_event(

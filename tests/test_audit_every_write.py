@@ -26,6 +26,9 @@ from services import (
 )
 from services.demo_data import remove_demo_data
 from services.errors import InputError
+from services.imports.contracts import import_contracts
+from services.imports.invoices import import_invoices
+from services.imports.offers import import_offers
 from services.imports.providers import import_providers
 from services.imports.reading import read_csv
 from services.rules.roles import WRITE_CAPABILITY
@@ -79,6 +82,18 @@ def _import_providers(s: Session, lines: list[str]) -> Any:
         file_name="liste.csv",
         user=WHO,
         update_existing=True,
+    )
+
+
+def _import(s: Session, service: Any, lines: list[str], **extra: Any) -> Any:
+    table, _, _ = read_csv(("\n".join(lines) + "\n").encode())
+    return service(
+        session=s,
+        headers=table.headers,
+        rows=table.rows,
+        file_name="fil.csv",
+        user=WHO,
+        **extra,
     )
 
 
@@ -203,6 +218,51 @@ SCENARIOS: dict[str, tuple[Scenario | None, Scenario]] = {
                 "12345674;Bo Nord;Privat;Aalborg",
                 "10000009;Bostedet Testlund;Privat;Randers",
             ],
+        ),
+    ),
+    "services.imports.offers.import_offers": (
+        None,
+        # A new offer and the world's one updated (rate and target groups): two records.
+        lambda s, ids: _import(
+            s,
+            import_offers,
+            [
+                "CVR;Tilbud;Paragraf;Målgrupper;Listetakst;Takstår",
+                "10000009;Åhuset;§107;Udviklingshæmning;1.700,00;2026",
+                "10000009;Huset ved Åen;§108;udviklingshæmning;1.900,00;2026",
+            ],
+            update_existing=True,
+        ),
+    ),
+    "services.imports.contracts.import_contracts": (
+        None,
+        # A new contract with its add-on (and first follow-up), and the world's contract
+        # updated with its add-on's new price: five records, and the import's own event.
+        lambda s, ids: _import(
+            s,
+            import_contracts,
+            [
+                "Sagsnummer;CVR;Tilbud;Paragraf;Startdato;Pris;Opsigelsesvarsel (dage);"
+                "Tillæg;Tillæg pris",
+                "SAG-2026-0200;10000009;;§107;01-02-2026;2.100,00;90;Ledsagelse;1.200,00",
+                "SAG-2024-0001;10000009;Huset ved Åen;§108;01-03-2024;2.000,00;120;"
+                "Ekstra støtte;5.500,00",
+            ],
+            update_existing=True,
+        ),
+    ),
+    "services.imports.invoices.import_invoices": (
+        None,
+        # An invoice and a credit note correcting it: two checks, and the import's own event.
+        lambda s, ids: _import(
+            s,
+            import_invoices,
+            [
+                "Sagsnummer;Fakturanummer;Periode fra;Periode til;Beløb",
+                "SAG-2024-0001;F-9;01-04-2026;30-04-2026;70.000,00",
+                "SAG-2024-0001;F-9K;01-04-2026;30-04-2026;-5.000,00",
+            ],
+            today=TODAY,
         ),
     ),
     "services.contracts.create_contract": (

@@ -7,9 +7,9 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from models import AuditEvent, Provider
+from models import AuditEvent, InvoiceCheck, Provider
 from services.db import get_engine
-from tests.pagetest import run_page
+from tests.pagetest import metric, run_page
 
 PAGE = "pages/importer.py"
 GOOD = (
@@ -87,3 +87,31 @@ def test_a_file_that_cannot_be_read_says_so(page):
     at.run()
     assert not at.exception
     assert any("kan ikke læses" in e.value for e in at.error)
+
+
+def test_a_month_of_invoices_is_checked_and_flagged_ones_enter_the_log(page, empty_db):
+    from tests.factories import make_contract
+
+    with Session(get_engine(empty_db)) as s:
+        make_contract(s)
+    at = page
+    at.selectbox(key="import_kind").set_value("fakturalinjer").run()
+    at = _upload(
+        at,
+        "marts.csv",
+        "Sagsnummer;Fakturanummer;Periode fra;Periode til;Beløb\n"
+        "SAG-2024-0001;F-1;01-03-2026;31-03-2026;90.000,00\n"
+        "SAG-2024-0001;F-2;01-04-2026;30-04-2026;1.000,00\n",
+    )
+    assert not at.exception
+    assert "2" == metric(at, "Kontrolleret") and "1" == metric(at, "Afvigelser")
+    assert "1" == metric(at, "Under forventet")
+    assert not [m for m in at.metric if m.label == "Opdateres"]
+    assert not [c for c in at.checkbox if c.key == "import_update"]
+    at.button(key="import_confirm").click().run()
+    assert not at.exception
+    assert any("2 nye fakturakontroller" in s.value for s in at.success)
+    with Session(get_engine(empty_db)) as s:
+        checks = {c.invoice_no: c for c in s.exec(select(InvoiceCheck))}
+    assert ("ny", None) == (checks["F-1"].status, checks["F-2"].status)
+    assert "fakturalinjer" == at.session_state["import_kind"]  # still on the kind

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from sqlmodel import Session
 
-from services.imports import providers
+from services.imports import contracts, invoices, offers, providers
 from services.imports.columns import Column
 from services.imports.preview import ImportPreview
 from services.imports.reading import SourceRow
@@ -38,6 +38,9 @@ class ImportKind:
     # What "Opdatér eksisterende" means for this kind; None: the kind never updates.
     update_help: str | None
     noun: str  # in the confirmation, lower case plural ("leverandører")
+    # Counts its rows instead of listing them and reports progress (preview and write take
+    # `progress`, called with the rows done).
+    streams: bool = False
 
 
 KINDS: tuple[ImportKind, ...] = (
@@ -51,6 +54,40 @@ KINDS: tuple[ImportKind, ...] = (
         update_help="En leverandør, der findes i forvejen (samme CVR-nummer), opdateres med "
         "filens værdier. Uden flueben er den en fejl.",
         noun="leverandører",
+    ),
+    ImportKind(
+        key="tilbud",
+        name=offers.KIND_NAME,
+        columns=offers.COLUMNS,
+        capability=Capability.PROCURE,
+        preview=offers.preview_offers,
+        write=offers.import_offers,
+        update_help="Et tilbud, der findes i forvejen (samme leverandør og navn), opdateres med "
+        "filens værdier; tomme celler ændrer intet. Uden flueben er det en fejl.",
+        noun="tilbud",
+    ),
+    ImportKind(
+        key="kontrakter",
+        name=contracts.KIND_NAME,
+        columns=contracts.COLUMNS,
+        capability=Capability.PROCURE,
+        preview=contracts.preview_contracts,
+        write=contracts.import_contracts,
+        update_help="En kontrakt, der findes i forvejen (samme sagsnummer), opdateres med "
+        "filens værdier; tomme celler ændrer intet. Et tillæg med samme navn på kontrakten "
+        "opdateres, ellers tilføjes det. Uden flueben er det en fejl.",
+        noun="kontrakter",
+    ),
+    ImportKind(
+        key="fakturalinjer",
+        name=invoices.KIND_NAME,
+        columns=invoices.COLUMNS,
+        capability=Capability.CHECK_INVOICES,
+        preview=invoices.preview_invoices,
+        write=invoices.import_invoices,
+        update_help=None,
+        noun="fakturakontroller",
+        streams=True,
     ),
 )
 

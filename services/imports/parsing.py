@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from babel.numbers import NumberFormatError
@@ -39,6 +40,12 @@ _SPACES = re.compile(r"[\s\u00a0\u202f]+")
 # What an amount may hold once its currency is off: ASCII digits, the separators, a sign (no
 # exponent, no other scripts' digits, no NaN).
 _AMOUNT_CHARS = re.compile(r"^[+-]?[0-9.,]+$", re.ASCII)
+
+# The amounts Babel's strict da_DK parsing accepts as they are, in their common forms (plain, or
+# grouped by thousands, with decimals after a comma): read directly, as Babel reads them, which
+# is many times faster for a file of 100.000 lines. Every other text goes through Babel, which
+# decides, and suggests (tests/test_import_parsing.py holds the two to the same answers).
+_PLAIN_DANISH = re.compile(r"^-?(?:[1-9][0-9]{0,2}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]+)?$", re.ASCII)
 
 AMOUNT_MESSAGE = "»{text}« er ikke et beløb skrevet på dansk, fx 1.234,56"
 SUGGESTION_MESSAGE = "»{text}« er ikke et tal skrevet på dansk. Mente du {suggestion}?"
@@ -68,6 +75,13 @@ def parse_amount(value: Any) -> Decimal | None:
         raise ValueError(SPACE_MESSAGE.format(text=_shown(value)))
     if not _AMOUNT_CHARS.match(text):
         raise ValueError(AMOUNT_MESSAGE.format(text=_shown(value)))
+    if _PLAIN_DANISH.match(text):
+        return Decimal(text.replace(".", "").replace(",", "."))
+    return _babel_amount(text, value)
+
+
+def _babel_amount(text: str, value: Any) -> Decimal:
+    """Babel's strict reading of an amount, with its suggestion when it refuses."""
     try:
         number = babel_decimal(text, locale=LOCALE, strict=True)
     except NumberFormatError as exc:
@@ -114,11 +128,16 @@ def parse_cell_date(value: Any, date_format: str = DEFAULT_DATE_FORMAT) -> date 
     text = str(value).strip()
     if not text:
         return None
-    pattern = DATE_FORMATS[date_format]
     try:
-        return datetime.strptime(text, pattern).date()
+        return _text_date(text, DATE_FORMATS[date_format])
     except ValueError:
         raise ValueError(DATE_MESSAGE.format(text=_shown(value), name=date_format)) from None
+
+
+@lru_cache(maxsize=4096)
+def _text_date(text: str, pattern: str) -> date:
+    """A date's text read by its pattern (kept: an invoice file repeats its few dates)."""
+    return datetime.strptime(text, pattern).date()
 
 
 def excel_serial_date(value: int | float | Decimal) -> date:

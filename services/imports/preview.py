@@ -52,10 +52,21 @@ class ImportPreview:
     warnings: list[RowProblem]
     # Figures the kind adds to the preview (an invoice import's sum of deviations): label → text.
     figures: tuple[tuple[str, str], ...] = ()
+    counted: int = 0  # records to create that a streaming kind counts instead of listing
+    more_errors: int = 0  # errors beyond those listed
+
+    @property
+    def creates(self) -> int:
+        return len(self.new) + self.counted
+
+    @property
+    def error_count(self) -> int:
+        return len(self.errors) + self.more_errors
 
     @property
     def ready(self) -> bool:
-        return not self.errors and not self.columns.missing and bool(self.new or self.updates)
+        missing = self.columns.missing
+        return not self.error_count and not missing and bool(self.creates or self.updates)
 
 
 def codes(enum: Iterable[Any], context: str | None = None) -> dict[str, str]:
@@ -142,10 +153,10 @@ def require_ready(preview: ImportPreview) -> None:
     """Confirming writes nothing while the file has a missing column or an error."""
     if preview.columns.missing:
         raise InputError({"_form": "Filen mangler kolonnen " + ", ".join(preview.columns.missing)})
-    if preview.errors:
+    if preview.error_count:
         raise InputError(
             {
-                "_form": f"{len(preview.errors)} fejl i filen: intet er gemt. Ret "
+                "_form": f"{preview.error_count} fejl i filen: intet er gemt. Ret "
                 "rækkerne i fejltabellen og prøv igen."
             }
         )

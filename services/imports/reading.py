@@ -47,6 +47,7 @@ class SourceTable:
     headers: tuple[str, ...]
     header_row: int
     rows: Iterator[SourceRow]
+    size_hint: int | None = None  # about how many data rows follow (for a progress bar)
 
 
 def check_size(data: bytes) -> None:
@@ -96,7 +97,7 @@ def _empty(values: tuple[Any, ...]) -> bool:
     return all(v is None for v in values)
 
 
-def _table(lines: Iterator[tuple[int, tuple[Any, ...]]]) -> SourceTable:
+def _table(lines: Iterator[tuple[int, tuple[Any, ...]]], last: int | None = None) -> SourceTable:
     """The header row (the first non-empty one) and the rows after it, empty ones left out."""
     for number, values in lines:
         if _empty(values):
@@ -114,7 +115,8 @@ def _table(lines: Iterator[tuple[int, tuple[Any, ...]]]) -> SourceTable:
                 if not _empty(cells):
                     yield SourceRow(row_number, cells)
 
-        return SourceTable(headers, number, rows())
+        hint = max(last - number, 0) if last else None
+        return SourceTable(headers, number, rows(), hint)
     raise FileError(NO_HEADER)
 
 
@@ -139,7 +141,8 @@ def read_excel(data: bytes, sheet: str | None = None) -> SourceTable:
         finally:
             workbook.close()
 
-    return _table(lines())
+    last = getattr(worksheet, "max_row", None)
+    return _table(lines(), last if isinstance(last, int) else None)
 
 
 def read_csv(data: bytes, separator: str | None = None) -> tuple[SourceTable, str, str]:
@@ -162,4 +165,4 @@ def read_csv(data: bytes, separator: str | None = None) -> tuple[SourceTable, st
                 raise FileError(f"Linje {start} kan ikke læses som CSV.") from None
             yield start, tuple(_cell(v, None) for v in row)
 
-    return _table(lines()), separator, encoding
+    return _table(lines(), text.count("\n") + 1), separator, encoding

@@ -1,0 +1,744 @@
+"""Importing a month of invoice lines (SPEC 4.2–4.3, 9; issue 12): every line is checked
+against its contract like a typed invoice check, and confirming stores all of them (flagged
+ones enter the deviation log with status `ny`), or none.
+
+A line names its contract by case reference (and, to be sure, the provider's CVR). A negative
+amount is a credit note: it corrects the one invoice of the same contract and period, saved
+before or earlier in the file. The same invoice twice (in the file, or checked before) is an
+error; so is an invoice so far above the expected amount that a typed one would ask "Er beløbet
+tastet rigtigt?" — that one is checked by hand under Fakturaafvigelser.
+
+Rows are streamed in chunks: a chunk's contracts, its earlier checks and (on confirm) its
+inserts are one query each, so 100.000 lines are checked and written in seconds and memory
+does not grow with the rows (only a small key per invoice, for duplicates and credit notes).
+The rules are those of services.invoices (judge_invoice, period_errors, invoice_check_values):
+an imported check is stored exactly as a typed one would be.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from itertools import islice
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from models import (
+    Contract,
+    ContractAddon,
+    DeviationEvent,
+    InvoiceCheck,
+    InvoiceCheckCreate,
+    InvoiceKind,
+    InvoiceStatus,
+    PriceChange,
+    Provider,
+)
+from models.base import utcnow
+from services.audit import write_created
+from services.contracts import addon_terms_of, terms_of
+from services.errors import InputError
+from services.formatting import format_kr, format_number
+from services.imports.columns import Column, ColumnMatch, match_columns
+from services.imports.parsing import DEFAULT_DATE_FORMAT, parse_amount, parse_cell_date
+from services.imports.preview import (
+    CPR_ROW,
+    ROW,
+    ImportPreview,
+    RowProblem,
+    cells,
+    has_cpr,
+    header_of,
+    read_cells,
+    record_import,
+    require_ready,
+    shown,
+    whole_number_text,
+)
+from services.imports.reading import SourceRow
+from services.invoices import (
+    ALREADY_CHECKED,
+    implausible_message,
+    invoice_check_values,
+    judge_invoice,
+    period_errors,
+)
+from services.reference import index_rates
+from services.rules.deviations import credit_note_amount
+from services.rules.pricing import AddonTerms, PriceTerms
+from services.rules.voiding import not_voided_sql
+from services.settings import AppSettings, get_settings
+from services.unit_of_work import action
+from services.validation import validate
+
+KIND_NAME = "Fakturalinjer"
+CHUNK = 2_000
+MAX_LISTED = 1_000  # errors listed in the preview; the rest are counted
+
+COLUMNS: tuple[Column, ...] = (
+    Column(
+        "cvr",
+        "CVR",
+        "Leverandørens CVR-nummer. Kontrollerer, at sagsnummeret hører til leverandøren.",
+        "12345674",
+        aliases=("CVR-nummer", "Leverandør CVR", "Kreditor CVR"),
+    ),
+    Column(
+        "case_ref",
+        "Sagsnummer",
+        "Kontraktens sagsnummer (sagsreference), som det står i kontraktregistret.",
+        "27.12.04-G01-1-24",
+        required=True,
+        aliases=("Sagsreference", "Sag", "Sagsnr", "Kontrakt"),
+    ),
+    Column(
+        "invoice_no",
+        "Fakturanummer",
+        "Fakturaens nummer hos leverandøren.",
+        "F-2026-0142",
+        required=True,
+        aliases=("Fakturanr", "Bilagsnummer", "Faktura"),
+    ),
+    Column(
+        "period_from",
+        "Periode fra",
+        "Første dag, fakturaen dækker, i det datoformat, du vælger ved importen.",
+        "01-03-2026",
+        required=True,
+        aliases=("Fra", "Fra dato", "Periode start"),
+    ),
+    Column(
+        "period_to",
+        "Periode til",
+        "Sidste dag, fakturaen dækker.",
+        "31-03-2026",
+        required=True,
+        aliases=("Til", "Til dato", "Periode slut"),
+    ),
+    Column(
+        "invoiced",
+        "Beløb",
+        "Fakturaens beløb i kr. på dansk (1.234,56). En kreditnota skrives med minus og "
+        "retter fakturaen for samme kontrakt og periode.",
+        "45.678,90",
+        required=True,
+        aliases=("Fakturabeløb", "Beløb i kr", "Beløb kr"),
+    ),
+)
+# A schema field → the column its error belongs to.
+FIELD_COLUMN = {"contract_id": "case_ref"}
+
+
+@dataclass
+class _Contract:
+    """What a line needs of its contract, loaded once per import."""
+
+    row: Contract
+    provider_cvr: str | None
+    provider_name: str
+    terms: PriceTerms
+    addons: list[AddonTerms]
+
+
+@dataclass
+class _Invoice:
+    """An invoice a credit note may correct: saved before, or earlier in this file."""
+
+    invoiced: Decimal
+    credited: Decimal  # its credit notes so far (≤ 0)
+    id: int | None = None  # None: in this file, not yet written
+    row: int | None = None  # its row in this file
+    flagged: bool = False
+    status: str | None = None
+    assignee: str | None = None
+
+
+@dataclass
+class _Line:
+    row: int
+    values: dict[str, Any]  # the invoice check's stored fields
+    credits: _Invoice | None = None  # a credit note: the invoice it corrects
+
+
+@dataclass
+class _Run:
+    """The state of one pass over the file."""
+
+    session: Session
+    match: ColumnMatch
+    headers: Sequence[str]
+    date_format: str
+    today: date
+    settings: AppSettings
+    rates: dict[int, Decimal]
+    contracts: dict[str, list[_Contract]] = field(default_factory=dict)  # by case reference
+    seen: dict[int, int] = field(default_factory=dict)  # an invoice's key → its first row
+    reported: set[int] = field(default_factory=set)  # first rows already named as duplicates
+    invoices: dict[int, list[_Invoice]] = field(default_factory=lambda: defaultdict(list))
+    rows: int = 0
+    checked: int = 0
+    credit_notes: int = 0
+    flagged: int = 0
+    under: int = 0
+    deviations: Decimal = Decimal("0.00")
+    errors: list[RowProblem] = field(default_factory=list)
+    more_errors: int = 0
+
+    def problem(self, row: int, key: str, value: Any, message: str) -> None:
+        if len(self.errors) >= MAX_LISTED:
+            self.more_errors += 1
+            return
+        column = ROW if key == ROW else header_of(self.match, key, self.headers)
+        self.errors.append(RowProblem(row, column, shown(value), message))
+
+
+def _chunks(rows: Iterable[SourceRow]) -> Iterator[list[SourceRow]]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, CHUNK)):
+        yield chunk
+
+
+def _text(raw: Any) -> Any:
+    value = whole_number_text(raw)
+    return value if value is None or isinstance(value, str) else str(value)
+
+
+def _readers(date_format: str) -> dict[str, Callable[[Any], Any]]:
+    return {
+        "cvr": _text,
+        "case_ref": _text,
+        "invoice_no": _text,
+        "period_from": lambda v: parse_cell_date(v, date_format),
+        "period_to": lambda v: parse_cell_date(v, date_format),
+        "invoiced": parse_amount,
+    }
+
+
+def _load_contracts(run: _Run, case_refs: set[str]) -> None:
+    """The contracts of case references not met before, with their terms (one query each)."""
+    wanted = sorted(r for r in case_refs if r not in run.contracts)
+    if not wanted:
+        return
+    for ref in wanted:
+        run.contracts[ref] = []
+    rows = list(
+        run.session.exec(
+            select(Contract, Provider.cvr, Provider.name)
+            .join(Provider, col(Provider.id) == Contract.provider_id)
+            .where(col(Contract.case_ref).in_(wanted))
+        )
+    )
+    ids = [c.id for c, _, _ in rows]
+    changes: dict[int, list[PriceChange]] = defaultdict(list)
+    for change in run.session.exec(
+        select(PriceChange)
+        .where(col(PriceChange.contract_id).in_(ids))
+        .order_by(col(PriceChange.effective_date))
+    ):
+        changes[change.contract_id].append(change)
+    addons: dict[int, list[ContractAddon]] = defaultdict(list)
+    for addon in run.session.exec(
+        select(ContractAddon).where(col(ContractAddon.contract_id).in_(ids))
+    ):
+        addons[addon.contract_id].append(addon)
+    for contract, cvr, name in rows:
+        run.contracts[contract.case_ref].append(
+            _Contract(
+                contract,
+                cvr,
+                name,
+                terms_of(contract, changes[contract.id or 0], run.rates),
+                addon_terms_of(addons[contract.id or 0]),
+            )
+        )
+
+
+def _invoice_key(provider_id: int, invoice_no: str, period_from: date, period_to: date) -> int:
+    return hash((provider_id, invoice_no, period_from, period_to))
+
+
+def _period_key(contract_id: int, period_from: date, period_to: date) -> int:
+    return hash((contract_id, period_from, period_to))
+
+
+def _checked_before(run: _Run, lines: Sequence[tuple[int, str]]) -> set[int]:
+    """The keys of the chunk's invoices (provider, number) that were checked before (checks in
+    force); by provider and number, the unique index's own order."""
+    providers = sorted({p for p, _ in lines})
+    numbers = sorted({n for _, n in lines})
+    found: set[int] = set()
+    for start in range(0, len(numbers), 500):
+        for provider_id, number, period_from, period_to in run.session.exec(
+            select(
+                col(InvoiceCheck.provider_id),
+                col(InvoiceCheck.invoice_no),
+                col(InvoiceCheck.period_from),
+                col(InvoiceCheck.period_to),
+            ).where(
+                col(InvoiceCheck.provider_id).in_(providers),
+                col(InvoiceCheck.invoice_no).in_(numbers[start : start + 500]),
+                not_voided_sql(InvoiceCheck),
+            )
+        ):
+            found.add(_invoice_key(provider_id, number, period_from, period_to))
+    return found
+
+
+def _load_saved_invoices(run: _Run, contract_ids: set[int]) -> None:
+    """The saved invoices (in force, with their credit notes) of contracts a credit note in
+    this chunk names and that were not loaded before."""
+    loaded: set[int] = run.session.info.setdefault("import_loaded_contracts", set())
+    wanted = sorted(contract_ids - loaded)
+    if not wanted:
+        return
+    loaded.update(wanted)
+    saved = list(
+        run.session.exec(
+            select(InvoiceCheck).where(
+                col(InvoiceCheck.contract_id).in_(wanted), not_voided_sql(InvoiceCheck)
+            )
+        )
+    )
+    credited: dict[int, Decimal] = defaultdict(Decimal)
+    for check in saved:
+        if check.kind == InvoiceKind.CREDIT_NOTE and check.credits_id is not None:
+            credited[check.credits_id] += check.invoiced
+    for check in saved:
+        if check.kind == InvoiceKind.INVOICE:
+            run.invoices[_period_key(check.contract_id, check.period_from, check.period_to)].append(
+                _Invoice(
+                    check.invoiced,
+                    credited[check.id or 0],
+                    id=check.id,
+                    flagged=check.flagged,
+                    status=str(check.status) if check.status else None,
+                    assignee=check.assignee,
+                )
+            )
+
+
+def _contract_for(run: _Run, number: int, data: dict[str, Any]) -> _Contract | None:
+    case_ref = data.get("case_ref")
+    if case_ref is None:
+        run.problem(number, "case_ref", None, "Skriv kontraktens sagsnummer")
+        return None
+    found = run.contracts.get(case_ref, [])
+    if not found:
+        run.problem(
+            number,
+            "case_ref",
+            case_ref,
+            f"Ingen kontrakt har sagsnummeret »{shown(case_ref)}«. Opret kontrakten først, "
+            "eller ret sagsnummeret.",
+        )
+        return None
+    cvr = data.get("cvr")
+    if cvr is not None:
+        same = [c for c in found if c.provider_cvr == cvr]
+        if not same:
+            c = found[0]
+            run.problem(
+                number,
+                "cvr",
+                cvr,
+                f"Sagsnummeret hører til {c.provider_name} (CVR {c.provider_cvr or 'ukendt'}), "
+                "ikke til dette CVR-nummer",
+            )
+            return None
+        found = same
+    period_from, period_to = data.get("period_from"), data.get("period_to")
+    if len(found) > 1 and period_from and period_to:
+        found = [c for c in found if not period_errors(period_from, period_to, c.row)] or found
+    if len(found) > 1:
+        run.problem(
+            number,
+            "case_ref",
+            case_ref,
+            f"{len(found)} kontrakter har sagsnummeret »{shown(case_ref)}« og dækker perioden. "
+            "Kontrollér fakturaen enkeltvis under Fakturaafvigelser.",
+        )
+        return None
+    return found[0]
+
+
+def _check_line(
+    run: _Run, source: SourceRow, data: dict[str, Any], before: set[int]
+) -> _Line | None:
+    """One line checked against its contract: the check to store, or None (errors noted)."""
+    number = source.number
+    contract = _contract_for(run, number, data)
+    if contract is None:
+        return None
+    amount = data.get("invoiced")
+    credit = isinstance(amount, Decimal) and amount < 0
+    try:
+        valid = validate(
+            InvoiceCheckCreate,
+            {
+                "contract_id": contract.row.id,
+                "invoice_no": data.get("invoice_no"),
+                "period_from": data.get("period_from"),
+                "period_to": data.get("period_to"),
+                "invoiced": -amount if credit and amount is not None else amount,
+            },
+        )
+    except InputError as exc:
+        for name, message in exc.fields.items():
+            column = FIELD_COLUMN.get(name, name)
+            run.problem(number, column, data.get(column), message)
+        return None
+    if errors := period_errors(valid.period_from, valid.period_to, contract.row):
+        for name, message in errors.items():
+            run.problem(number, name, data.get(name), message)
+        return None
+    provider_id = contract.row.provider_id
+    key = _invoice_key(provider_id, valid.invoice_no, valid.period_from, valid.period_to)
+    first = run.seen.get(key)
+    if first is not None:
+        run.problem(
+            number,
+            "invoice_no",
+            valid.invoice_no,
+            f"Samme faktura (nummer og periode) står også i række {first}",
+        )
+        if first not in run.reported:
+            run.reported.add(first)
+            run.problem(
+                first,
+                "invoice_no",
+                valid.invoice_no,
+                f"Samme faktura (nummer og periode) står også i række {number}",
+            )
+        return None
+    run.seen[key] = number
+    if key in before:
+        run.problem(number, "invoice_no", valid.invoice_no, ALREADY_CHECKED)
+        return None
+    if credit:
+        return _credit_line(run, number, contract, valid)
+    try:
+        judged = judge_invoice(
+            contract=contract.row,
+            terms=contract.terms,
+            addons=contract.addons,
+            period_from=valid.period_from,
+            period_to=valid.period_to,
+            invoiced=valid.invoiced,
+            settings=run.settings,
+        )
+    except InputError as exc:
+        run.problem(number, "invoiced", data.get("invoiced"), " ".join(exc.fields.values()))
+        return None
+    if judged.implausible:
+        message = implausible_message(
+            valid.invoiced, judged.expected.total, judged.plausible_factor
+        )
+        run.problem(
+            number,
+            "invoiced",
+            data.get("invoiced"),
+            f"{message} Kontrollér fakturaen enkeltvis under Fakturaafvigelser.",
+        )
+        return None
+    values = invoice_check_values(contract.row, valid, judged, run.today)
+    invoice = _Invoice(valid.invoiced, Decimal("0.00"), row=number, flagged=values["flagged"])
+    run.invoices[_period_key(contract.row.id or 0, valid.period_from, valid.period_to)].append(
+        invoice
+    )
+    run.checked += 1
+    if judged.deviation.flagged:
+        run.flagged += 1
+        run.deviations += judged.deviation.amount
+    elif judged.deviation.under_expected:
+        run.under += 1
+    return _Line(number, values, invoice)
+
+
+def _credit_line(
+    run: _Run, number: int, contract: _Contract, valid: InvoiceCheckCreate
+) -> _Line | None:
+    """A credit note: the one invoice of its contract and period, and what is left of it."""
+    invoices = run.invoices.get(
+        _period_key(contract.row.id or 0, valid.period_from, valid.period_to), []
+    )
+    if len(invoices) != 1:
+        message = (
+            "Der er ingen faktura for samme kontrakt og periode, som kreditnotaen kan rette "
+            "(fakturaen skal være kontrolleret før eller stå tidligere i filen)"
+            if not invoices
+            else f"{len(invoices)} fakturaer har samme kontrakt og periode. Registrér "
+            "kreditnotaen enkeltvis under Fakturaafvigelser."
+        )
+        run.problem(number, "invoiced", -valid.invoiced, message)
+        return None
+    invoice = invoices[0]
+    amount = credit_note_amount(valid.invoiced)
+    left = invoice.invoiced + invoice.credited
+    if left + amount < 0:
+        run.problem(
+            number,
+            "invoiced",
+            amount,
+            f"Kreditnotaen er større end det, der er tilbage af fakturaen ({format_kr(left)} "
+            f"af {format_kr(invoice.invoiced)})",
+        )
+        return None
+    invoice.credited += amount
+    run.credit_notes += 1
+    values = {
+        "kind": InvoiceKind.CREDIT_NOTE,
+        "contract_id": contract.row.id,
+        "provider_id": contract.row.provider_id,
+        "invoice_no": valid.invoice_no,
+        "period_from": valid.period_from,
+        "period_to": valid.period_to,
+        "checked_on": run.today,
+        "invoiced": amount,
+        "expected": Decimal("0.00"),
+        "deviation": Decimal("0.00"),
+        "deviation_pct": None,
+        "flagged": False,
+        "under_expected": False,
+        "status": None,
+        "assignee": None,
+        "resolution_note": None,
+    }
+    return _Line(number, values, invoice)
+
+
+def _check_chunk(run: _Run, chunk: list[SourceRow]) -> list[_Line]:
+    readers = _readers(run.date_format)
+    read: list[tuple[SourceRow, dict[str, Any]]] = []
+    for source in chunk:
+        run.rows += 1
+        if has_cpr(source):
+            run.problem(source.number, ROW, "", CPR_ROW)
+            continue
+        raw = cells(source, run.match)
+        data, errors = read_cells(raw, readers)
+        for key, message in errors.items():
+            run.problem(source.number, key, raw.get(key), message)
+        if not errors:
+            read.append((source, data))
+    _load_contracts(run, {d["case_ref"] for _, d in read if d.get("case_ref")})
+    credit_contracts = {
+        c.row.id or 0
+        for _, d in read
+        if isinstance(d.get("invoiced"), Decimal) and d["invoiced"] < 0
+        for c in run.contracts.get(d.get("case_ref") or "", [])
+    }
+    _load_saved_invoices(run, credit_contracts)
+    before = _checked_before(
+        run,
+        [
+            (c.row.provider_id, str(d["invoice_no"]))
+            for _, d in read
+            if d.get("invoice_no")
+            for c in run.contracts.get(d.get("case_ref") or "", [])
+        ],
+    )
+    lines = []
+    for source, data in read:
+        if (line := _check_line(run, source, data, before)) is not None:
+            lines.append(line)
+    return lines
+
+
+def _write_chunk(run: _Run, lines: list[_Line], user: str) -> None:
+    """Insert the chunk's invoices, then its credit notes, each with its create event; a
+    flagged invoice's first line in its history; a credited flagged one's note."""
+    if run.errors or run.more_errors:
+        return  # the import is refused at the end: nothing more to write
+    now = utcnow()
+    stamp = {"created_at": now, "updated_at": now, "created_by": user, "updated_by": user}
+    table = InvoiceCheck.__table__  # type: ignore[attr-defined]
+    connection = run.session.connection()
+    events: list[dict[str, Any]] = []
+    for kind in (InvoiceKind.INVOICE, InvoiceKind.CREDIT_NOTE):
+        batch = [line for line in lines if line.values["kind"] == kind]
+        if not batch:
+            continue
+        rows = []
+        for line in batch:
+            values = dict(line.values)
+            if kind == InvoiceKind.CREDIT_NOTE and line.credits is not None:
+                values["credits_id"] = line.credits.id
+            rows.append({**values, **stamp, "version": 1})
+        # Each new id by the row's unique key (an invoice number is unique per provider and
+        # period among checks in force), so the rows go in as a few multi-row statements.
+        returned = connection.execute(
+            sa.insert(table).returning(
+                table.c.id,
+                table.c.provider_id,
+                table.c.invoice_no,
+                table.c.period_from,
+                table.c.period_to,
+            ),
+            rows,
+        )
+        by_key = {(p, n, f, t): i for i, p, n, f, t in returned}
+        ids = [
+            by_key[r["provider_id"], r["invoice_no"], r["period_from"], r["period_to"]]
+            for r in rows
+        ]
+        for line, row, new_id in zip(batch, rows, ids, strict=True):
+            row["id"] = new_id
+            if kind == InvoiceKind.INVOICE and line.credits is not None:
+                line.credits.id = new_id
+                line.credits.status = InvoiceStatus.NEW if row["flagged"] else None
+            if row["flagged"] and kind == InvoiceKind.INVOICE:
+                events.append(_history(new_id, user, None, InvoiceStatus.NEW, None, None, now))
+            if kind == InvoiceKind.CREDIT_NOTE and line.credits and line.credits.flagged:
+                credited = line.credits
+                note = (
+                    f"Kreditnota {row['invoice_no']} på {format_kr(row['invoiced'])} "
+                    f"registreret ved import."
+                )
+                events.append(
+                    _history(
+                        credited.id or 0,
+                        user,
+                        credited.status,
+                        credited.status or InvoiceStatus.NEW,
+                        credited.assignee,
+                        note,
+                        now,
+                    )
+                )
+        write_created(run.session, table, [{"credits_id": None, **r} for r in rows])
+    if events:
+        connection.execute(sa.insert(DeviationEvent.__table__), events)  # type: ignore[attr-defined]
+
+
+def _history(
+    check_id: int,
+    user: str,
+    old: str | None,
+    new: str,
+    assignee: str | None,
+    note: str | None,
+    now: Any,
+) -> dict[str, Any]:
+    return {
+        "invoice_check_id": check_id,
+        "by": user,
+        "old_status": old,
+        "new_status": str(new),
+        "assignee": assignee,
+        "note": note,
+        "at": now,
+        "created_at": now,
+        "updated_at": now,
+        "created_by": user,
+        "updated_by": user,
+    }
+
+
+def _run(
+    *,
+    session: Session,
+    headers: Sequence[str],
+    rows: Iterable[SourceRow],
+    date_format: str,
+    today: date | None,
+    user: str | None,
+    progress: Callable[[int], None] | None,
+) -> ImportPreview:
+    match = match_columns(headers, COLUMNS)
+    run = _Run(
+        session=session,
+        match=match,
+        headers=headers,
+        date_format=date_format,
+        today=today or date.today(),
+        settings=get_settings(session=session),
+        rates=index_rates(session=session),
+    )
+    session.info.pop("import_loaded_contracts", None)
+    try:
+        if not match.missing:
+            for chunk in _chunks(rows):
+                lines = _check_chunk(run, chunk)
+                if user is not None:
+                    _write_chunk(run, lines, user)
+                if progress is not None:
+                    progress(run.rows)
+    finally:
+        session.info.pop("import_loaded_contracts", None)
+    figures: tuple[tuple[str, str], ...] = (
+        ("Kontrolleret", format_number(run.checked)),
+        ("Afvigelser", format_number(run.flagged)),
+        ("Under forventet", format_number(run.under)),
+        ("Afvigelser i alt", format_kr(run.deviations)),
+    )
+    if run.credit_notes:
+        figures += (("Kreditnotaer", format_number(run.credit_notes)),)
+    return ImportPreview(
+        columns=match,
+        rows=run.rows,
+        new=[],
+        updates=[],
+        unchanged=0,
+        errors=sorted(run.errors, key=lambda e: e.row),
+        warnings=[],
+        figures=figures,
+        counted=run.checked + run.credit_notes,
+        more_errors=run.more_errors,
+    )
+
+
+def preview_invoices(
+    *,
+    session: Session,
+    headers: Sequence[str],
+    rows: Iterable[SourceRow],
+    date_format: str = DEFAULT_DATE_FORMAT,
+    update_existing: bool = False,
+    today: date | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportPreview:
+    """Check every line against its contract; writes nothing. (Invoice checks are never
+    updated by an import: `update_existing` is ignored.)"""
+    return _run(
+        session=session,
+        headers=headers,
+        rows=rows,
+        date_format=date_format,
+        today=today,
+        user=None,
+        progress=progress,
+    )
+
+
+@action
+def import_invoices(
+    *,
+    session: Session,
+    headers: Sequence[str],
+    rows: Iterable[SourceRow],
+    file_name: str,
+    user: str,
+    date_format: str = DEFAULT_DATE_FORMAT,
+    update_existing: bool = False,
+    today: date | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportPreview:
+    """Check every line again and store each as an invoice check, in this one transaction;
+    InputError (nothing stored) when any line has an error."""
+    preview = _run(
+        session=session,
+        headers=headers,
+        rows=rows,
+        date_format=date_format,
+        today=today,
+        user=user,
+        progress=progress,
+    )
+    require_ready(preview)
+    record_import(
+        session, kind_name=KIND_NAME, file_name=file_name, created=preview.counted, updated=0
+    )
+    return preview

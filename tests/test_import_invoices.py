@@ -1,0 +1,243 @@
+"""Importing a month of invoice lines (SPEC 4.2–4.3, 9; issue 12) on SQLite and PostgreSQL:
+each line is stored exactly as the same invoice typed into Fakturaafvigelser would be, flagged
+ones enter the deviation log, negative lines are credit notes of their invoice, and one bad
+line writes nothing and is named by its row."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlmodel import Session, col, select
+
+from models import AuditEvent, DeviationEvent, InvoiceCheck
+from services.errors import InputError
+from services.imports import invoices as invoice_import
+from services.imports.invoices import import_invoices, preview_invoices
+from services.imports.reading import read_csv
+from services.invoices import check_invoice, preview_invoice_check
+from tests.factories import USER, make_contract, make_provider
+
+TODAY = date(2026, 5, 10)
+HEADER = "CVR;Sagsnummer;Fakturanummer;Periode fra;Periode til;Beløb"
+
+
+@pytest.fixture
+def contracts(session: Session) -> dict[str, int]:
+    provider = make_provider(session)
+    other = make_provider(session, name="Bo Nord", cvr="12345674")
+    first = make_contract(session, provider)
+    second = make_contract(
+        session, other, case_ref="SAG-2025-0002", price=Decimal("61000.00"), price_unit="maaned"
+    )
+    return {"first": first.id or 0, "second": second.id or 0}
+
+
+def _table(lines: list[str], header: str = HEADER):
+    table, _, _ = read_csv(("\n".join([header, *lines]) + "\n").encode("utf-8"))
+    return table
+
+
+def _preview(session: Session, lines: list[str], **options):
+    table = _table(lines)
+    return preview_invoices(
+        session=session, headers=table.headers, rows=table.rows, today=TODAY, **options
+    )
+
+
+def _import(session: Session, lines: list[str], **options):
+    table = _table(lines)
+    return import_invoices(
+        session=session,
+        headers=table.headers,
+        rows=table.rows,
+        file_name="marts.csv",
+        user=USER,
+        today=TODAY,
+        **options,
+    )
+
+
+def _checks(session: Session) -> list[InvoiceCheck]:
+    return list(session.exec(select(InvoiceCheck).order_by(col(InvoiceCheck.id))))
+
+
+MONTH = [
+    "10000009;SAG-2024-0001;F-100;01-03-2026;31-03-2026;64.504,80",  # as expected
+    "12345674;SAG-2025-0002;F-200;01-03-2026;31-03-2026;70.000,00",  # above: flagged
+    ";SAG-2024-0001;F-101;01-04-2026;30-04-2026;50.000,00",  # under expected
+]
+
+
+def test_each_line_is_stored_as_the_same_invoice_typed_by_hand(session, contracts):
+    typed = [
+        preview_invoice_check(
+            session=session,
+            data={
+                "contract_id": contracts[key],
+                "invoice_no": "X",
+                "period_from": start,
+                "period_to": end,
+                "invoiced": amount,
+            },
+        )
+        for key, start, end, amount in (
+            ("first", date(2026, 3, 1), date(2026, 3, 31), Decimal("64504.80")),
+            ("second", date(2026, 3, 1), date(2026, 3, 31), Decimal("70000.00")),
+            ("first", date(2026, 4, 1), date(2026, 4, 30), Decimal("50000.00")),
+        )
+    ]
+    preview = _preview(session, MONTH)
+    assert preview.ready and 3 == preview.creates and [] == preview.errors
+    figures = dict(preview.figures)
+    assert ("3", "1", "1") == (
+        figures["Kontrolleret"],
+        figures["Afvigelser"],
+        figures["Under forventet"],
+    )
+    assert [] == _checks(session)  # a preview writes nothing
+    _import(session, MONTH)
+    stored = _checks(session)
+    assert ["F-100", "F-200", "F-101"] == [c.invoice_no for c in stored]
+    for check, hand in zip(stored, typed, strict=True):
+        assert hand.expected.total == check.expected
+        assert hand.deviation.amount == check.deviation
+        assert hand.deviation.pct == check.deviation_pct
+        assert (hand.deviation.flagged, hand.deviation.under_expected) == (
+            check.flagged,
+            check.under_expected,
+        )
+        assert TODAY == check.checked_on and USER == check.created_by
+    flagged = [c for c in stored if c.flagged]
+    assert ["F-200"] == [c.invoice_no for c in flagged] and "ny" == flagged[0].status
+    assert figures["Afvigelser i alt"].startswith(
+        f"{flagged[0].deviation:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+    )
+    history = session.exec(select(DeviationEvent)).all()
+    assert [(flagged[0].id, "ny")] == [(e.invoice_check_id, e.new_status) for e in history]
+    events = session.exec(select(AuditEvent)).all()
+    assert 1 == len([e for e in events if e.entity == "import"])
+    assert {str(c.id) for c in stored} == {
+        e.entity_id for e in events if e.entity == "invoicecheck" and e.action == "create"
+    }
+
+
+def test_an_imported_invoice_is_refused_when_typed_again_and_vice_versa(session, contracts):
+    _import(session, MONTH[:1])
+    with pytest.raises(InputError):
+        check_invoice(
+            session=session,
+            data={
+                "contract_id": contracts["first"],
+                "invoice_no": "F-100",
+                "period_from": date(2026, 3, 1),
+                "period_to": date(2026, 3, 31),
+                "invoiced": "64.504,80",
+            },
+            user=USER,
+        )
+    preview = _preview(session, MONTH)
+    assert [(2, "Fakturanummer")] == [(e.row, e.column) for e in preview.errors]
+    assert "allerede kontrolleret" in preview.errors[0].message
+
+
+def test_one_bad_line_writes_nothing_and_is_named(session, contracts):
+    bad = [*MONTH, "10000009;SAG-2024-0001;F-102;01-05-2026;31-05-2026;64504.80"]
+    preview = _preview(session, bad)
+    assert not preview.ready
+    [error] = preview.errors
+    assert (5, "Beløb", "64504.80") == (error.row, error.column, error.value)
+    assert "Mente du" in error.message
+    with pytest.raises(InputError):
+        _import(session, bad)
+    assert [] == _checks(session)
+    assert [] == session.exec(select(AuditEvent).where(AuditEvent.entity == "import")).all()
+
+
+@pytest.mark.parametrize(
+    ("line", "column", "words"),
+    [
+        ("10000009;SAG-1999-0001;F-1;01-03-2026;31-03-2026;100,00", "Sagsnummer", "Ingen kontrakt"),
+        ("12345674;SAG-2024-0001;F-1;01-03-2026;31-03-2026;100,00", "CVR", "hører til"),
+        ("10000009;SAG-2024-0001;F-1;31-03-2026;01-03-2026;100,00", "Periode til", "slutte efter"),
+        ("10000009;SAG-2024-0001;F-1;01-01-2020;31-01-2020;100,00", "Periode fra", "løbetid"),
+        ("10000009;SAG-2024-0001;F-1;2026-03-01;31-03-2026;100,00", "Periode fra", "DD-MM-ÅÅÅÅ"),
+        ("10000009;SAG-2024-0001;;01-03-2026;31-03-2026;100,00", "Fakturanummer", ""),
+        ("10000009;SAG-2024-0001;F-1;01-03-2026;31-03-2026;", "Beløb", ""),
+        ("10000009;SAG-2024-0001;F-1;01-03-2026;31-03-2026;999.999,00", "Beløb", "gange"),
+        ("10000009;SAG-2024-0001;F-1;01-03-2026;31-03-2026;-100,00", "Beløb", "ingen faktura"),
+        ("10000009;SAG-2024-0001;010190-1234;01-03-2026;31-03-2026;1,00", "(rækken)", "CPR"),
+    ],
+)
+def test_a_line_that_cannot_be_checked_says_why(session, contracts, line, column, words):
+    preview = _preview(session, [line])
+    [error] = preview.errors
+    assert (2, column) == (error.row, error.column)
+    assert words in error.message and not preview.ready
+
+
+def test_the_same_invoice_twice_in_the_file_is_an_error_on_both_rows(session, contracts):
+    preview = _preview(session, [MONTH[0], MONTH[1], MONTH[0]])
+    assert [(2, "Fakturanummer"), (4, "Fakturanummer")] == [
+        (e.row, e.column) for e in preview.errors
+    ]
+    assert "række 4" in preview.errors[0].message and "række 2" in preview.errors[1].message
+
+
+def test_a_negative_line_credits_its_invoice_in_the_file_or_saved_before(session, contracts):
+    _import(session, [MONTH[1]])  # F-200 flagged, saved
+    lines = [
+        "12345674;SAG-2025-0002;K-200;01-03-2026;31-03-2026;-9.000,00",
+        MONTH[2],
+        ";SAG-2024-0001;K-101;01-04-2026;30-04-2026;-1.000,00",
+    ]
+    preview = _preview(session, lines)
+    assert preview.ready and "2" == dict(preview.figures)["Kreditnotaer"]
+    _import(session, lines)
+    by_no = {c.invoice_no: c for c in _checks(session)}
+    assert by_no["F-200"].id == by_no["K-200"].credits_id
+    assert by_no["F-101"].id == by_no["K-101"].credits_id
+    assert (Decimal("-9000.00"), Decimal("-1000.00")) == (
+        by_no["K-200"].invoiced,
+        by_no["K-101"].invoiced,
+    )
+    assert ("kreditnota", by_no["F-200"].period_from) == (
+        by_no["K-200"].kind,
+        by_no["K-200"].period_from,
+    )
+    notes = session.exec(
+        select(DeviationEvent).where(DeviationEvent.invoice_check_id == by_no["F-200"].id)
+    ).all()
+    assert 2 == len(notes) and "K-200" in (notes[-1].note or "")
+
+
+def test_a_credit_note_larger_than_what_is_left_is_refused(session, contracts):
+    lines = [
+        MONTH[2],
+        ";SAG-2024-0001;K-1;01-04-2026;30-04-2026;-30.000,00",
+        ";SAG-2024-0001;K-2;01-04-2026;30-04-2026;-30.000,00",
+    ]
+    preview = _preview(session, lines)
+    assert [(4, "Beløb")] == [(e.row, e.column) for e in preview.errors]
+    assert "20.000,00 kr." in preview.errors[0].message
+
+
+def test_the_columns_are_found_by_name_and_a_missing_one_is_named(session, contracts):
+    table = _table(["SAG-2024-0001;F-1;01-03-2026;100,00"], "sagsnr;FAKTURA;fra;Beløb i kr.")
+    preview = preview_invoices(session=session, headers=table.headers, rows=table.rows)
+    assert ("Periode til",) == preview.columns.missing and not preview.ready
+
+
+def test_errors_beyond_the_listed_ones_are_counted(session, contracts, monkeypatch):
+    monkeypatch.setattr(invoice_import, "MAX_LISTED", 3)
+    preview = _preview(
+        session, [f"10000009;SAG-9;F-{n};01-03-2026;31-03-2026;1,00" for n in range(7)]
+    )
+    assert 3 == len(preview.errors) and 7 == preview.error_count
+
+
+def test_progress_is_reported_per_chunk(session, contracts, monkeypatch):
+    monkeypatch.setattr(invoice_import, "CHUNK", 2)
+    done: list[int] = []
+    table = _table(MONTH)
+    preview_invoices(session=session, headers=table.headers, rows=table.rows, progress=done.append)
+    assert [2, 3] == done
