@@ -165,7 +165,10 @@ def _shown(value: Any, limit: int = 40) -> str:
 def decode_text(data: bytes) -> tuple[str, str]:
     """A CSV file's text and its encoding: UTF-8 with or without BOM, else Windows-1252."""
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8"), "UTF-8 med BOM"
+        try:
+            return data[3:].decode("utf-8"), "UTF-8 med BOM"
+        except UnicodeDecodeError:  # a BOM before Windows-1252 text: the BOM is wrong
+            data = data[3:]
     try:
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:

@@ -10,6 +10,7 @@ as 95,4 %) becomes the text "95,4%", so that it meets the same strict parsing as
 import csv
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,6 +31,19 @@ TOO_LARGE = f"Filen er større end {MAX_FILE_MB} MB. Del den op i flere filer."
 TOO_MANY_ROWS = f"Filen har flere end {format_number(MAX_ROWS)} rækker. Del den op i flere filer."
 NOT_READABLE = "Filen kan ikke læses som Excel (.xlsx) eller CSV. Gem den som .xlsx eller .csv."
 NO_HEADER = "Arket er tomt: der er ingen overskriftsrække."
+# What openpyxl raises for bytes that are no workbook, or a workbook with a broken part (the XML
+# parser's ParseError is a SyntaxError); read-only mode meets a broken sheet only as it reads it.
+_BROKEN = (
+    InvalidFileException,
+    zipfile.BadZipFile,
+    zlib.error,
+    KeyError,
+    IndexError,
+    OSError,
+    EOFError,
+    ValueError,
+    SyntaxError,
+)
 
 
 class FileError(ValueError):
@@ -71,9 +85,13 @@ def sheet_names(data: bytes) -> list[str]:
 
 def _workbook(data: bytes) -> Any:
     try:
-        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError):
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except _BROKEN:
         raise FileError(NOT_READABLE) from None
+    if not workbook.sheetnames:  # a workbook whose sheets are missing
+        workbook.close()
+        raise FileError(NOT_READABLE)
+    return workbook
 
 
 def _cell(value: Any, number_format: str | None) -> Any:
@@ -126,7 +144,12 @@ def read_excel(data: bytes, sheet: str | None = None) -> SourceTable:
     workbook = _workbook(data)
     if sheet is not None and sheet not in workbook.sheetnames:
         raise FileError(f"Arket »{sheet}« findes ikke i filen.")
-    worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
+    try:
+        worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
+        last = getattr(worksheet, "max_row", None)
+    except _BROKEN:
+        workbook.close()
+        raise FileError(NOT_READABLE) from None
 
     def lines() -> Iterator[tuple[int, tuple[Any, ...]]]:
         try:
@@ -138,10 +161,11 @@ def read_excel(data: bytes, sheet: str | None = None) -> SourceTable:
                         for c in row
                     ),
                 )
+        except _BROKEN:
+            raise FileError(NOT_READABLE) from None
         finally:
             workbook.close()
 
-    last = getattr(worksheet, "max_row", None)
     return _table(lines(), last if isinstance(last, int) else None)
 
 
