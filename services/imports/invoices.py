@@ -77,6 +77,7 @@ from services.validation import validate
 KIND_NAME = "Fakturalinjer"
 CHUNK = 2_000
 MAX_LISTED = 1_000  # errors listed in the preview; the rest are counted
+NOTHING = Decimal("0.00")  # one object for every invoice not credited (100.000 of them)
 
 COLUMNS: tuple[Column, ...] = (
     Column(
@@ -143,7 +144,7 @@ class _Contract:
     addons: list[AddonTerms]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Invoice:
     """An invoice a credit note may correct: saved before, or earlier in this file."""
 
@@ -444,7 +445,7 @@ def _check_line(
         )
         return None
     values = invoice_check_values(contract.row, valid, judged, run.today)
-    invoice = _Invoice(valid.invoiced, Decimal("0.00"), row=number, flagged=values["flagged"])
+    invoice = _Invoice(valid.invoiced, NOTHING, row=number, flagged=values["flagged"])
     run.invoices[_period_key(contract.row.id or 0, valid.period_from, valid.period_to)].append(
         invoice
     )

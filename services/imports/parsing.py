@@ -8,6 +8,7 @@ Excel dates, as Excel serial numbers, or as text in the format the user chose fo
 Every error is a ValueError with a Danish message for the row-by-row error table.
 """
 
+import codecs
 import csv
 import re
 import unicodedata
@@ -162,17 +163,25 @@ def _shown(value: Any, limit: int = 40) -> str:
 # --- Files --------------------------------------------------------------------------------------
 
 
+def text_encoding(data: bytes) -> tuple[str, int, str]:
+    """A CSV file's codec, the bytes to skip before its text (a BOM) and the encoding's Danish
+    name: UTF-8 with or without BOM, else Windows-1252. The file is checked in pieces, so no
+    decoded copy of it is kept."""
+    skip = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for start in range(skip, len(data), 1 << 20):
+            decoder.decode(data[start : start + (1 << 20)])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:  # not UTF-8 (a BOM before Windows-1252 text is a wrong BOM)
+        return "cp1252", skip, "Windows-1252"
+    return "utf-8", skip, "UTF-8 med BOM" if skip else "UTF-8"
+
+
 def decode_text(data: bytes) -> tuple[str, str]:
     """A CSV file's text and its encoding: UTF-8 with or without BOM, else Windows-1252."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        try:
-            return data[3:].decode("utf-8"), "UTF-8 med BOM"
-        except UnicodeDecodeError:  # a BOM before Windows-1252 text: the BOM is wrong
-            data = data[3:]
-    try:
-        return data.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "Windows-1252"
+    codec, skip, name = text_encoding(data)
+    return data[skip:].decode(codec, errors="replace"), name
 
 
 def sniff_separator(text: str) -> str:

@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
 from services.formatting import format_number
-from services.imports.parsing import decode_text, sniff_separator
+from services.imports.parsing import sniff_separator, text_encoding
 
 MAX_FILE_MB = 20
 MAX_FILE_BYTES = MAX_FILE_MB * 1024 * 1024
@@ -172,11 +172,17 @@ def read_excel(data: bytes, sheet: str | None = None) -> SourceTable:
 def read_csv(data: bytes, separator: str | None = None) -> tuple[SourceTable, str, str]:
     """The rows of a CSV file, with the separator used and the encoding found."""
     check_size(data)
-    text, encoding = decode_text(data)
-    if "\x00" in text:
+    codec, skip, encoding = text_encoding(data)
+    if b"\x00" in data:
         raise FileError(NOT_READABLE)
-    separator = separator or sniff_separator(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    separator = separator or sniff_separator(
+        data[skip : skip + 65536].decode(codec, errors="replace")
+    )
+    # Decoded as it is read: a 20 MB file is never held as text as well as bytes.
+    stream = io.BytesIO(data)
+    stream.seek(skip)
+    text = io.TextIOWrapper(stream, encoding=codec, errors="replace", newline="")
+    reader = csv.reader(text, delimiter=separator)
 
     def lines() -> Iterator[tuple[int, tuple[Any, ...]]]:
         while True:
@@ -189,4 +195,4 @@ def read_csv(data: bytes, separator: str | None = None) -> tuple[SourceTable, st
                 raise FileError(f"Linje {start} kan ikke læses som CSV.") from None
             yield start, tuple(_cell(v, None) for v in row)
 
-    return _table(lines(), text.count("\n") + 1), separator, encoding
+    return _table(lines(), data.count(b"\n") + 1), separator, encoding
