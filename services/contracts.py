@@ -111,7 +111,7 @@ def load_terms(*, session: Session, contract: Contract) -> tuple[PriceTerms, lis
     return terms_of(contract, changes, index_rates(session=session)), addon_terms_of(addons)
 
 
-def _ask_if_implausible(
+def ask_if_implausible(
     session: Session,
     data: Mapping[str, Any],
     field: str,
@@ -138,7 +138,9 @@ def _ask_if_implausible(
         )
 
 
-def _check_contract(session: Session, valid: ContractCreate) -> dict[str, str]:
+def check_contract(session: Session, valid: ContractCreate) -> dict[str, str]:
+    """What the contract form refuses beyond each field's own value (dates out of order, a
+    provider or offer that does not fit), as field → Danish message; the import asks too."""
     errors: dict[str, str] = {}
     if valid.end_date is not None and valid.end_date < valid.start_date:
         errors["end_date"] = "Slutdatoen skal ligge efter startdatoen"
@@ -158,7 +160,9 @@ def _check_contract(session: Session, valid: ContractCreate) -> dict[str, str]:
     return errors
 
 
-def _contract_input(data: Mapping[str, Any]) -> dict[str, Any]:
+def contract_input(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The input as create_contract and update_contract check it: an empty price date is the
+    start date."""
     values = dict(data)
     if not values.get("price_base_date") and values.get("start_date"):
         values["price_base_date"] = values["start_date"]
@@ -187,7 +191,7 @@ def _schedule_first_followup(session: Session, contract: Contract, user: str) ->
         flush(session)
 
 
-def _raw_date_errors(values: Mapping[str, Any]) -> dict[str, str]:
+def raw_date_errors(values: Mapping[str, Any]) -> dict[str, str]:
     """Date-order errors found in the raw input, so they show together with field errors."""
     start, end = lenient_date(values.get("start_date")), lenient_date(values.get("end_date"))
     if start and end and end < start:
@@ -198,11 +202,11 @@ def _raw_date_errors(values: Mapping[str, Any]) -> dict[str, str]:
 @action
 def create_contract(*, session: Session, data: Mapping[str, Any], user: str) -> Contract:
     """Validate and store a new contract; an active one gets its first follow-up planned."""
-    values = _contract_input(data)
-    valid = validate(ContractCreate, values, _raw_date_errors(values))
-    if errors := _check_contract(session, valid):
+    values = contract_input(data)
+    valid = validate(ContractCreate, values, raw_date_errors(values))
+    if errors := check_contract(session, valid):
         raise InputError(errors)
-    _ask_if_implausible(session, data, "price", valid.price, valid.price_unit)
+    ask_if_implausible(session, data, "price", valid.price, valid.price_unit)
     contract = insert_row(session=session, row=Contract(**valid.model_dump()), user=user)
     _schedule_first_followup(session, contract, user)
     return contract
@@ -213,13 +217,13 @@ def update_contract(
     *, session: Session, contract_id: int, data: Mapping[str, Any], user: str
 ) -> Contract:
     """Save an edited contract; ConflictError if someone saved it since it was loaded."""
-    values = _contract_input(data)
-    valid = validate(ContractUpdate, values, _raw_date_errors(values))
-    if errors := _check_contract(session, valid):
+    values = contract_input(data)
+    valid = validate(ContractUpdate, values, raw_date_errors(values))
+    if errors := check_contract(session, valid):
         raise InputError(errors)
     row = require(session, Contract, contract_id, "Kontrakten")
     if (valid.price, valid.price_unit) != (row.price, row.price_unit):
-        _ask_if_implausible(session, data, "price", valid.price, valid.price_unit)
+        ask_if_implausible(session, data, "price", valid.price, valid.price_unit)
     contract = update_row(
         session=session,
         row=row,
@@ -248,7 +252,7 @@ def add_addon(*, session: Session, data: Mapping[str, Any], user: str) -> Contra
     """An agreed extra service on a contract, with its own price."""
     valid = validate(ContractAddonCreate, data)
     _check_addon(session, valid)
-    _ask_if_implausible(session, data, "price", valid.price, valid.unit)
+    ask_if_implausible(session, data, "price", valid.price, valid.unit)
     return insert_row(session=session, row=ContractAddon(**valid.model_dump()), user=user)
 
 
@@ -266,7 +270,7 @@ def update_addon(
     if row.voided_at is not None:
         raise InputError({"_form": "Tillægsydelsen er annulleret og kan ikke rettes."})
     if (valid.price, valid.unit) != (row.price, row.unit):
-        _ask_if_implausible(session, data, "price", valid.price, valid.unit)
+        ask_if_implausible(session, data, "price", valid.price, valid.unit)
     return update_row(
         session=session,
         row=row,
@@ -336,7 +340,7 @@ def register_price_change(
     terms, _ = load_terms(session=session, contract=contract)
     if any(effective == valid.effective_date for effective, _ in terms.changes):
         raise InputError({"effective_date": SAME_DAY})
-    _ask_if_implausible(session, data, "new_price", valid.new_price, contract.price_unit)
+    ask_if_implausible(session, data, "new_price", valid.new_price, contract.price_unit)
     old_price = regulated_price(terms, valid.effective_date)
     change = PriceChange(**{**valid.model_dump(), "old_price": old_price})
     try:

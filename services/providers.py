@@ -189,7 +189,9 @@ def list_provider_notes(
     return list(session.exec(query))
 
 
-def _check_offer(valid: OfferCreate) -> dict[str, str]:
+def check_offer(valid: OfferCreate) -> dict[str, str]:
+    """What create_offer and update_offer refuse beyond each field's own value (a rate without
+    the date or year it applies from), as field → Danish message; the import asks too."""
     errors = {}
     if valid.list_rate is not None and valid.list_rate_year is None:
         errors["list_rate_year"] = "Angiv hvilket år listetaksten gælder"
@@ -203,7 +205,7 @@ def create_offer(*, session: Session, data: Mapping[str, Any], user: str) -> Off
     """Validate and store a new offer under a provider, with the target groups picked for it."""
     valid = validate(OfferCreate, data)
     groups = valid.target_group_ids
-    if errors := _check_offer(valid) | target_group_errors(session=session, ids=groups):
+    if errors := check_offer(valid) | target_group_errors(session=session, ids=groups):
         raise InputError(errors)
     require(session, Provider, valid.provider_id, "Leverandøren")
     offer = Offer(**without(valid, "target_group_ids"))
@@ -221,7 +223,7 @@ def update_offer(*, session: Session, offer_id: int, data: Mapping[str, Any], us
     groups = valid.target_group_ids
     current = current_target_group_ids(session=session, offer_id=offer_id)
     group_errors = target_group_errors(session=session, ids=groups, current=current)
-    if errors := _check_offer(valid) | group_errors:
+    if errors := check_offer(valid) | group_errors:
         raise InputError(errors)
     update_row(
         session=session,

@@ -255,7 +255,7 @@ Line = Spec | Note | None  # None: an empty line
 @dataclass(frozen=True)
 class ProviderList:
     lines: tuple[Line, ...]  # the lines below the header, which is row 1
-    # In a changed variant: row → the changes the update must find, field → (old, new).
+    # In a changed variant: row → the changes the preview must show, header → (old, new).
     changes: dict[int, dict[str, tuple[Any, Any]]] = field(default_factory=dict)
 
     def numbered(self) -> Iterator[tuple[int, Line]]:
@@ -362,9 +362,31 @@ class ProviderList:
                 new = replace(spec, vat="100%" if before["vat_refund"] else "95,4%")
             after = new.stored()
             assert after is not None
-            changes[number] = {k: (before[k], v) for k, v in after.items() if before[k] != v}
+            changes[number] = {
+                CHANGE_HEADERS[k]: (_shown_change(k, before[k]), _shown_change(k, v))
+                for k, v in after.items()
+                if before[k] != v
+            }
             lines[number - 2] = new
         return ProviderList(tuple(lines), changes)
+
+
+# The fields a changed variant changes → the template's header the preview names them by.
+CHANGE_HEADERS = {
+    "postal_code": "Postnr.",
+    "city": "By",
+    "quality_rating": "Kvalitet",
+    "vat_refund": "Momsfaktor",
+}
+
+
+def _shown_change(field: str, value: Any) -> str:
+    """A value as the preview's table of changes shows it: Danish, the VAT refund as its factor."""
+    if value is None:
+        return "–"
+    if field == "vat_refund":
+        return "95,4 %" if value else "100 %"
+    return str(value)
 
 
 def us_date(day: date) -> str:

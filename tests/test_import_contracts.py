@@ -368,6 +368,33 @@ def test_an_excel_file_with_serial_dates_numbers_and_a_cpr_number(world):
     assert {} == _contracts(session)
 
 
+@pytest.mark.parametrize(
+    ("case_ref", "refused"),
+    [
+        (101901234, True),  # 010190-1234 typed as a number: the leading zero is lost
+        (1501901234, True),  # a case reference of 10 digits that reads as a CPR number
+        ("1501901234", True),
+        (12345678, False),  # 8 digits, as a CVR number: never a CPR number
+        (1234567890, False),  # 10 digits, but 12.34.56 is no date
+    ],
+)
+def test_a_case_reference_that_looks_like_a_cpr_number_refuses_its_row(world, case_ref, refused):
+    data = _xlsx(
+        [
+            ["Sagsnummer", "CVR", "Paragraf", "Startdato", "Pris"],
+            [case_ref, 10000009, "§108", date(2026, 4, 1), "2.080,80"],
+        ]
+    )
+    table = read_excel(data)
+    preview = preview_contracts(session=world, headers=table.headers, rows=table.rows)
+    if refused:
+        assert [(2, "(rækken)")] == [(e.row, e.column) for e in preview.errors]
+        assert "CPR" in preview.errors[0].message
+    else:
+        assert not preview.errors
+        assert str(case_ref) == preview.new[0].data["contract"]["case_ref"]
+
+
 def test_a_missing_required_column_is_named(world):
     table = _table(["SAG-1;10000009;2.000,00"], header="Sagsnummer;CVR;Pris")
     preview = preview_contracts(session=world, headers=table.headers, rows=table.rows)

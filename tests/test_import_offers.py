@@ -226,6 +226,19 @@ def test_several_providers_with_one_cvr_are_told_apart_by_name(world):
     assert "Testlund Vest" == session.get(Provider, preview.new[0].data["provider_id"]).name
 
 
+@pytest.mark.parametrize(
+    ("remark", "refused"),
+    [(1501901234, True), (101901234, True), (12345678, False), (1234567890, False)],
+)
+def test_a_cpr_number_typed_as_an_excel_number_refuses_its_row(world, remark, refused):
+    data = _xlsx([["CVR", "Tilbud", "Paragraf", "Bemærkning"], [10000009, "Bo", "§108", remark]])
+    table = read_excel(data)
+    preview = preview_offers(session=world, headers=table.headers, rows=table.rows)
+    expected = [(2, "(rækken)")] if refused else []
+    assert expected == [(e.row, e.column) for e in preview.errors]
+    assert (0 if refused else 1) == len(preview.new)
+
+
 def _xlsx(rows: list[list[object]]) -> bytes:
     workbook = Workbook()
     sheet = workbook.active

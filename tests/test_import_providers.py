@@ -1,17 +1,21 @@
 """Importing the provider list (SPEC 9, issue 12) on SQLite and PostgreSQL: a good file imports
 exactly what it holds, a re-import updates only when asked, one bad row writes nothing and is
-named, duplicates inside the file are errors, a CPR-like cell refuses its row."""
+named, duplicates inside the file are errors, a CPR-like cell refuses its row (a CPR number
+typed as an Excel number too), an empty cell on an update keeps the stored value, a provider
+without a CVR is matched by name, and the changes are shown the Danish way."""
 
+import io
 from datetime import date
 
 import pytest
+from openpyxl import Workbook
 from sqlmodel import Session, select
 
 from models import AuditEvent, Provider
 from services.errors import InputError
 from services.imports.providers import import_providers, preview_providers
-from services.imports.reading import read_csv
-from tests.factories import USER
+from services.imports.reading import read_csv, read_excel
+from tests.factories import USER, make_provider
 
 HEADER = "CVR;Navn;Type;Postnr.;By;Momsfaktor;Samarbejdsaftale;Aftalen gælder til;Kvalitet"
 GOOD = [
@@ -84,7 +88,7 @@ def test_a_re_import_updates_only_when_asked(session):
         _import(session, changed)
     preview = _preview(session, changed, update_existing=True)
     assert (0, 1, 2) == (len(preview.new), len(preview.updates), preview.unchanged)
-    assert {"city": ("Aarhus C", "Aarhus N")} == preview.updates[0].changes
+    assert {"By": ("Aarhus C", "Aarhus N")} == preview.updates[0].changes
     _import(session, changed, update_existing=True)
     session.expire_all()
     assert "Aarhus N" == _providers(session)["12345674"].city
@@ -153,3 +157,136 @@ def test_columns_are_matched_by_name_and_a_missing_name_column_is_named(session)
     table = _table(["12345674;Aarhus"], header="CVR;By")
     preview = preview_providers(session=session, headers=table.headers, rows=table.rows)
     assert ("Navn",) == preview.columns.missing and not preview.ready
+
+
+def _xlsx(rows: list[list[object]]) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("remark", "refused"),
+    [
+        (101901234, True),  # 010190-1234 typed as a number: Excel drops the leading zero
+        (1501901234, True),  # 150190-1234 typed as a number
+        (1501901234.0, True),
+        (12345678, False),  # 8 digits: a CVR number, never a CPR number
+        (1234567890, False),  # 10 digits, but 12.34.56 is no date
+        (1501901234.5, False),  # not a whole number
+    ],
+)
+def test_a_cpr_number_typed_as_an_excel_number_refuses_its_row(session, remark, refused):
+    data = _xlsx(
+        [
+            ["CVR", "Navn", "Postnr.", "Kvalitet", "Bemærkning"],
+            [12345674, "Bostedet Lyngly", 800, 4, remark],
+        ]
+    )
+    table = read_excel(data)
+    preview = preview_providers(session=session, headers=table.headers, rows=table.rows)
+    if refused:
+        assert [(2, "(rækken)")] == [(e.row, e.column) for e in preview.errors]
+        assert "CPR" in preview.errors[0].message and not preview.new
+    else:
+        assert not preview.errors
+        assert ("12345674", "0800", 4) == tuple(
+            preview.new[0].data[k] for k in ("cvr", "postal_code", "quality_rating")
+        )
+
+
+def test_empty_cells_on_an_update_keep_the_stored_values(session):
+    _import(session, GOOD)
+    # Bo Syd is Kommunal, without an agreement or refund; Lyngly has a framework agreement.
+    lines = [
+        "12345674;Bostedet Lyngly;;8000;Aarhus C;;;;",
+        "87654321;Bo Syd;;0800;Høje-Taastrup;;;;",
+    ]
+    preview = _preview(session, lines, update_existing=True)
+    assert not preview.errors and not preview.updates and 2 == preview.unchanged
+    # A changed city is the only change: the type, agreement and VAT refund stay.
+    moved = [lines[1].replace("0800;Høje-Taastrup", "2630;Taastrup")]
+    preview = _preview(session, moved, update_existing=True)
+    assert {"Postnr.": ("0800", "2630"), "By": ("Høje-Taastrup", "Taastrup")} == (
+        preview.updates[0].changes
+    )
+    _import(session, moved, update_existing=True)
+    session.expire_all()
+    syd = _providers(session)["87654321"]
+    assert ("kommunal", "ingen", False, "Taastrup", 2) == (
+        syd.kind,
+        syd.framework,
+        syd.vat_refund,
+        syd.city,
+        syd.version,
+    )
+    lyngly = _providers(session)["12345674"]
+    assert ("privat", "rammeaftale", date(2027, 12, 31), True) == (
+        lyngly.kind,
+        lyngly.framework,
+        lyngly.framework_valid_to,
+        lyngly.vat_refund,
+    )
+
+
+def test_a_changed_type_with_an_empty_vat_factor_takes_the_types_refund(session):
+    _import(session, GOOD)
+    lines = ["87654321;Bo Syd;Selvejende;;;;;;"]
+    preview = _preview(session, lines, update_existing=True)
+    assert {"Type": ("Kommunal", "Selvejende"), "Momsfaktor": ("100 %", "95,4 %")} == (
+        preview.updates[0].changes
+    )
+    # A factor written in the row wins over the type.
+    preview = _preview(session, [lines[0].replace(";;;;;;", ";;;100%;;;")], update_existing=True)
+    assert {"Type": ("Kommunal", "Selvejende")} == preview.updates[0].changes
+
+
+def test_the_changes_are_shown_with_danish_names_and_values(session):
+    _import(session, GOOD)
+    lines = ["12345674;Bostedet Lyngly;Kommunal;8000;Aarhus C;100%;Ingen aftale;01-06-2028;3"]
+    preview = _preview(session, lines, update_existing=True)
+    assert {
+        "Type": ("Privat", "Kommunal"),
+        "Momsfaktor": ("95,4 %", "100 %"),
+        "Samarbejdsaftale": ("Rammeaftale", "Ingen aftale"),
+        "Aftalen gælder til": ("31.12.2027", "01.06.2028"),
+        "Kvalitet": ("4", "3"),
+    } == preview.updates[0].changes
+
+
+def test_a_provider_without_cvr_is_matched_by_name(session):
+    make_provider(session, name="Bocenter Granly", cvr=None, kind="egen", vat_refund=False)
+    make_provider(session, name="Bocenter Søholm", cvr=None, kind="egen", vat_refund=False)
+    make_provider(session, name="Bocenter  Søholm", cvr=None, kind="egen", vat_refund=False)
+    make_provider(session, name="Bocenter Lindely", cvr="12345674")  # has a CVR: not matched
+    lines = [";bocenter  GRANLY;;8000;Aarhus C;;;;"]
+    preview = _preview(session, lines)
+    assert [(2, "Navn", "bocenter GRANLY")] == [(e.row, e.column, e.value) for e in preview.errors]
+    assert preview.errors[0].message.startswith("Findes allerede (»Bocenter Granly«)")
+    preview = _preview(session, lines, update_existing=True)
+    assert not preview.errors and not preview.new
+    assert {"By": ("Aarhus", "Aarhus C")} == preview.updates[0].changes
+    _import(session, lines, update_existing=True)
+    session.expire_all()
+    granly = [p for p in _providers(session).values() if p.name == "Bocenter Granly"]
+    assert [("Aarhus C", "egen", False, None)] == [
+        (p.city, p.kind, p.vat_refund, p.cvr) for p in granly
+    ]
+    # Importing the same file again changes nothing and creates nothing.
+    preview = _preview(session, lines, update_existing=True)
+    assert (0, 0, 1) == (len(preview.new), len(preview.updates), preview.unchanged)
+    # Two providers without a CVR have the name: the row must give the CVR.
+    preview = _preview(session, [";Bocenter Søholm;;;;;;;"], update_existing=True)
+    assert [(2, "Navn")] == [(e.row, e.column) for e in preview.errors]
+    assert "2 leverandører uden CVR-nummer" in preview.errors[0].message
+    assert "Udfyld CVR-nummeret" in preview.errors[0].message
+    # A name only a provider with a CVR has, or no provider has, is a new provider.
+    preview = _preview(session, [";Bocenter Lindely;;;;;;;"])
+    assert not preview.errors and 1 == len(preview.new)
+    assert ("privat", "ingen", True) == tuple(
+        preview.new[0].data[k] for k in ("kind", "framework", "vat_refund")
+    )

@@ -40,12 +40,12 @@ from models import (
     RegulationKind,
 )
 from services.contracts import (
-    _ask_if_implausible,
-    _check_contract,
-    _contract_input,
-    _raw_date_errors,
     add_addon,
+    ask_if_implausible,
+    check_contract,
+    contract_input,
     create_contract,
+    raw_date_errors,
     update_addon,
     update_contract,
 )
@@ -56,9 +56,7 @@ from services.imports.offers import (
     PARAGRAPHS,
     ProviderIndex,
     name_key,
-    refuses_cpr,
     resolve_provider,
-    shown_value,
     whole_number,
 )
 from services.imports.parsing import (
@@ -77,11 +75,13 @@ from services.imports.preview import (
     cells,
     code,
     codes,
+    has_cpr,
     header_of,
     read_cells,
     record_import,
     require_ready,
     shown,
+    shown_value,
     whole_number_text,
 )
 from services.imports.reading import SourceRow
@@ -342,16 +342,16 @@ def _contract_errors(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The input create_contract (row None) or update_contract would get, and what they would
     refuse or ask about: the same steps in the same order."""
-    values = _contract_input(values)
+    values = contract_input(values)
     try:
-        valid = validate(ContractCreate, values, _raw_date_errors(values))
+        valid = validate(ContractCreate, values, raw_date_errors(values))
     except InputError as exc:
         return values, exc.fields
-    if errors := _check_contract(session, valid):
+    if errors := check_contract(session, valid):
         return values, errors
     if row is None or (valid.price, valid.price_unit) != (row.price, row.price_unit):
         try:
-            _ask_if_implausible(session, {}, "price", valid.price, valid.price_unit)
+            ask_if_implausible(session, {}, "price", valid.price, valid.price_unit)
         except ConfirmationNeeded as exc:
             return values, _confirmation_as_error(exc)
     return {**values, **valid.model_dump(include=set(values))}, {}
@@ -371,7 +371,7 @@ def _addon_errors(
         return dict(values), {"valid_to": "Slutdatoen skal ligge efter startdatoen"}
     if row is None or (valid.price, valid.unit) != (row.price, row.unit):
         try:
-            _ask_if_implausible(session, {}, "price", valid.price, valid.unit)
+            ask_if_implausible(session, {}, "price", valid.price, valid.unit)
         except ConfirmationNeeded as exc:
             return dict(values), _confirmation_as_error(exc)
     return {**values, **valid.model_dump(include=set(values) - {"contract_id"})}, {}
@@ -424,7 +424,7 @@ class _Preview:
         self.errors.append(RowProblem(number, header, value, message))
 
     def check(self, source: SourceRow, date_format: str) -> None:
-        if refuses_cpr(source):
+        if has_cpr(source):
             self.errors.append(RowProblem(source.number, ROW, "", CPR_ROW))
             return
         raw = cells(source, self.match)

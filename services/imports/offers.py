@@ -14,16 +14,12 @@ same checks as services.providers.create_offer.
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, col, select
 
-from models import Offer, OfferCreate, Paragraph, Provider, TargetGroup, label
-from services.cpr import contains_cpr
+from models import Offer, OfferCreate, Paragraph, Provider, TargetGroup
 from services.errors import InputError, UserError
-from services.formatting import format_amount, format_date, format_number
 from services.imports.columns import Column, ColumnMatch, match_columns
 from services.imports.parsing import DEFAULT_DATE_FORMAT, parse_amount, parse_cell_date
 from services.imports.preview import (
@@ -41,11 +37,12 @@ from services.imports.preview import (
     record_import,
     require_ready,
     shown,
+    shown_value,
     whole_number_text,
     yes_no,
 )
 from services.imports.reading import SourceRow
-from services.providers import _check_offer, create_offer, update_offer
+from services.providers import check_offer, create_offer, update_offer
 from services.target_groups import current_target_group_ids, danish_sort_key, target_group_key
 from services.unit_of_work import action
 from services.validation import validate
@@ -165,7 +162,8 @@ OFFER_FIELDS = (
 
 
 def name_key(name: Any) -> str:
-    """An offer's (or a contract's) name as it is matched: case and spacing ignored."""
+    """A name as an import matches it (an offer's, a contract's case reference, a provider's
+    without a CVR number): case and spacing ignored."""
     return target_group_key(str(name))
 
 
@@ -177,21 +175,6 @@ def whole_number(raw: Any) -> int | None:
     if number != number.to_integral_value():
         raise ValueError(NOT_WHOLE.format(text=shown(raw)))
     return int(number)
-
-
-def refuses_cpr(source: SourceRow) -> bool:
-    """A CPR-like value in any cell: in text, and in a whole number Excel made of one (a CPR
-    number typed without its hyphen loses a leading zero)."""
-    if has_cpr(source):
-        return True
-    for value in source.values:
-        if isinstance(value, str | bool):
-            continue
-        digits = whole_number_text(value)
-        number = isinstance(digits, str) and digits.isdigit() and len(digits) in (9, 10)
-        if number and contains_cpr(str(digits).zfill(10)):
-            return True
-    return False
 
 
 def cvr_digits(raw: Any) -> str | None:
@@ -261,21 +244,6 @@ def resolve_provider(
     except ValueError as exc:
         errors["cvr"] = str(exc)
         return None
-
-
-def shown_value(value: Any) -> str:
-    """A value as the preview's table of changes shows it, the Danish way."""
-    if value is None or value == "":
-        return "–"
-    if isinstance(value, bool):
-        return "ja" if value else "nej"
-    if isinstance(value, Decimal):
-        return format_amount(value)
-    if isinstance(value, date):
-        return format_date(value)
-    if isinstance(value, int):
-        return str(value) if 1900 <= value <= 2199 else format_number(value)
-    return label(value)
 
 
 def _names(raw: Any) -> list[str] | None:
@@ -374,7 +342,7 @@ def preview_offers(
     count = 0
     for source in rows:
         count += 1
-        if refuses_cpr(source):
+        if has_cpr(source):
             errors.append(RowProblem(source.number, ROW, "", CPR_ROW))
             continue
         raw = cells(source, match)
@@ -471,7 +439,7 @@ def _offer_errors(data: Mapping[str, Any]) -> dict[str, str]:
         valid = validate(OfferCreate, data)
     except InputError as exc:
         return exc.fields
-    return _check_offer(valid)
+    return check_offer(valid)
 
 
 def _existing(session: Session, provider_ids: Iterable[int]) -> dict[tuple[int, str], list[Offer]]:

@@ -5,6 +5,8 @@ row's cells through the kind's readers, and the rule that confirming writes all 
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session
@@ -13,6 +15,7 @@ from models import label
 from services.audit import record_change
 from services.cpr import CPR_MESSAGE, contains_cpr
 from services.errors import InputError
+from services.formatting import format_amount, format_date, format_number
 from services.imports.columns import ColumnMatch
 from services.imports.parsing import header_key
 from services.imports.reading import SourceRow
@@ -120,7 +123,39 @@ def cells(source: SourceRow, match: ColumnMatch) -> dict[str, Any]:
 
 
 def has_cpr(source: SourceRow) -> bool:
-    return any(isinstance(v, str) and contains_cpr(v) for v in source.values)
+    """A CPR-like value in any cell: in text, and in a whole number Excel made of one (a CPR
+    number typed without its hyphen is a number of 10 digits, or 9 when it loses a leading
+    zero). A CVR number typed as a number has 8 digits and is not one."""
+    for value in source.values:
+        if isinstance(value, str):
+            if contains_cpr(value):
+                return True
+        elif value is not None and not isinstance(value, bool):
+            digits = whole_number_text(value)
+            if (
+                isinstance(digits, str)
+                and len(digits) in (9, 10)
+                and digits.isdigit()
+                and contains_cpr(digits.zfill(10))
+            ):
+                return True
+    return False
+
+
+def shown_value(value: Any, context: str | None = None) -> str:
+    """A value as the preview's table of changes shows it, the Danish way (a code by its Danish
+    label, in `context` where the code has more than one meaning)."""
+    if value is None or value == "":
+        return "–"
+    if isinstance(value, bool):
+        return "ja" if value else "nej"
+    if isinstance(value, Decimal):
+        return format_amount(value)
+    if isinstance(value, date):
+        return format_date(value)
+    if isinstance(value, int):
+        return str(value) if 1900 <= value <= 2199 else format_number(value)
+    return label(value, context)
 
 
 def read_cells(

@@ -2,11 +2,14 @@
 providers, updates old → new, errors and warnings row by row), then all written in one
 transaction, or none.
 
-A provider matches an existing one by CVR number. A matched row updates it only when the user
-asks for it ("opdatér eksisterende"); otherwise it is an error ("findes allerede"). Duplicates
-inside the file (the same CVR twice, more than one row without a CVR) are errors on every row
-involved, never merged. A CVR failing modulus 11 is a warning. A CPR-like value in any cell
-refuses its row. Each row passes the same input schema as the form (models.ProviderCreate).
+A provider matches an existing one by CVR number; a row without a CVR matches an existing
+provider without a CVR by name (ignoring case and spacing), and when more than one has that name
+the row must give the CVR. A matched row updates it only when the user asks for it ("opdatér
+eksisterende"); otherwise it is an error ("findes allerede"). On an update an empty cell keeps
+the stored value; the defaults (Privat, no agreement, VAT refund by type) are for new providers.
+Duplicates inside the file (the same CVR twice, more than one row without a CVR) are errors on
+every row involved, never merged. A CVR failing modulus 11 is a warning. A CPR-like value in any
+cell refuses its row. Each row passes the same input schema as the form (models.ProviderCreate).
 """
 
 from collections import defaultdict
@@ -20,6 +23,7 @@ from models import FrameworkAgreement, Provider, ProviderCreate, ProviderKind
 from services.errors import InputError, UserError
 from services.formatting import format_number
 from services.imports.columns import Column, ColumnMatch, match_columns
+from services.imports.offers import name_key
 from services.imports.parsing import DEFAULT_DATE_FORMAT, header_key, parse_cell_date, parse_percent
 from services.imports.preview import (
     CPR_ROW,
@@ -38,10 +42,11 @@ from services.imports.preview import (
     record_import,
     require_ready,
     shown,
+    shown_value,
     whole_number_text,
 )
 from services.imports.reading import SourceRow
-from services.providers import create_provider, cvr_warning, update_provider
+from services.providers import VAT_REFUND_KINDS, create_provider, cvr_warning, update_provider
 from services.settings import get_settings
 from services.unit_of_work import action
 from services.validation import validate
@@ -65,7 +70,8 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "kind",
         "Type",
-        "Privat, Selvejende, Kommunal, Regional eller Egen drift (tom: Privat).",
+        "Privat, Selvejende, Kommunal, Regional eller Egen drift. Tom: Privat for en ny "
+        "leverandør; en eksisterende beholder sin.",
         "Privat",
         aliases=("Ejerform", "Leverandørtype"),
     ),
@@ -81,14 +87,16 @@ COLUMNS: tuple[Column, ...] = (
         "vat_factor",
         "Momsfaktor",
         "95,4 % betyder, at kommunen får momsrefusion; 100 % "
-        "at den ikke gør. Tom: efter typen (privat og selvejende får refusion).",
+        "at den ikke gør. Tom: efter typen (privat og selvejende får refusion) for en ny "
+        "leverandør, og når rækken ændrer typen; ellers beholder en eksisterende sin.",
         "95,4%",
         aliases=("Moms-faktor", "Momsrefusion"),
     ),
     Column(
         "framework",
         "Samarbejdsaftale",
-        "Ingen aftale, Rammeaftale eller Samarbejdsaftale (tom: Ingen aftale).",
+        "Ingen aftale, Rammeaftale eller Samarbejdsaftale. Tom: Ingen aftale for en ny "
+        "leverandør; en eksisterende beholder sin.",
         "Rammeaftale",
         aliases=("Rammeaftale", "Aftale"),
     ),
@@ -166,11 +174,27 @@ def _row_input(
         data["vat_refund"] = data.pop("vat_factor")
     if "vat_factor" in errors:
         errors["vat_refund"] = errors.pop("vat_factor")
-    data.setdefault("kind", ProviderKind.PRIVATE.value)
-    data.setdefault("framework", FrameworkAgreement.NONE.value)
-    if "vat_refund" not in data:
-        data["vat_refund"] = data["kind"] in (ProviderKind.PRIVATE, ProviderKind.SELF_GOVERNING)
     return data, errors
+
+
+def _new_provider(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A new provider's input: an empty type, agreement or VAT factor gets its default."""
+    values: dict[str, Any] = {
+        "kind": ProviderKind.PRIVATE.value,
+        "framework": FrameworkAgreement.NONE.value,
+        **data,
+    }
+    values.setdefault("vat_refund", values["kind"] in VAT_REFUND_KINDS)
+    return values
+
+
+def _updated_provider(data: Mapping[str, Any], provider: Provider) -> dict[str, Any]:
+    """An existing provider's new values from a row: an empty cell keeps the stored value,
+    except that an empty VAT factor follows a type the row changes (as for a new provider)."""
+    values = dict(data)
+    if "vat_refund" not in values and values.get("kind", provider.kind) != provider.kind:
+        values["vat_refund"] = values["kind"] in VAT_REFUND_KINDS
+    return values
 
 
 def _header(match: ColumnMatch, key: str, headers: Sequence[str]) -> str:
@@ -219,7 +243,7 @@ def preview_providers(
     bad = {e.row for e in errors}
     plan = [(n, d) for n, d in checked if n not in bad]
     new, updates, unchanged = _match_existing(
-        session, plan, update_existing, match, headers, errors
+        session, plan, update_existing, match, headers, errors, refund_pct
     )
     return ImportPreview(
         match, count, new, updates, unchanged, sorted(errors, key=lambda e: e.row), warnings
@@ -258,6 +282,36 @@ def _duplicates(
     return problems
 
 
+def _shown_change(key: str, value: Any, refund_pct: Decimal) -> str:
+    """A value as the preview's table of changes shows it (the VAT refund as its factor)."""
+    if key == "vat_refund":
+        return f"{format_number(100 - refund_pct, 1)} %" if value else "100 %"
+    return shown_value(value, "framework" if key == "framework" else None)
+
+
+class _Existing:
+    """The providers the rows may match: by CVR, and those without a CVR by name as matched."""
+
+    def __init__(self, session: Session, plan: Sequence[tuple[int, dict[str, Any]]]) -> None:
+        cvrs = sorted({d["cvr"] for _, d in plan if d.get("cvr")})
+        self.by_cvr: dict[str, list[Provider]] = defaultdict(list)
+        for start in range(0, len(cvrs), 500):
+            for provider in session.exec(
+                select(Provider).where(col(Provider.cvr).in_(cvrs[start : start + 500]))
+            ):
+                self.by_cvr[provider.cvr or ""].append(provider)
+        self.by_name: dict[str, list[Provider]] = defaultdict(list)
+        if any(not d.get("cvr") for _, d in plan):
+            query = select(Provider).where(col(Provider.cvr) == None)  # noqa: E711
+            for provider in session.exec(query.order_by(col(Provider.id))):
+                self.by_name[name_key(provider.name)].append(provider)
+
+    def find(self, data: Mapping[str, Any]) -> list[Provider]:
+        if data.get("cvr"):
+            return self.by_cvr.get(data["cvr"], [])
+        return self.by_name.get(name_key(data["name"]), [])
+
+
 def _match_existing(
     session: Session,
     plan: Sequence[tuple[int, dict[str, Any]]],
@@ -265,33 +319,32 @@ def _match_existing(
     match: ColumnMatch,
     headers: Sequence[str],
     errors: list[RowProblem],
+    refund_pct: Decimal,
 ) -> tuple[list[PlannedRow], list[PlannedRow], int]:
-    cvrs = sorted({d["cvr"] for _, d in plan if d.get("cvr")})
-    existing: dict[str, list[Provider]] = defaultdict(list)
-    for start in range(0, len(cvrs), 500):
-        for provider in session.exec(
-            select(Provider).where(col(Provider.cvr).in_(cvrs[start : start + 500]))
-        ):
-            existing[provider.cvr or ""].append(provider)
-    column = _header(match, "cvr", headers)
+    existing = _Existing(session, plan)
+    cvr_column = _header(match, "cvr", headers)
+    name_column = _header(match, "name", headers)
+    header_by_key = {c.key: c.header for c in COLUMNS} | {"vat_refund": "Momsfaktor"}
     new: list[PlannedRow] = []
     updates: list[PlannedRow] = []
     unchanged = 0
     for number, data in plan:
-        found = existing.get(data.get("cvr") or "", [])
+        found = existing.find(data)
         if not found:
-            new.append(PlannedRow(number, data))
+            new.append(PlannedRow(number, _new_provider(data)))
             continue
+        cvr = data.get("cvr")
+        # A row is named by what matched it: its CVR number, or its name when it has none.
+        column, value = (cvr_column, cvr) if cvr else (name_column, shown(data["name"]))
         if len(found) > 1:
-            errors.append(
-                RowProblem(
-                    number,
-                    column,
-                    data["cvr"],
-                    f"{len(found)} leverandører har allerede dette CVR-nummer. "
-                    "Ret dem under Leverandører først.",
-                )
+            message = (
+                f"{len(found)} leverandører har allerede dette CVR-nummer. Ret dem under "
+                "Leverandører først."
+                if cvr
+                else f"{len(found)} leverandører uden CVR-nummer hedder allerede sådan. Udfyld "
+                "CVR-nummeret, så det er klart, hvilken der menes."
             )
+            errors.append(RowProblem(number, column, value, message))
             continue
         provider = found[0]
         if not update_existing:
@@ -299,20 +352,33 @@ def _match_existing(
                 RowProblem(
                     number,
                     column,
-                    data["cvr"],
+                    value,
                     f"Findes allerede (»{provider.name}«). Sæt flueben i "
                     "»Opdatér eksisterende« for at opdatere den.",
                 )
             )
             continue
+        row_data = _updated_provider(data, provider)
+        if not cvr:
+            # The name is what matched: as it differs only in case and spacing, it stays.
+            row_data["name"] = provider.name
         current = provider.model_dump()
-        changes = {k: (current.get(k), v) for k, v in data.items() if current.get(k) != v}
+        changes = {
+            header_by_key[key]: (
+                _shown_change(key, current.get(key), refund_pct),
+                _shown_change(key, new_value, refund_pct),
+            )
+            for key, new_value in row_data.items()
+            if current.get(key) != new_value
+        }
         if not changes:
             unchanged += 1
             continue
         full = {k: current[k] for k in ProviderCreate.model_fields if k in current}
         updates.append(
-            PlannedRow(number, {**full, **data, "version": provider.version}, provider.id, changes)
+            PlannedRow(
+                number, {**full, **row_data, "version": provider.version}, provider.id, changes
+            )
         )
     return new, updates, unchanged
 
