@@ -6,6 +6,9 @@ old → new, and a row-by-row error table with the row number Excel shows) → c
 is written in one transaction, or none. The kinds (services.imports.kinds) are those the
 user's role may import."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -16,11 +19,13 @@ from pages._ui import (
     call_service,
     form_errors,
     locked,
+    md,
     run_save,
     session,
     show_flash,
     show_table,
 )
+from services.demo_data import dataset_kind
 from services.errors import UserError
 from services.formatting import format_number
 from services.imports.kinds import ImportKind, kinds_for
@@ -64,6 +69,28 @@ def _keep_upload() -> None:
 
 
 def _template(kind: ImportKind) -> None:
+    left, right = st.columns([1, 2], vertical_alignment="center")
+    with left:
+        _template_button(kind)
+    if kind.example is None:
+        return
+    with session() as s:
+        if dataset_kind(session=s) != "demo":
+            return
+        name, what, data = kind.example(s, date.today())
+    with right:
+        st.download_button(
+            "Hent eksempelfil",
+            icon=":material/lightbulb:",
+            data=data,
+            file_name=name,
+            key="import_example",
+            on_click="ignore",
+            help=f"Prøv importen med {what}. Findes kun, mens demodata er i databasen.",
+        )
+
+
+def _template_button(kind: ImportKind) -> None:
     st.download_button(
         "Hent skabelon (Excel)",
         icon=":material/download:",
@@ -128,6 +155,8 @@ def _show(preview: ImportPreview, *, updates: bool) -> None:
         extra = st.columns(len(preview.figures))
         for place, (name, value) in zip(extra, preview.figures, strict=True):
             place.metric(name, value)
+    if preview.summary:
+        st.markdown(md(preview.summary))
     if preview.unchanged:
         st.caption(f"{format_number(preview.unchanged)} rækker er uændrede og springes over.")
     if preview.errors:
@@ -175,15 +204,17 @@ def _confirm(kind: ImportKind, name: str, data: bytes, preview: ImportPreview) -
 
         def write() -> Any:
             table = _read(name, data)
-            return call_service(
-                kind.write,
-                headers=table.headers,
-                rows=table.rows,
-                **_progress(kind, table, "Gemmer"),
-                file_name=name,
-                date_format=st.session_state[DATES],
-                update_existing=kind.update_help is not None and bool(st.session_state.get(UPDATE)),
-            )
+            with _progress(kind, table, "Gemmer") as progress:
+                return call_service(
+                    kind.write,
+                    headers=table.headers,
+                    rows=table.rows,
+                    **progress,
+                    file_name=name,
+                    date_format=st.session_state[DATES],
+                    update_existing=kind.update_help is not None
+                    and bool(st.session_state.get(UPDATE)),
+                )
 
         run_save(
             FORM,
@@ -198,23 +229,25 @@ def _confirm(kind: ImportKind, name: str, data: bytes, preview: ImportPreview) -
         )
 
 
-def _progress(kind: ImportKind, table: SourceTable, doing: str) -> dict[str, Any]:
-    """A progress bar for a kind that streams many rows (the bar goes when it is done)."""
+@contextmanager
+def _progress(kind: ImportKind, table: SourceTable, doing: str) -> Iterator[dict[str, Any]]:
+    """A progress bar for a kind that streams many rows, gone when the work is done."""
     if not kind.streams:
-        return {}
+        yield {}
+        return
     total = max(table.size_hint or 0, 1)
     bar = st.empty()
 
     def show(done: int) -> None:
-        if done >= total:
-            bar.empty()
-        else:
-            bar.progress(
-                min(done / total, 1.0),
-                text=f"{doing} række {format_number(done)} af ca. {format_number(total)} …",
-            )
+        bar.progress(
+            min(done / total, 1.0),
+            text=f"{doing} række {format_number(done)} af ca. {format_number(total)} …",
+        )
 
-    return {"progress": show}
+    try:
+        yield {"progress": show}
+    finally:
+        bar.empty()
 
 
 def _read(name: str, data: bytes) -> SourceTable:
@@ -273,12 +306,12 @@ def _render() -> None:
     if kind.update_help is not None:
         st.checkbox("Opdatér eksisterende", key=UPDATE, help=kind.update_help)
     try:
-        with session() as s:
+        with session() as s, _progress(kind, table, "Kontrollerer") as progress:
             preview = kind.preview(
                 session=s,
                 headers=table.headers,
                 rows=table.rows,
-                **_progress(kind, table, "Kontrollerer"),
+                **progress,
                 date_format=st.session_state[DATES],
                 update_existing=kind.update_help is not None and bool(st.session_state.get(UPDATE)),
             )

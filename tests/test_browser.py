@@ -611,3 +611,48 @@ def test_procurement_imports_a_provider_list(laptop, app_url, demo_url, tmp_path
             s.exec(select(Provider.name).where(col(Provider.cvr).in_(["29876543", "31234567"])))
         )
     assert {"Bostedet Nordlys", "Botilbud Vestkysten"} == names
+
+
+def test_coordinator_imports_the_example_month_of_invoices(laptop, app_url, demo_url, tmp_path):
+    """The example month the page offers while demo data is in: downloaded, uploaded, checked
+    line by line in the preview, confirmed, and its flagged invoices are in the deviation log."""
+    from models import InvoiceCheck
+
+    page = laptop
+    _visit(page, f"{app_url}/importer", "Import")
+    _choose(page, "stSelectbox", "Hvad importeres", "Fakturalinjer", "the kind")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Hent eksempelfil").click()
+    example = tmp_path / download.value.suggested_filename
+    example.write_bytes(Path(download.value.path()).read_bytes())
+    assert example.name.startswith("fakturalinjer_") and example.suffix == ".csv"
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(example))
+    page.get_by_text(f"Forhåndsvisning af {example.name}").wait_for()
+    _settle(page)
+    _expect_text(page, "Afvigelser i alt")
+    _assert_danish(page, "Import of invoice lines, preview")
+    _shot(page, "journey_coordinator_import_preview")
+    button = page.get_by_role("button", name=re.compile("^Importér [0-9.]+ nye$"))
+    found = re.search(r"Importér ([0-9.]+) nye", button.inner_text())
+    assert found, button.inner_text()
+    count = int(found.group(1).replace(".", ""))
+    button.click()
+    _expect_text(page, f"Importen er gemt: {format_amount(count).split(',')[0]} nye")
+    _assert_danish(page, "Import of invoice lines, saved", hover=False)
+
+    month = example.stem.removeprefix("fakturalinjer_").replace("-", "")
+    with Session(get_engine(demo_url)) as s:
+        flagged = s.exec(
+            select(InvoiceCheck.invoice_no, InvoiceCheck.id)
+            .where(
+                col(InvoiceCheck.invoice_no).startswith(f"F-{month}-"),
+                InvoiceCheck.flagged == True,  # noqa: E712
+            )
+            .order_by(col(InvoiceCheck.id).desc())
+        ).all()
+    assert flagged
+    number, check_id = flagged[0]
+    # The deviation's own address in the log opens it, with status Ny.
+    _visit(page, f"{app_url}/fakturaafvigelser?id={check_id}", "Fakturaafvigelser")
+    _expect_text(page, f"Faktura {number}")
+    _assert_danish(page, "an imported deviation in the log", hover=False)

@@ -109,8 +109,10 @@ def test_each_line_is_stored_as_the_same_invoice_typed_by_hand(session, contract
         assert TODAY == check.checked_on and USER == check.created_by
     flagged = [c for c in stored if c.flagged]
     assert ["F-200"] == [c.invoice_no for c in flagged] and "ny" == flagged[0].status
-    assert figures["Afvigelser i alt"].startswith(
-        f"{flagged[0].deviation:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+    assert preview.summary is not None and preview.summary.startswith(
+        "Afvigelser i alt: "
+        + f"{flagged[0].deviation:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
+        + " kr. over det forventede på 1 fakturaer"
     )
     history = session.exec(select(DeviationEvent)).all()
     assert [(flagged[0].id, "ny")] == [(e.invoice_check_id, e.new_status) for e in history]
@@ -192,6 +194,7 @@ def test_a_negative_line_credits_its_invoice_in_the_file_or_saved_before(session
     ]
     preview = _preview(session, lines)
     assert preview.ready and "2" == dict(preview.figures)["Kreditnotaer"]
+    assert preview.summary is None  # no line above the expected amount
     _import(session, lines)
     by_no = {c.invoice_no: c for c in _checks(session)}
     assert by_no["F-200"].id == by_no["K-200"].credits_id
@@ -241,3 +244,52 @@ def test_progress_is_reported_per_chunk(session, contracts, monkeypatch):
     table = _table(MONTH)
     preview_invoices(session=session, headers=table.headers, rows=table.rows, progress=done.append)
     assert [2, 3] == done
+
+
+def test_the_demos_example_month_imports_with_its_deviations_and_credit_note(tmp_path):
+    """The example file the Import page offers while demo data is in: it fits the demo's
+    contracts of the day, every line is accepted, some are flagged and one credits another."""
+    from seed import seed_database
+    from services.db import get_engine, upgrade_schema
+    from services.imports.examples import invoice_example
+
+    engine = get_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    upgrade_schema(engine)
+    seed_database(engine=engine, size="demo", today=TODAY)
+    with Session(engine) as s:
+        data = invoice_example(session=s, today=TODAY)
+        table, separator, encoding = read_csv(data)
+        assert (";", "UTF-8 med BOM") == (separator, encoding)
+        preview = preview_invoices(session=s, headers=table.headers, rows=table.rows, today=TODAY)
+        assert [] == preview.errors and preview.ready
+        figures = dict(preview.figures)
+        assert int(figures["Afvigelser"]) >= 1 and "1" == figures["Kreditnotaer"]
+        assert int(figures["Under forventet"]) >= 1
+    engine.dispose()
+
+
+def test_a_credit_note_names_its_invoice_when_the_period_has_two(session, contracts):
+    header = HEADER + ";Krediterer faktura"
+    lines = [
+        "10000009;SAG-2024-0001;F-1;01-03-2026;31-03-2026;60.000,00;",
+        "10000009;SAG-2024-0001;F-2;01-03-2026;31-03-2026;4.000,00;",
+        "10000009;SAG-2024-0001;K-1;01-03-2026;31-03-2026;-3.000,00;F-2",
+        "10000009;SAG-2024-0001;K-2;01-03-2026;31-03-2026;-1.000,00;",
+        "10000009;SAG-2024-0001;K-3;01-03-2026;31-03-2026;-1.000,00;F-9",
+    ]
+    table = _table(lines, header)
+    preview = preview_invoices(session=session, headers=table.headers, rows=table.rows, today=TODAY)
+    assert [(5, "Beløb"), (6, "Krediterer faktura")] == [(e.row, e.column) for e in preview.errors]
+    assert "Krediterer faktura" in preview.errors[0].message
+    assert "»F-9«" in preview.errors[1].message
+    table = _table(lines[:3], header)
+    import_invoices(
+        session=session,
+        headers=table.headers,
+        rows=table.rows,
+        file_name="marts.csv",
+        user=USER,
+        today=TODAY,
+    )
+    by_no = {c.invoice_no: c for c in _checks(session)}
+    assert by_no["F-2"].id == by_no["K-1"].credits_id

@@ -36,6 +36,7 @@ from models import (
     InvoiceStatus,
     PriceChange,
     Provider,
+    label,
 )
 from models.base import utcnow
 from services.audit import write_created
@@ -128,6 +129,14 @@ COLUMNS: tuple[Column, ...] = (
         required=True,
         aliases=("Fakturabeløb", "Beløb i kr", "Beløb kr"),
     ),
+    Column(
+        "credits",
+        "Krediterer faktura",
+        "Kun for en kreditnota: nummeret på den faktura, den retter (samme kontrakt og "
+        "periode). Kan udelades, når perioden kun har den ene faktura.",
+        None,
+        aliases=("Krediterer", "Kreditnota til", "Vedrører faktura"),
+    ),
 )
 # A schema field → the column its error belongs to.
 FIELD_COLUMN = {"contract_id": "case_ref"}
@@ -148,6 +157,7 @@ class _Contract:
 class _Invoice:
     """An invoice a credit note may correct: saved before, or earlier in this file."""
 
+    invoice_no: str
     invoiced: Decimal
     credited: Decimal  # its credit notes so far (≤ 0)
     id: int | None = None  # None: in this file, not yet written
@@ -215,6 +225,7 @@ def _readers(date_format: str) -> dict[str, Callable[[Any], Any]]:
         "period_from": lambda v: parse_cell_date(v, date_format),
         "period_to": lambda v: parse_cell_date(v, date_format),
         "invoiced": parse_amount,
+        "credits": _text,
     }
 
 
@@ -311,6 +322,7 @@ def _load_saved_invoices(run: _Run, contract_ids: set[int]) -> None:
         if check.kind == InvoiceKind.INVOICE:
             run.invoices[_period_key(check.contract_id, check.period_from, check.period_to)].append(
                 _Invoice(
+                    check.invoice_no,
                     check.invoiced,
                     credited[check.id or 0],
                     id=check.id,
@@ -419,7 +431,7 @@ def _check_line(
         run.problem(number, "invoice_no", valid.invoice_no, ALREADY_CHECKED)
         return None
     if credit:
-        return _credit_line(run, number, contract, valid)
+        return _credit_line(run, number, contract, valid, data.get("credits"))
     try:
         judged = judge_invoice(
             contract=contract.row,
@@ -445,7 +457,9 @@ def _check_line(
         )
         return None
     values = invoice_check_values(contract.row, valid, judged, run.today)
-    invoice = _Invoice(valid.invoiced, NOTHING, row=number, flagged=values["flagged"])
+    invoice = _Invoice(
+        valid.invoice_no, valid.invoiced, NOTHING, row=number, flagged=values["flagged"]
+    )
     run.invoices[_period_key(contract.row.id or 0, valid.period_from, valid.period_to)].append(
         invoice
     )
@@ -459,19 +473,31 @@ def _check_line(
 
 
 def _credit_line(
-    run: _Run, number: int, contract: _Contract, valid: InvoiceCheckCreate
+    run: _Run, number: int, contract: _Contract, valid: InvoiceCheckCreate, credits: Any
 ) -> _Line | None:
-    """A credit note: the one invoice of its contract and period, and what is left of it."""
+    """A credit note: the invoice it corrects (of its contract and period; by its number when
+    the file gives it, else the only one) and what is left of it."""
     invoices = run.invoices.get(
         _period_key(contract.row.id or 0, valid.period_from, valid.period_to), []
     )
+    if credits is not None:
+        invoices = [i for i in invoices if i.invoice_no == credits]
+        if not invoices:
+            run.problem(
+                number,
+                "credits",
+                credits,
+                f"Faktura »{shown(credits)}« findes ikke for samme kontrakt og periode "
+                "(den skal være kontrolleret før eller stå tidligere i filen)",
+            )
+            return None
     if len(invoices) != 1:
         message = (
             "Der er ingen faktura for samme kontrakt og periode, som kreditnotaen kan rette "
             "(fakturaen skal være kontrolleret før eller stå tidligere i filen)"
             if not invoices
-            else f"{len(invoices)} fakturaer har samme kontrakt og periode. Registrér "
-            "kreditnotaen enkeltvis under Fakturaafvigelser."
+            else f"{len(invoices)} fakturaer har samme kontrakt og periode. Skriv nummeret på "
+            "den, kreditnotaen retter, i kolonnen »Krediterer faktura«."
         )
         run.problem(number, "invoiced", -valid.invoiced, message)
         return None
@@ -673,10 +699,15 @@ def _run(
         ("Kontrolleret", format_number(run.checked)),
         ("Afvigelser", format_number(run.flagged)),
         ("Under forventet", format_number(run.under)),
-        ("Afvigelser i alt", format_kr(run.deviations)),
+        ("Kreditnotaer", format_number(run.credit_notes)),
     )
-    if run.credit_notes:
-        figures += (("Kreditnotaer", format_number(run.credit_notes)),)
+    summary = (
+        f"Afvigelser i alt: {format_kr(run.deviations)} over det forventede på "
+        f"{format_number(run.flagged)} fakturaer. De føres i afvigelsesloggen med status "
+        f"{label(InvoiceStatus.NEW)}, når importen gemmes."
+        if run.flagged
+        else None
+    )
     return ImportPreview(
         columns=match,
         rows=run.rows,
@@ -686,6 +717,7 @@ def _run(
         errors=sorted(run.errors, key=lambda e: e.row),
         warnings=[],
         figures=figures,
+        summary=summary,
         counted=run.checked + run.credit_notes,
         more_errors=run.more_errors,
     )

@@ -4,11 +4,12 @@ and runs every kind through the same flow."""
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Protocol
 
 from sqlmodel import Session
 
-from services.imports import contracts, invoices, offers, providers
+from services.imports import contracts, examples, invoices, offers, providers
 from services.imports.columns import Column
 from services.imports.preview import ImportPreview
 from services.imports.reading import SourceRow
@@ -41,6 +42,8 @@ class ImportKind:
     # Counts its rows instead of listing them and reports progress (preview and write take
     # `progress`, called with the rows done).
     streams: bool = False
+    # An example file to try while the demo data is in: (file name, what it shows, its bytes).
+    example: Callable[[Session, date], tuple[str, str, bytes]] | None = None
 
 
 KINDS: tuple[ImportKind, ...] = (
@@ -54,6 +57,11 @@ KINDS: tuple[ImportKind, ...] = (
         update_help="En leverandør, der findes i forvejen (samme CVR-nummer), opdateres med "
         "filens værdier. Uden flueben er den en fejl.",
         noun="leverandører",
+        example=lambda _s, _today: (
+            "leverandoerliste.xlsx",
+            "en leverandørliste med de fejl, rigtige lister har",
+            examples.PROVIDER_EXAMPLE.read_bytes(),
+        ),
     ),
     ImportKind(
         key="tilbud",
@@ -88,6 +96,11 @@ KINDS: tuple[ImportKind, ...] = (
         update_help=None,
         noun="fakturakontroller",
         streams=True,
+        example=lambda s, today: (
+            f"fakturalinjer_{examples.last_month(today)[0]:%Y-%m}.csv",
+            "sidste måneds fakturaer for demo-kontrakterne",
+            examples.invoice_example(session=s, today=today),
+        ),
     ),
 )
 

@@ -55,6 +55,9 @@ class ImportPreview:
     warnings: list[RowProblem]
     # Figures the kind adds to the preview (an invoice import's sum of deviations): label → text.
     figures: tuple[tuple[str, str], ...] = ()
+    summary: str | None = (
+        None  # a sentence the kind adds (the sum of an invoice import's deviations)
+    )
     counted: int = 0  # records to create that a streaming kind counts instead of listing
     more_errors: int = 0  # errors beyond those listed
 
