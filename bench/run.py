@@ -283,6 +283,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--timeout", type=float, default=120.0, help="sekunder en enkelt kørsel må tage (120)"
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="JSON-fil til resultatet")
+    parser.add_argument(
+        "--import",
+        dest="imports",
+        choices=["med", "uden", "kun"],
+        default="med",
+        help="importen af 10.000 og 100.000 fakturalinjer på SQLite og PostgreSQL: med "
+        "(standard), uden, eller kun den (bench/imports.py)",
+    )
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("TAKSTKOMPAS_BENCH_PG_URL")
+        or os.environ.get("TAKSTKOMPAS_TEST_PG_URL"),
+        help="PostgreSQL-server til importmålingen (en database takstkompas_bench_import "
+        "oprettes og erstattes); standard: TAKSTKOMPAS_BENCH_PG_URL eller "
+        "TAKSTKOMPAS_TEST_PG_URL, ellers kun SQLite",
+    )
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs skal være mindst 1")
@@ -316,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     # As the app's start-up does (every timed run also goes through prepare_database): any ORM
     # write of this process keeps the stored price periods current.
     keep_prices_current()
+    if args.imports == "kun":
+        return _imports(args)
     pages = select_pages(args.pages)
     missing = [p.path for p in select_pages(None) if not (ROOT / p.path).exists()]
     if missing:
@@ -406,6 +424,26 @@ def main(argv: list[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     log(f"Gemt: {args.output}")
+    if args.imports == "med":
+        print()
+        _imports(args)
+    return 0
+
+
+def _imports(args: argparse.Namespace) -> int:
+    """The import of invoice lines (bench/imports.py): its table, also in bench/results."""
+    from bench import imports
+
+    results = imports.run(args.pg_url)
+    print(
+        "Import af fakturalinjer (læst, kontrolleret og gemt i én transaktion; krav ≤ "
+        f"{seconds(imports.BAR_SECONDS)} for 100.000):"
+    )
+    print(imports.table(results))
+    target = args.output.with_name("imports.json")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    log(f"Gemt: {target}")
     return 0
 
 
