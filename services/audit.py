@@ -28,6 +28,7 @@ from sqlmodel import Session, SQLModel
 
 from models import AuditEvent
 from models.base import utcnow
+from services.sql import bulk_insert
 
 # The user a write is done for (services.unit_of_work.action sets it from the action's `user`).
 WHO = "takstkompas_audit_who"
@@ -154,8 +155,7 @@ def write_created(session: Session, table: sa.Table, rows: Sequence[Mapping[str,
         }
         for row in rows
     ]
-    if events:
-        session.connection().execute(sa.insert(AuditEvent.__table__), events)  # type: ignore[attr-defined]
+    bulk_insert(session.connection(), AuditEvent.__table__, events)  # type: ignore[attr-defined]
 
 
 # --- The listener ---------------------------------------------------------------------------

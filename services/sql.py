@@ -1,7 +1,10 @@
 """SQL building blocks that render the same meaning on SQLite and PostgreSQL."""
 
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from enum import Enum
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
@@ -30,3 +33,44 @@ def date_of(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
+
+
+def bulk_insert(
+    connection: sa.Connection, table: sa.Table, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Insert many rows (each with the same columns) in the connection's transaction, the
+    fastest way each engine has: COPY on PostgreSQL, one executemany elsewhere. For imports of
+    100.000 lines; the values are those an ORM insert would bind."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(sa.insert(table), list(rows))
+        return
+    names = list(rows[0])
+    zone = _session_zone(connection)
+    columns = ", ".join(f'"{name}"' for name in names)
+    driver = connection.connection.driver_connection
+    with (
+        driver.cursor() as cursor,  # type: ignore[union-attr]
+        cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy,
+    ):
+        for row in rows:
+            copy.write_row([_copy_value(row[name], zone) for name in names])
+
+
+def _session_zone(connection: sa.Connection) -> ZoneInfo:
+    """The PostgreSQL session's time zone: a bound aware datetime is stored in a timestamp
+    column as its wall time there, and COPY must store the same."""
+    name = str(connection.exec_driver_sql("SHOW TIME ZONE").scalar())
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _copy_value(value: Any, zone: ZoneInfo) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(zone).replace(tzinfo=None)
+    return value

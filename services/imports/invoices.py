@@ -72,6 +72,7 @@ from services.rules.deviations import credit_note_amount
 from services.rules.pricing import AddonTerms, PriceTerms
 from services.rules.voiding import not_voided_sql
 from services.settings import AppSettings, get_settings
+from services.sql import bulk_insert
 from services.unit_of_work import action
 from services.validation import validate
 
@@ -594,19 +595,10 @@ def _write_chunk(run: _Run, lines: list[_Line], user: str) -> None:
             if kind == InvoiceKind.CREDIT_NOTE and line.credits is not None:
                 values["credits_id"] = line.credits.id
             rows.append({**values, **stamp, "version": 1})
-        # Each new id by the row's unique key (an invoice number is unique per provider and
-        # period among checks in force), so the rows go in as a few multi-row statements.
-        returned = connection.execute(
-            sa.insert(table).returning(
-                table.c.id,
-                table.c.provider_id,
-                table.c.invoice_no,
-                table.c.period_from,
-                table.c.period_to,
-            ),
-            rows,
-        )
-        by_key = {(p, n, f, t): i for i, p, n, f, t in returned}
+        # In bulk, then each new id by the row's unique key (an invoice number is unique per
+        # provider and period among checks in force).
+        bulk_insert(connection, table, rows)
+        by_key = _new_ids(run, rows)
         ids = [
             by_key[r["provider_id"], r["invoice_no"], r["period_from"], r["period_to"]]
             for r in rows
@@ -636,8 +628,36 @@ def _write_chunk(run: _Run, lines: list[_Line], user: str) -> None:
                     )
                 )
         write_created(run.session, table, [{"credits_id": None, **r} for r in rows])
-    if events:
-        connection.execute(sa.insert(DeviationEvent.__table__), events)  # type: ignore[attr-defined]
+    bulk_insert(connection, DeviationEvent.__table__, events)  # type: ignore[attr-defined]
+
+
+def _new_ids(run: _Run, rows: Sequence[dict[str, Any]]) -> dict[tuple[Any, ...], int]:
+    """The ids of rows just inserted, by (provider, invoice number, period)."""
+    providers = sorted({r["provider_id"] for r in rows})
+    numbers = sorted({r["invoice_no"] for r in rows})
+    found: dict[tuple[Any, ...], int] = {}
+    for start in range(0, len(numbers), 500):
+        for (
+            check_id,
+            provider_id,
+            number,
+            period_from,
+            period_to,
+        ) in run.session.connection().execute(
+            sa.select(
+                col(InvoiceCheck.id),
+                col(InvoiceCheck.provider_id),
+                col(InvoiceCheck.invoice_no),
+                col(InvoiceCheck.period_from),
+                col(InvoiceCheck.period_to),
+            ).where(
+                col(InvoiceCheck.provider_id).in_(providers),
+                col(InvoiceCheck.invoice_no).in_(numbers[start : start + 500]),
+                not_voided_sql(InvoiceCheck),
+            )
+        ):
+            found[provider_id, number, period_from, period_to] = int(check_id or 0)
+    return found
 
 
 def _history(
