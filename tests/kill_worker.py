@@ -14,6 +14,8 @@ from services.contracts import create_contract
 from services.db import get_engine
 from services.errors import UserError
 from services.followups import record_followup
+from services.imports.invoices import import_invoices
+from services.imports.reading import read_csv
 from services.invoices import check_invoice
 from services.price_timeline import keep_prices_current
 from services.providers import create_provider
@@ -66,6 +68,20 @@ def main(url: str, seed: int) -> None:
                     "period_to": date(2025, 3, 31),
                     "invoiced": Decimal("99000.00"),
                 },
+                user="kill",
+                today=date(2025, 4, 10),
+            )
+        lines = ["Sagsnummer;Fakturanummer;Periode fra;Periode til;Beløb"] + [
+            f"K-{seed}-{n};I-{seed}-{n}-{k};01-03-2025;31-03-2025;6{k % 10}.000,00"
+            for k in range(400)
+        ]
+        table, _, _ = read_csv(("\n".join(lines) + "\n").encode())
+        with Session(engine) as session:
+            import_invoices(  # 400 checks + their events + the import's own event
+                session=session,
+                headers=table.headers,
+                rows=table.rows,
+                file_name=f"I-{seed}-{n}",
                 user="kill",
                 today=date(2025, 4, 10),
             )

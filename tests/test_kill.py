@@ -1,6 +1,7 @@
 """A process killed with SIGKILL in the middle of multi-row user actions leaves each action
 whole or not at all (SPEC 7), on SQLite and PostgreSQL."""
 
+import json
 import os
 import random
 import signal
@@ -45,9 +46,39 @@ def _half_written(engine: Engine) -> dict[str, int]:
             WHERE f.support_need_change = 'ned' AND c.renegotiation_date IS NULL""",
     }
     with engine.connect() as connection:
-        return {
+        found = {
             name: int(connection.execute(sa.text(sql)).scalar_one()) for name, sql in checks.items()
         }
+        found["import not whole"] = _half_imports(connection)
+    return found
+
+
+def _half_imports(connection: sa.Connection) -> int:
+    """Imports of invoice lines (file I-seed-n, checks I-seed-n-k) whose checks are not all
+    there with their own audit events, or checks without their import."""
+    imported = {
+        entity_id: json.loads(changes)["created"][1]
+        for entity_id, changes in connection.execute(
+            sa.text("SELECT entity_id, changes FROM auditevent WHERE entity = 'import'")
+        )
+    }
+    checks: dict[str, int] = {}
+    for (number,) in connection.execute(
+        sa.text("SELECT invoice_no FROM invoicecheck WHERE invoice_no LIKE 'I-%'")
+    ):
+        prefix = number.rsplit("-", 1)[0]
+        checks[prefix] = checks.get(prefix, 0) + 1
+    audited = int(
+        connection.execute(
+            sa.text(
+                "SELECT count(*) FROM auditevent a JOIN invoicecheck i "
+                "ON a.entity = 'invoicecheck' AND a.entity_id = CAST(i.id AS VARCHAR(50)) "
+                "WHERE i.invoice_no LIKE 'I-%'"
+            )
+        ).scalar_one()
+    )
+    wrong = {p for p in imported.keys() | checks.keys() if imported.get(p) != checks.get(p)}
+    return len(wrong) + (sum(checks.values()) - audited)
 
 
 def test_sigkill_in_the_middle_of_actions_leaves_all_or_nothing(engine):
