@@ -49,7 +49,7 @@ from services.contracts import (
     update_addon,
     update_contract,
 )
-from services.errors import ConfirmationNeeded, InputError, UserError
+from services.errors import ConfirmationNeeded, InputError
 from services.imports.columns import Column, ColumnMatch, match_columns
 from services.imports.offers import (
     PARAGRAPH_CHOICES,
@@ -78,11 +78,10 @@ from services.imports.preview import (
     has_cpr,
     header_of,
     read_cells,
-    record_import,
-    require_ready,
     shown,
     shown_value,
     whole_number_text,
+    write_planned,
 )
 from services.imports.reading import SourceRow
 from services.rules.voiding import not_voided_sql
@@ -666,33 +665,24 @@ def import_contracts(
         date_format=date_format,
         update_existing=update_existing,
     )
-    require_ready(preview)
-    number = 0
-    try:
-        for planned in preview.new:
-            number = planned.row
-            contract = create_contract(session=session, data=planned.data["contract"], user=user)
-            _write_addon(session, contract.id or 0, planned.data["addon"], user)
-        for planned in preview.updates:
-            number = planned.row
-            if planned.data["contract"] is not None:
-                update_contract(
-                    session=session,
-                    contract_id=planned.record_id or 0,
-                    data=planned.data["contract"],
-                    user=user,
-                )
-            _write_addon(session, planned.record_id or 0, planned.data["addon"], user)
-    except UserError as exc:
-        raise InputError({"_form": f"Række {number}: {exc.message}"}) from None
-    record_import(
-        session,
-        kind_name=KIND_NAME,
-        file_name=file_name,
-        created=len(preview.new),
-        updated=len(preview.updates),
+
+    def create(planned: PlannedRow) -> None:
+        contract = create_contract(session=session, data=planned.data["contract"], user=user)
+        _write_addon(session, contract.id or 0, planned.data["addon"], user)
+
+    def update(planned: PlannedRow) -> None:
+        if planned.data["contract"] is not None:
+            update_contract(
+                session=session,
+                contract_id=planned.record_id or 0,
+                data=planned.data["contract"],
+                user=user,
+            )
+        _write_addon(session, planned.record_id or 0, planned.data["addon"], user)
+
+    return write_planned(
+        session, preview, kind_name=KIND_NAME, file_name=file_name, create=create, update=update
     )
-    return preview
 
 
 def _write_addon(

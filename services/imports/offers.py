@@ -19,7 +19,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models import Offer, OfferCreate, Paragraph, Provider, TargetGroup
-from services.errors import InputError, UserError
+from services.errors import InputError
 from services.imports.columns import Column, ColumnMatch, match_columns
 from services.imports.parsing import DEFAULT_DATE_FORMAT, parse_amount, parse_cell_date
 from services.imports.preview import (
@@ -34,11 +34,10 @@ from services.imports.preview import (
     has_cpr,
     header_of,
     read_cells,
-    record_import,
-    require_ready,
     shown,
     shown_value,
     whole_number_text,
+    write_planned,
     yes_no,
 )
 from services.imports.reading import SourceRow
@@ -561,24 +560,13 @@ def import_offers(
         date_format=date_format,
         update_existing=update_existing,
     )
-    require_ready(preview)
-    row = 0
-    try:
-        for planned in preview.new:
-            row = planned.row
-            create_offer(session=session, data=planned.data, user=user)
-        for planned in preview.updates:
-            row = planned.row
-            update_offer(
-                session=session, offer_id=planned.record_id or 0, data=planned.data, user=user
-            )
-    except UserError as exc:
-        raise InputError({"_form": f"Række {row}: {exc.message}"}) from None
-    record_import(
+    return write_planned(
         session,
+        preview,
         kind_name=KIND_NAME,
         file_name=file_name,
-        created=len(preview.new),
-        updated=len(preview.updates),
+        create=lambda planned: create_offer(session=session, data=planned.data, user=user),
+        update=lambda planned: update_offer(
+            session=session, offer_id=planned.record_id or 0, data=planned.data, user=user
+        ),
     )
-    return preview

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from models import label
 from services.audit import record_change
 from services.cpr import CPR_MESSAGE, contains_cpr
-from services.errors import InputError
+from services.errors import InputError, UserError
 from services.formatting import format_amount, format_date, format_number
 from services.imports.columns import ColumnMatch
 from services.imports.parsing import header_key
@@ -198,6 +198,39 @@ def require_ready(preview: ImportPreview) -> None:
                 "rækkerne i fejltabellen og prøv igen."
             }
         )
+
+
+def write_planned(
+    session: Session,
+    preview: ImportPreview,
+    *,
+    kind_name: str,
+    file_name: str,
+    create: Callable[[PlannedRow], object],
+    update: Callable[[PlannedRow], object],
+) -> ImportPreview:
+    """Confirming a register import: nothing when the file has an error, else every planned row
+    through the kind's create or update service (a refusal names its row: InputError, and the
+    action's transaction writes nothing), then the import's own audit event."""
+    require_ready(preview)
+    row = 0
+    try:
+        for planned in preview.new:
+            row = planned.row
+            create(planned)
+        for planned in preview.updates:
+            row = planned.row
+            update(planned)
+    except UserError as exc:
+        raise InputError({"_form": f"Række {row}: {exc.message}"}) from None
+    record_import(
+        session,
+        kind_name=kind_name,
+        file_name=file_name,
+        created=len(preview.new),
+        updated=len(preview.updates),
+    )
+    return preview
 
 
 def record_import(

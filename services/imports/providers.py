@@ -20,7 +20,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from models import FrameworkAgreement, Provider, ProviderCreate, ProviderKind
-from services.errors import InputError, UserError
+from services.errors import InputError
 from services.formatting import format_number
 from services.imports.columns import Column, ColumnMatch, match_columns
 from services.imports.offers import name_key
@@ -39,11 +39,10 @@ from services.imports.preview import (
     has_cpr,
     header_of,
     read_cells,
-    record_import,
-    require_ready,
     shown,
     shown_value,
     whole_number_text,
+    write_planned,
 )
 from services.imports.reading import SourceRow
 from services.providers import VAT_REFUND_KINDS, create_provider, cvr_warning, update_provider
@@ -403,25 +402,19 @@ def import_providers(
         date_format=date_format,
         update_existing=update_existing,
     )
-    require_ready(preview)
-    for planned in preview.new:
-        # In-file duplicates and existing CVRs were checked above: no question left to ask.
-        create_provider(session=session, data={**planned.data, "confirmed": ["cvr"]}, user=user)
-    for planned in preview.updates:
-        try:
-            update_provider(
-                session=session,
-                provider_id=planned.record_id or 0,
-                data={**planned.data, "confirmed": ["cvr"]},
-                user=user,
-            )
-        except UserError as exc:
-            raise InputError({"_form": f"Række {planned.row}: {exc.message}"}) from None
-    record_import(
+    # In-file duplicates and existing CVRs were checked above: no question left to ask.
+    return write_planned(
         session,
+        preview,
         kind_name=KIND_NAME,
         file_name=file_name,
-        created=len(preview.new),
-        updated=len(preview.updates),
+        create=lambda planned: create_provider(
+            session=session, data={**planned.data, "confirmed": ["cvr"]}, user=user
+        ),
+        update=lambda planned: update_provider(
+            session=session,
+            provider_id=planned.record_id or 0,
+            data={**planned.data, "confirmed": ["cvr"]},
+            user=user,
+        ),
     )
-    return preview
