@@ -1,4 +1,5 @@
-"""E-invoices (OIOUBL 2.x, OIOUBL 3, Peppol BIS 3): a hardened reader, no database (SPEC 9)."""
+"""E-invoices (OIOUBL 2.x, OIOUBL 3, Peppol BIS 3, SPEC 9): a hardened reader (reader.py) and
+the matching of a read invoice to its provider, contract and period (matching.py)."""
 
 from services.einvoice.reader import (
     Dialect,
