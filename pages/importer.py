@@ -28,7 +28,7 @@ from pages._ui import (
 from services.demo_data import dataset_kind
 from services.errors import UserError
 from services.formatting import format_number
-from services.imports.kinds import ImportKind, kinds_for
+from services.imports.kinds import ImportKind, header_test, kinds_for
 from services.imports.parsing import DATE_FORMATS, DEFAULT_DATE_FORMAT, SEPARATORS
 from services.imports.preview import ImportPreview
 from services.imports.reading import (
@@ -103,14 +103,14 @@ def _template_button(kind: ImportKind) -> None:
     )
 
 
-def _table(name: str, data: bytes) -> SourceTable:
+def _table(kind: ImportKind, name: str, data: bytes) -> SourceTable:
     """The chosen sheet, or the CSV with its separator (sniffed, changeable)."""
     if is_excel(name):
         sheets = sheet_names(data)
         if len(sheets) > 1:
             st.selectbox("Ark", sheets, key=SHEET)
-        return read_excel(data, st.session_state.get(SHEET) or sheets[0])
-    table, sniffed, encoding = read_csv(data, st.session_state.get(SEPARATOR))
+        return read_excel(data, st.session_state.get(SHEET) or sheets[0], header_test(kind))
+    table, sniffed, encoding = read_csv(data, st.session_state.get(SEPARATOR), header_test(kind))
     st.session_state.setdefault(SEPARATOR, sniffed)
     st.selectbox(
         "Skilletegn",
@@ -203,7 +203,7 @@ def _confirm(kind: ImportKind, name: str, data: bytes, preview: ImportPreview) -
             st.session_state[UPLOADS] = st.session_state.get(UPLOADS, 0) + 1
 
         def write() -> Any:
-            table = _read(name, data)
+            table = _read(kind, name, data)
             with _progress(kind, table, "Gemmer") as progress:
                 return call_service(
                     kind.write,
@@ -250,11 +250,12 @@ def _progress(kind: ImportKind, table: SourceTable, doing: str) -> Iterator[dict
         bar.empty()
 
 
-def _read(name: str, data: bytes) -> SourceTable:
+def _read(kind: ImportKind, name: str, data: bytes) -> SourceTable:
     """The file again as the options say (reading does not draw anything)."""
     if is_excel(name):
-        return read_excel(data, st.session_state.get(SHEET) or sheet_names(data)[0])
-    return read_csv(data, st.session_state.get(SEPARATOR))[0]
+        sheet = st.session_state.get(SHEET) or sheet_names(data)[0]
+        return read_excel(data, sheet, header_test(kind))
+    return read_csv(data, st.session_state.get(SEPARATOR), header_test(kind))[0]
 
 
 def _render() -> None:
@@ -299,7 +300,7 @@ def _render() -> None:
         )
     with right:
         try:
-            table = _table(name, data)
+            table = _table(kind, name, data)
         except FileError as exc:
             st.error(str(exc), icon=":material/error:")
             return

@@ -3,6 +3,7 @@ user sees, percentages as Excel shows them, empty rows left out, and whole-file 
 Danish."""
 
 import io
+import re
 import zipfile
 from datetime import date, datetime
 from decimal import Decimal
@@ -80,7 +81,8 @@ def _with_saved_value(data: bytes, value: str) -> bytes:
         for item in source.infolist():
             content = source.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
-                content = content.replace(b"<v />", f"<v>{value}</v>".encode())
+                # openpyxl writes an empty "<v />" ("<v></v>" when lxml is installed)
+                content = re.sub(rb"<v ?/>|<v></v>", f"<v>{value}</v>".encode(), content)
             target.writestr(item, content)
     return buffer.getvalue()
 
@@ -130,3 +132,27 @@ def test_csv_in_windows_1252_with_commas():
 def test_csv_with_a_nul_is_refused():
     with pytest.raises(FileError):
         read_csv(b"CVR;Navn\n1\x00;x\n")
+
+
+def test_a_title_above_the_headers_is_passed_over_when_the_kind_knows_its_headers():
+    from services.imports.kinds import KINDS, header_test
+
+    providers = next(k for k in KINDS if k.key == "leverandoerer")
+    text = (
+        "Leverandørliste 2026;;\n"
+        "Udtræk fra økonomisystemet;;\n"
+        ";;\n"
+        "CVR;Navn;By\n"
+        "12345674;Bo Nord;Aalborg\n"
+    )
+    table, _, _ = read_csv(text.encode("utf-8"), None, header_test(providers))
+    assert (("CVR", "Navn", "By"), 4) == (table.headers, table.header_row)
+    assert [(5, ("12345674", "Bo Nord", "Aalborg"))] == [(r.number, r.values) for r in table.rows]
+    plain, _, _ = read_csv(text.encode("utf-8"))  # without the kind: the first row heads
+    assert "Leverandørliste 2026" == plain.headers[0]
+    # No row the kind recognises among the first ones: the first non-empty row heads, as before.
+    other, _, _ = read_csv(b"a;b\n1;2\n", None, header_test(providers))
+    assert (("a", "b"), [(2, ("1", "2"))]) == (
+        other.headers,
+        [(r.number, r.values) for r in other.rows],
+    )

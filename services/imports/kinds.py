@@ -10,7 +10,7 @@ from typing import Protocol
 from sqlmodel import Session
 
 from services.imports import contracts, examples, invoices, offers, providers
-from services.imports.columns import Column
+from services.imports.columns import Column, match_columns
 from services.imports.preview import ImportPreview
 from services.imports.reading import SourceRow
 from services.rules.roles import Capability
@@ -103,6 +103,16 @@ KINDS: tuple[ImportKind, ...] = (
         ),
     ),
 )
+
+
+def header_test(kind: ImportKind) -> Callable[[Sequence[str]], bool]:
+    """Whether a row of a file is the kind's header row: it names at least two of the kind's
+    columns (a title row above it names none)."""
+
+    def is_header(values: Sequence[str]) -> bool:
+        return len(match_columns(values, kind.columns).by_index) >= 2
+
+    return is_header
 
 
 def kind(key: str) -> ImportKind:

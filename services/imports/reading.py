@@ -11,10 +11,11 @@ import csv
 import io
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import chain
 from typing import Any
 
 from openpyxl import load_workbook
@@ -115,8 +116,37 @@ def _empty(values: tuple[Any, ...]) -> bool:
     return all(v is None for v in values)
 
 
-def _table(lines: Iterator[tuple[int, tuple[Any, ...]]], last: int | None = None) -> SourceTable:
-    """The header row (the first non-empty one) and the rows after it, empty ones left out."""
+HeaderTest = Callable[[Sequence[str]], bool]
+TITLE_ROWS = 10  # how far down a header row is looked for under title rows
+
+
+def _header_first(
+    lines: Iterator[tuple[int, tuple[Any, ...]]], is_header: HeaderTest | None
+) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """The lines from the header row on: the first non-empty one, or (given `is_header`) the
+    first of the first TITLE_ROWS non-empty ones it recognises, so a title above the headers
+    ("Leverandørliste 2026") is passed over. No row recognised: from the first non-empty."""
+    if is_header is None:
+        return lines
+    seen: list[tuple[int, tuple[Any, ...]]] = []
+    for line in lines:
+        if _empty(line[1]):
+            continue
+        seen.append(line)
+        if is_header(tuple("" if v is None else str(v) for v in line[1])):
+            return chain([line], lines)
+        if len(seen) >= TITLE_ROWS:
+            break
+    return chain(seen, lines)
+
+
+def _table(
+    lines: Iterator[tuple[int, tuple[Any, ...]]],
+    last: int | None = None,
+    is_header: HeaderTest | None = None,
+) -> SourceTable:
+    """The header row and the rows after it, empty ones left out (see _header_first)."""
+    lines = _header_first(lines, is_header)
     for number, values in lines:
         if _empty(values):
             continue
@@ -138,7 +168,9 @@ def _table(lines: Iterator[tuple[int, tuple[Any, ...]]], last: int | None = None
     raise FileError(NO_HEADER)
 
 
-def read_excel(data: bytes, sheet: str | None = None) -> SourceTable:
+def read_excel(
+    data: bytes, sheet: str | None = None, is_header: HeaderTest | None = None
+) -> SourceTable:
     """A sheet's rows (the first sheet when none is named)."""
     check_size(data)
     workbook = _workbook(data)
@@ -166,10 +198,12 @@ def read_excel(data: bytes, sheet: str | None = None) -> SourceTable:
         finally:
             workbook.close()
 
-    return _table(lines(), last if isinstance(last, int) else None)
+    return _table(lines(), last if isinstance(last, int) else None, is_header)
 
 
-def read_csv(data: bytes, separator: str | None = None) -> tuple[SourceTable, str, str]:
+def read_csv(
+    data: bytes, separator: str | None = None, is_header: HeaderTest | None = None
+) -> tuple[SourceTable, str, str]:
     """The rows of a CSV file, with the separator used and the encoding found."""
     check_size(data)
     codec, skip, encoding = text_encoding(data)
@@ -195,4 +229,4 @@ def read_csv(data: bytes, separator: str | None = None) -> tuple[SourceTable, st
                 raise FileError(f"Linje {start} kan ikke læses som CSV.") from None
             yield start, tuple(_cell(v, None) for v in row)
 
-    return _table(lines(), data.count(b"\n") + 1), separator, encoding
+    return _table(lines(), data.count(b"\n") + 1, is_header), separator, encoding
