@@ -383,6 +383,50 @@ def _credit_notes(session: Session, invoice_id: int | None) -> list[InvoiceCheck
     )
 
 
+def credit_too_large(invoiced: Decimal, credited: Decimal, amount: Decimal) -> str | None:
+    """Why a credit note (amount < 0) cannot correct an invoice with these credit notes so far
+    (credited ≤ 0): it would take the invoice below zero. None when it fits."""
+    left = invoiced + credited
+    if left + amount >= 0:
+        return None
+    return (
+        f"Kreditnotaen er større end det, der er tilbage af fakturaen ({format_kr(left)} af "
+        f"{format_kr(invoiced)})"
+    )
+
+
+def credit_note_values(
+    *,
+    contract_id: int,
+    provider_id: int,
+    invoice_no: str,
+    period_from: date,
+    period_to: date,
+    amount: Decimal,
+    checked_on: date,
+) -> dict[str, Any]:
+    """The stored fields of a credit note (negative amount, its invoice's period; never a
+    deviation of its own: it is netted against the invoice)."""
+    return {
+        "kind": InvoiceKind.CREDIT_NOTE,
+        "contract_id": contract_id,
+        "provider_id": provider_id,
+        "invoice_no": invoice_no,
+        "period_from": period_from,
+        "period_to": period_to,
+        "checked_on": checked_on,
+        "invoiced": amount,
+        "expected": Decimal("0.00"),
+        "deviation": Decimal("0.00"),
+        "deviation_pct": None,
+        "flagged": False,
+        "under_expected": False,
+        "status": None,
+        "assignee": None,
+        "resolution_note": None,
+    }
+
+
 def credited_on(session: Session, invoice_id: int | None) -> Decimal:
     """The sum (≤ 0) of an invoice's credit notes in force."""
     return credited_amount(
@@ -406,14 +450,8 @@ def preview_credit_note(*, session: Session, data: Mapping[str, Any]) -> CreditP
         raise InputError({"credits_id": "Fakturakontrollen er annulleret"})
     amount = credit_note_amount(valid.invoiced)
     credited = credited_on(session, invoice.id)
-    if invoice.invoiced + credited + amount < 0:
-        left = invoice.invoiced + credited
-        raise InputError(
-            {
-                "invoiced": f"Kreditnotaen er større end det, der er tilbage af fakturaen "
-                f"({format_kr(left)} af {format_kr(invoice.invoiced)})"
-            }
-        )
+    if message := credit_too_large(invoice.invoiced, credited, amount):
+        raise InputError({"invoiced": message})
     return CreditPreview(
         invoice=invoice,
         amount=amount,
@@ -443,21 +481,16 @@ def register_credit_note(
     note = insert_row(
         session=session,
         row=InvoiceCheck(
-            kind=InvoiceKind.CREDIT_NOTE,
             credits_id=invoice.id,
-            contract_id=invoice.contract_id,
-            provider_id=invoice.provider_id,
-            invoice_no=valid.invoice_no,
-            period_from=invoice.period_from,
-            period_to=invoice.period_to,
-            checked_on=today or date.today(),
-            invoiced=preview.amount,
-            expected=Decimal("0.00"),
-            deviation=Decimal("0.00"),
-            deviation_pct=None,
-            flagged=False,
-            under_expected=False,
-            status=None,
+            **credit_note_values(
+                contract_id=invoice.contract_id,
+                provider_id=invoice.provider_id,
+                invoice_no=valid.invoice_no,
+                period_from=invoice.period_from,
+                period_to=invoice.period_to,
+                amount=preview.amount,
+                checked_on=today or date.today(),
+            ),
         ),
         user=user,
     )

@@ -62,6 +62,8 @@ from services.imports.preview import (
 from services.imports.reading import SourceRow
 from services.invoices import (
     ALREADY_CHECKED,
+    credit_note_values,
+    credit_too_large,
     implausible_message,
     invoice_check_values,
     judge_invoice,
@@ -190,6 +192,7 @@ class _Run:
     seen: dict[int, int] = field(default_factory=dict)  # an invoice's key → its first row
     reported: set[int] = field(default_factory=set)  # first rows already named as duplicates
     invoices: dict[int, list[_Invoice]] = field(default_factory=lambda: defaultdict(list))
+    loaded: set[int] = field(default_factory=set)  # contracts whose saved invoices are in
     rows: int = 0
     checked: int = 0
     credit_notes: int = 0
@@ -303,11 +306,10 @@ def _checked_before(run: _Run, lines: Sequence[tuple[int, str]]) -> set[int]:
 def _load_saved_invoices(run: _Run, contract_ids: set[int]) -> None:
     """The saved invoices (in force, with their credit notes) of contracts a credit note in
     this chunk names and that were not loaded before."""
-    loaded: set[int] = run.session.info.setdefault("import_loaded_contracts", set())
-    wanted = sorted(contract_ids - loaded)
+    wanted = sorted(contract_ids - run.loaded)
     if not wanted:
         return
-    loaded.update(wanted)
+    run.loaded.update(wanted)
     saved = list(
         run.session.exec(
             select(InvoiceCheck).where(
@@ -504,36 +506,20 @@ def _credit_line(
         return None
     invoice = invoices[0]
     amount = credit_note_amount(valid.invoiced)
-    left = invoice.invoiced + invoice.credited
-    if left + amount < 0:
-        run.problem(
-            number,
-            "invoiced",
-            amount,
-            f"Kreditnotaen er større end det, der er tilbage af fakturaen ({format_kr(left)} "
-            f"af {format_kr(invoice.invoiced)})",
-        )
+    if too_large := credit_too_large(invoice.invoiced, invoice.credited, amount):
+        run.problem(number, "invoiced", amount, too_large)
         return None
     invoice.credited += amount
     run.credit_notes += 1
-    values = {
-        "kind": InvoiceKind.CREDIT_NOTE,
-        "contract_id": contract.row.id,
-        "provider_id": contract.row.provider_id,
-        "invoice_no": valid.invoice_no,
-        "period_from": valid.period_from,
-        "period_to": valid.period_to,
-        "checked_on": run.today,
-        "invoiced": amount,
-        "expected": Decimal("0.00"),
-        "deviation": Decimal("0.00"),
-        "deviation_pct": None,
-        "flagged": False,
-        "under_expected": False,
-        "status": None,
-        "assignee": None,
-        "resolution_note": None,
-    }
+    values = credit_note_values(
+        contract_id=contract.row.id or 0,
+        provider_id=contract.row.provider_id,
+        invoice_no=valid.invoice_no,
+        period_from=valid.period_from,
+        period_to=valid.period_to,
+        amount=amount,
+        checked_on=run.today,
+    )
     return _Line(number, values, invoice)
 
 
@@ -704,17 +690,13 @@ def _run(
         settings=get_settings(session=session),
         rates=index_rates(session=session),
     )
-    session.info.pop("import_loaded_contracts", None)
-    try:
-        if not match.missing:
-            for chunk in _chunks(rows):
-                lines = _check_chunk(run, chunk)
-                if user is not None:
-                    _write_chunk(run, lines, user)
-                if progress is not None:
-                    progress(run.rows)
-    finally:
-        session.info.pop("import_loaded_contracts", None)
+    if not match.missing:
+        for chunk in _chunks(rows):
+            lines = _check_chunk(run, chunk)
+            if user is not None:
+                _write_chunk(run, lines, user)
+            if progress is not None:
+                progress(run.rows)
     figures: tuple[tuple[str, str], ...] = (
         ("Kontrolleret", format_number(run.checked)),
         ("Afvigelser", format_number(run.flagged)),
