@@ -61,6 +61,13 @@ PAGES: list[PageSpec] = [
         ":material/receipt_long:",
     ),
     PageSpec(
+        "Opfølgning og kontrol",
+        "E-fakturaer",
+        "pages/efakturaer.py",
+        ":material/mark_email_read:",
+        Capability.CHECK_INVOICES,
+    ),
+    PageSpec(
         "Administration",
         "Indstillinger",
         "pages/indstillinger.py",

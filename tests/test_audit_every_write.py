@@ -25,6 +25,9 @@ from services import (
     users,
 )
 from services.demo_data import remove_demo_data
+from services.einvoice.batch import BatchFile, save_einvoices
+from services.einvoice.matching import match_einvoice
+from services.einvoice.reader import EInvoice
 from services.errors import InputError
 from services.imports.contracts import import_contracts
 from services.imports.invoices import import_invoices
@@ -34,9 +37,11 @@ from services.imports.reading import read_csv
 from services.rules.roles import WRITE_CAPABILITY
 from services.unit_of_work import unit_of_work
 from tests.audit_check import audited
+from tests.test_einvoice_matching import _einvoice as einvoice
 from tests.test_fuzz_services import TODAY, World, world  # noqa: F401
 
 WHO = "Revisor Rie"
+APRIL_2026 = (date(2026, 4, 1), date(2026, 4, 30))
 Scenario = Callable[[Session, dict[str, int]], Any]
 
 
@@ -95,6 +100,13 @@ def _import(s: Session, service: Any, lines: list[str], **extra: Any) -> Any:
         user=WHO,
         **extra,
     )
+
+
+def _einvoices(s: Session, *invoices: EInvoice) -> list[BatchFile]:
+    return [
+        BatchFile(n, f"{n}.xml", invoice, match_einvoice(session=s, invoice=invoice))
+        for n, invoice in enumerate(invoices, start=1)
+    ]
 
 
 def _signed_in(s: Session) -> AppUser:
@@ -262,6 +274,20 @@ SCENARIOS: dict[str, tuple[Scenario | None, Scenario]] = {
                 "SAG-2024-0001;F-9;01-04-2026;30-04-2026;70.000,00",
                 "SAG-2024-0001;F-9K;01-04-2026;30-04-2026;-5.000,00",
             ],
+            today=TODAY,
+        ),
+    ),
+    "services.einvoice.batch.save_einvoices": (
+        None,
+        # An e-invoice and a credit note reducing it: two checks, and the upload's own event.
+        lambda s, ids: save_einvoices(
+            session=s,
+            files=_einvoices(
+                s,
+                einvoice(contract_ref="SAG-2024-0001", period=APRIL_2026),
+                einvoice(credit_note=True, amount="500.00", period=APRIL_2026, number="K-1"),
+            ),
+            user=WHO,
             today=TODAY,
         ),
     ),

@@ -10,6 +10,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from models import InvoiceCheck
+from services.einvoice.batch import BatchFile, BatchLine, Fix, check_batch
 from services.einvoice.matching import (
     HOW_BUYER_REFERENCE,
     HOW_CHOSEN,
@@ -18,7 +19,6 @@ from services.einvoice.matching import (
     HOW_ORDER_REFERENCE,
     NO_PERIOD,
     match_einvoice,
-    preview_match,
 )
 from services.einvoice.reader import DocumentKind, EInvoice, read_einvoice
 from services.invoices import preview_invoice_check
@@ -113,6 +113,21 @@ def _einvoice(
 </{root}>
 """
     return read_einvoice(xml.encode("utf-8"))
+
+
+def _checked(
+    session: Session,
+    invoice: EInvoice,
+    *,
+    contract_id: int | None = None,
+    period: tuple[date, date] | None = None,
+) -> BatchLine:
+    """The invoice checked alone, as the E-fakturaer page checks it (with the user's fix)."""
+    match = match_einvoice(session=session, invoice=invoice)
+    files = [BatchFile(1, "faktura.xml", invoice, match)]
+    fixes = {1: Fix(contract_id=contract_id, period=period)}
+    (line,) = check_batch(session=session, files=files, fixes=fixes).lines
+    return line
 
 
 @pytest.fixture
@@ -213,9 +228,9 @@ def test_two_contracts_in_force_leave_the_choice_to_the_user(
     assert "2 af kontrakterne hos Bostedet Testlund er i kraft" in match.reasons[0]
     assert "vælg" in match.reasons[0]
 
-    chosen = preview_match(session=session, match=match, contract_id=two_in_force["first"])
+    chosen = _checked(session, _einvoice(), contract_id=two_in_force["first"])
     assert HOW_CHOSEN == chosen.how
-    assert chosen.reason is None
+    assert chosen.message is None
     assert Decimal("64504.80") == chosen.expected
 
 
@@ -226,8 +241,10 @@ def test_unknown_cvr(session: Session, two_in_force: dict[str, int]) -> None:
     assert match.contract_id is None
     assert "12345674" == match.supplier_cvr
     assert any(r.startswith("Ingen leverandør har CVR-nummeret 12345674") for r in match.reasons)
-    preview = preview_match(session=session, match=match)
-    assert "Vælg den kontrakt, fakturaen gælder" == preview.reason
+    line = _checked(session, _einvoice(cvr="DK12345674"))
+    assert line.message is not None
+    assert line.message.startswith("Ingen leverandør har CVR-nummeret 12345674")
+    assert line.expected is None
 
 
 def test_several_providers_with_the_cvr_ask_to_choose(session: Session) -> None:
@@ -251,10 +268,11 @@ def test_no_period_is_asked_for(session: Session, two_in_force: dict[str, int]) 
     assert two_in_force["first"] == match.contract_id
     assert NO_PERIOD in match.reasons
     assert not match.checkable
-    assert NO_PERIOD == preview_match(session=session, match=match).reason
+    invoice = _einvoice(period=None, contract_ref="SAG-2024-0001")
+    assert NO_PERIOD == _checked(session, invoice).message
 
-    given = preview_match(session=session, match=match, period=MARCH_2026)
-    assert given.reason is None
+    given = _checked(session, invoice, period=MARCH_2026)
+    assert given.message is None
     assert Decimal("64504.80") == given.expected
 
 
@@ -291,9 +309,9 @@ def test_non_dkk_is_not_checkable(session: Session, two_in_force: dict[str, int]
     assert "EUR" == match.currency
     assert any(r.startswith("Fakturaen er i EUR, ikke DKK") for r in match.reasons)
     assert not match.checkable
-    preview = preview_match(session=session, match=match)
-    assert preview.preview is None
-    assert preview.reason is not None and "ikke DKK" in preview.reason
+    line = _checked(session, _einvoice(currency="EUR", contract_ref="SAG-2024-0001"))
+    assert line.expected is None
+    assert line.message is not None and "ikke DKK" in line.message
 
 
 def test_credit_note_counts_negative(session: Session, two_in_force: dict[str, int]) -> None:
@@ -306,9 +324,13 @@ def test_credit_note_counts_negative(session: Session, two_in_force: dict[str, i
     assert Decimal("-2080.80") == match.net_amount
     assert "F-1001" == match.credited_invoice
     assert two_in_force["first"] == match.contract_id
-    preview = preview_match(session=session, match=match)
-    assert preview.preview is None
-    assert preview.reason is not None and "kreditnota" in preview.reason
+    alone = _checked(
+        session,
+        _einvoice(credit_note=True, amount="2080.80", contract_ref="SAG-2024-0001"),
+    )
+    assert alone.expected is None
+    assert alone.message is not None
+    assert alone.message.startswith("Faktura »F-1001« findes ikke for samme kontrakt og periode")
 
 
 def test_preview_matches_the_invoice_typed_by_hand(
@@ -327,36 +349,39 @@ def test_preview_matches_the_invoice_typed_by_hand(
         },
     )
 
-    preview = preview_match(session=session, match=match)
+    line = _checked(session, _einvoice(contract_ref="SAG-2024-0001"))
 
-    assert preview.reason is None and preview.preview is not None
-    assert typed.expected.total == preview.expected == Decimal("64504.80")
-    assert typed.deviation == preview.preview.deviation
-    assert Decimal("1495.20") == preview.deviation
-    assert preview.preview.deviation.flagged
-    assert HOW_CONTRACT_REFERENCE == preview.how
+    assert match.checkable
+    assert line.message is None
+    assert typed.expected.total == line.expected == Decimal("64504.80")
+    assert typed.deviation.amount == line.deviation == Decimal("1495.20")
+    assert typed.deviation.flagged and line.flagged
+    assert HOW_CONTRACT_REFERENCE == line.how
     assert 0 == session.exec(select(func.count()).select_from(InvoiceCheck)).one()
 
 
 def test_preview_gives_reasons_instead_of_raising(
     session: Session, two_in_force: dict[str, int]
 ) -> None:
-    match = match_einvoice(session=session, invoice=_einvoice(contract_ref="SAG-2024-0001"))
+    invoice = _einvoice(contract_ref="SAG-2024-0001")
     other = make_contract(session, make_provider(session, name="Bo Nord", cvr="12345674"))
     session.commit()
 
-    outside = preview_match(
-        session=session, match=match, period=(date(2024, 1, 1), date(2024, 1, 31))
+    outside = _checked(session, invoice, period=(date(2024, 1, 1), date(2024, 1, 31)))
+    assert "Perioden ligger uden for kontraktens løbetid" == outside.message
+
+    backwards = _checked(session, invoice, period=(date(2026, 3, 31), date(2026, 3, 1)))
+    assert backwards.message is not None
+    assert "Perioden skal slutte efter den begynder" in backwards.message
+
+    foreign = _checked(session, invoice, contract_id=other.id)
+    assert foreign.message is not None
+    assert (
+        "Kontrakten SAG-2024-0001 hører til Bo Nord (CVR 12345674), ikke til leverandøren på "
+        "fakturaen" == foreign.message
     )
-    assert "Perioden ligger uden for kontraktens løbetid" == outside.reason
 
-    backwards = preview_match(
-        session=session, match=match, period=(date(2026, 3, 31), date(2026, 3, 1))
-    )
-    assert "Perioden skal slutte efter den begynder" == backwards.reason
-
-    foreign = preview_match(session=session, match=match, contract_id=other.id)
-    assert foreign.reason is not None and "hører ikke til leverandøren" in foreign.reason
-
-    missing = preview_match(session=session, match=match, contract_id=999_999)
-    assert missing.reason is not None and missing.preview is None
+    missing = _checked(session, invoice, contract_id=999_999)
+    assert "Den valgte kontrakt findes ikke længere – vælg en anden" == missing.message
+    assert missing.expected is None
+    assert 0 == session.exec(select(func.count()).select_from(InvoiceCheck)).one()

@@ -112,7 +112,7 @@ def test_each_line_is_stored_as_the_same_invoice_typed_by_hand(session, contract
     assert preview.summary is not None and preview.summary.startswith(
         "Afvigelser i alt: "
         + f"{flagged[0].deviation:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
-        + " kr. over det forventede på 1 fakturaer"
+        + " kr. over det forventede på 1 faktura."
     )
     history = session.exec(select(DeviationEvent)).all()
     assert [(flagged[0].id, "ny")] == [(e.invoice_check_id, e.new_status) for e in history]

@@ -80,6 +80,21 @@ def _upload_sample(page, work: Path) -> None:  # type: ignore[no-untyped-def]
     _settle(page)
 
 
+def _upload_einvoices(page, work: Path, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    """The demo's zip of e-invoices, as a coordinator would upload it."""
+    from sqlmodel import Session
+
+    from services.einvoice.examples import einvoice_examples
+
+    with Session(get_engine(db_url)) as session:
+        data = einvoice_examples(session=session, today=date.today())
+    sample = work / "e-fakturaer.zip"
+    sample.write_bytes(data)
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(sample))
+    page.get_by_text("Ret en fil", exact=False).first.wait_for(timeout=60_000)
+    _settle(page)
+
+
 def _a_day_of_work(engine) -> None:  # type: ignore[no-untyped-def]
     """A few changes through the services, so Revisionsspor shows users' changes besides the
     seed's "created" events."""
@@ -126,6 +141,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--width", type=int, default=1366)
     parser.add_argument("--height", type=int, default=768)
+    parser.add_argument("--only", nargs="*", help="the pages' addresses (default: every page)")
     args = parser.parse_args()
 
     from playwright.sync_api import sync_playwright
@@ -148,12 +164,16 @@ def main() -> int:
         window = {"width": args.width, "height": args.height}
         page = browser.new_page(viewport=window, locale="da-DK")
         for spec in PAGES:
+            if args.only and spec.url_path not in args.only:
+                continue
             page.goto(f"{url}/{spec.url_path}{QUERIES.get(spec.url_path, '')}")
             _settle(page)
             if spec.url_path in ("prisopslag", "leverandoerer"):
                 _open_first_row(page)
             if spec.url_path == "importer":
                 _upload_sample(page, work)
+            if spec.url_path == "efakturaer":
+                _upload_einvoices(page, work, db_url)
             target = args.out / f"{spec.url_path}.png"
             found = _problems(page)
             # Streamlit scrolls inside its main area: a window as tall as the page shows all.

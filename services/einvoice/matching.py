@@ -1,10 +1,10 @@
-"""Match a read e-invoice to its provider, contract and period, and preview its check (SPEC 9).
+"""Match a read e-invoice to its provider, contract and period (SPEC 9).
 
 The supplier is found by CVR; the contract by `ContractDocumentReference`, else by a case
 reference in the order or buyer reference, else as the provider's only contract in force in the
 invoice period; otherwise the user picks from the candidates. The period and the net amount
-follow SPEC 4.9. The preview reuses `services.invoices.preview_invoice_check`, so the money
-rules live in one place. Nothing here writes.
+follow SPEC 4.9. The check itself is services.einvoice.batch's (the invoice import's rules).
+Nothing here writes.
 """
 
 from collections.abc import Sequence
@@ -16,9 +16,7 @@ from sqlmodel import Session, col, select
 
 from models import Contract, ContractStatus, Provider
 from services.einvoice.reader import DocumentKind, EInvoice
-from services.errors import InputError, UserError
 from services.formatting import format_date
-from services.invoices import InvoicePreview, preview_invoice_check
 
 HOW_CONTRACT_REFERENCE = "kontraktreference"
 HOW_ORDER_REFERENCE = "sagsnummer i ordrereference"
@@ -75,25 +73,6 @@ class EInvoiceMatch:
     def checkable(self) -> bool:
         """Whether the invoice can be checked as it stands: nothing missing, nothing refused."""
         return not self.reasons and self.contract_id is not None and self.period is not None
-
-
-# The expected amount and deviation of a matched invoice, or the Danish reason there is none.
-@dataclass(frozen=True, slots=True)
-class EInvoicePreview:
-    contract_id: int | None
-    how: str | None
-    period: tuple[date, date] | None
-    invoiced: Decimal
-    preview: InvoicePreview | None
-    reason: str | None
-
-    @property
-    def expected(self) -> Decimal | None:
-        return None if self.preview is None else self.preview.expected.total
-
-    @property
-    def deviation(self) -> Decimal | None:
-        return None if self.preview is None else self.preview.deviation.amount
 
 
 def _reference_key(text: str | None) -> str:
@@ -278,55 +257,3 @@ def match_einvoice(*, session: Session, invoice: EInvoice) -> EInvoiceMatch:
         provider_candidates=provider_candidates,
         contract_candidates=choice.candidates,
     )
-
-
-def preview_match(
-    *,
-    session: Session,
-    match: EInvoiceMatch,
-    contract_id: int | None = None,
-    period: tuple[date, date] | None = None,
-) -> EInvoicePreview:
-    """The expected amount and deviation of a matched invoice (a contract or period the user
-    gives overrides the match) by the same rules as a typed invoice; a Danish reason instead
-    when it cannot be checked. Writes nothing."""
-    chosen_contract = contract_id if contract_id is not None else match.contract_id
-    how = HOW_CHOSEN if contract_id is not None else match.how
-    chosen_period = period if period is not None else match.period
-
-    def refused(reason: str) -> EInvoicePreview:
-        return EInvoicePreview(chosen_contract, how, chosen_period, match.net_amount, None, reason)
-
-    if match.currency != "DKK":
-        return refused(f"Fakturaen er i {match.currency}, ikke DKK, og kan ikke kontrolleres")
-    if match.is_credit_note:
-        credited = f" {match.credited_invoice}" if match.credited_invoice else ""
-        return refused(
-            "En kreditnota kontrolleres ikke for sig: den modregnes i fakturaen"
-            f"{credited}, som den krediterer"
-        )
-    if chosen_contract is None:
-        return refused("Vælg den kontrakt, fakturaen gælder")
-    if chosen_period is None:
-        return refused(NO_PERIOD)
-    if contract_id is not None and match.provider_id is not None:
-        contract = session.get(Contract, contract_id)
-        if contract is not None and contract.provider_id != match.provider_id:
-            return refused(
-                f"Kontrakten {contract.case_ref} hører ikke til leverandøren på fakturaen "
-                f"({match.provider_name})"
-            )
-    data = {
-        "contract_id": chosen_contract,
-        "invoice_no": match.invoice_number,
-        "period_from": chosen_period[0],
-        "period_to": chosen_period[1],
-        "invoiced": match.net_amount,
-    }
-    try:
-        preview = preview_invoice_check(session=session, data=data)
-    except InputError as error:
-        return refused("; ".join(error.fields.values()))
-    except UserError as error:
-        return refused(error.message)
-    return EInvoicePreview(chosen_contract, how, chosen_period, match.net_amount, preview, None)

@@ -31,31 +31,44 @@ def last_month(today: date) -> tuple[date, date]:
     return end.replace(day=1), end
 
 
+def contracts_in_force(
+    session: Session, first: date, last: date
+) -> list[tuple[Contract, str | None, str]]:
+    """The contracts in force from `first` to `last`, with their provider's CVR and name."""
+    return list(
+        session.exec(
+            select(Contract, Provider.cvr, Provider.name)
+            .join(Provider, col(Provider.id) == Contract.provider_id)
+            .where(
+                col(Contract.status).in_([ContractStatus.ACTIVE, ContractStatus.TERMINATED]),
+                Contract.start_date <= first,
+                (col(Contract.end_date).is_(None)) | (col(Contract.end_date) >= last),
+            )
+            .order_by(col(Contract.case_ref), col(Contract.id))
+        ).all()
+    )
+
+
+def expected_for(session: Session, contract: Contract, first: date, last: date) -> Decimal:
+    """What the contract expects for the period (SPEC 4.2)."""
+    terms, addons = load_terms(session=session, contract=contract)
+    return expected_amount(
+        terms=terms,
+        period_from=first,
+        period_to=last,
+        contract_start=contract.start_date,
+        contract_end=contract.end_date,
+        addons=addons,
+    ).total
+
+
 def invoice_example(*, session: Session, today: date) -> bytes:
     """A CSV of last month's invoice lines for the contracts in force all that month."""
     first, last = last_month(today)
-    rows = session.exec(
-        select(Contract, Provider.cvr)
-        .join(Provider, col(Provider.id) == Contract.provider_id)
-        .where(
-            col(Contract.status).in_([ContractStatus.ACTIVE, ContractStatus.TERMINATED]),
-            Contract.start_date <= first,
-            (col(Contract.end_date).is_(None)) | (col(Contract.end_date) >= last),
-        )
-        .order_by(col(Contract.case_ref), col(Contract.id))
-    ).all()
     lines = [HEADER]
     credited = False
-    for number, (contract, cvr) in enumerate(rows, start=1):
-        terms, addons = load_terms(session=session, contract=contract)
-        expected = expected_amount(
-            terms=terms,
-            period_from=first,
-            period_to=last,
-            contract_start=contract.start_date,
-            contract_end=contract.end_date,
-            addons=addons,
-        ).total
+    for number, (contract, cvr, _) in enumerate(contracts_in_force(session, first, last), start=1):
+        expected = expected_for(session, contract, first, last)
         factor = Decimal("1.06") if number % 5 == 0 else Decimal(1)
         if number == 7:
             factor = Decimal("0.97")

@@ -141,6 +141,7 @@ COLUMNS: tuple[Column, ...] = (
         aliases=("Krediterer", "Kreditnota til", "Vedrører faktura"),
     ),
 )
+HEADERS = tuple(c.header for c in COLUMNS)
 # A schema field → the column its error belongs to.
 FIELD_COLUMN = {"contract_id": "case_ref"}
 
@@ -679,6 +680,7 @@ def _run(
     today: date | None,
     user: str | None,
     progress: Callable[[int], None] | None,
+    on_line: Callable[[int, dict[str, Any]], None] | None = None,
 ) -> ImportPreview:
     match = match_columns(headers, COLUMNS)
     run = _Run(
@@ -693,6 +695,9 @@ def _run(
     if not match.missing:
         for chunk in _chunks(rows):
             lines = _check_chunk(run, chunk)
+            if on_line is not None:
+                for line in lines:
+                    on_line(line.row, line.values)
             if user is not None:
                 _write_chunk(run, lines, user)
             if progress is not None:
@@ -705,8 +710,9 @@ def _run(
     )
     summary = (
         f"Afvigelser i alt: {format_kr(run.deviations)} over det forventede på "
-        f"{format_number(run.flagged)} fakturaer. De føres i afvigelsesloggen med status "
-        f"{label(InvoiceStatus.NEW)}, når importen gemmes."
+        f"{format_number(run.flagged)} {'faktura' if run.flagged == 1 else 'fakturaer'}. "
+        "De føres i afvigelsesloggen med status "
+        f"{label(InvoiceStatus.NEW)}, når de gemmes."
         if run.flagged
         else None
     )
@@ -722,6 +728,31 @@ def _run(
         summary=summary,
         counted=run.checked + run.credit_notes,
         more_errors=run.more_errors,
+    )
+
+
+def check_invoice_lines(
+    *,
+    session: Session,
+    rows: Iterable[SourceRow],
+    user: str | None = None,
+    today: date | None = None,
+    progress: Callable[[int], None] | None = None,
+    on_line: Callable[[int, dict[str, Any]], None] | None = None,
+) -> ImportPreview:
+    """Lines already read (one value per COLUMNS, in their order: dates as dates, amounts as
+    Decimal) checked exactly as a file's lines are, and written in the caller's transaction
+    when a user is given; `on_line` gets each good line's row number and stored fields.
+    E-invoices are saved through this, so they are checked and stored like imported lines."""
+    return _run(
+        session=session,
+        headers=HEADERS,
+        rows=rows,
+        date_format=DEFAULT_DATE_FORMAT,
+        today=today,
+        user=user,
+        progress=progress,
+        on_line=on_line,
     )
 
 

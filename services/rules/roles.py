@@ -81,6 +81,7 @@ WRITE_CAPABILITY: Mapping[str, Capability | None] = {
     "services.imports.offers.import_offers": Capability.PROCURE,
     "services.imports.contracts.import_contracts": Capability.PROCURE,
     "services.imports.invoices.import_invoices": Capability.CHECK_INVOICES,
+    "services.einvoice.batch.save_einvoices": Capability.CHECK_INVOICES,
     "services.contracts.update_contract": Capability.PROCURE,
     "services.contracts.add_addon": Capability.PROCURE,
     "services.contracts.update_addon": Capability.PROCURE,
