@@ -288,8 +288,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         dest="imports",
         choices=["med", "uden", "kun"],
         default="med",
-        help="importen af 10.000 og 100.000 fakturalinjer på SQLite og PostgreSQL: med "
-        "(standard), uden, eller kun den (bench/imports.py)",
+        help="importen af 10.000 og 100.000 fakturalinjer og af 1.000 e-fakturaer på SQLite og "
+        "PostgreSQL: med (standard), uden, eller kun den (bench/imports.py, bench/einvoices.py)",
     )
     parser.add_argument(
         "--pg-url",
@@ -432,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _imports(args: argparse.Namespace) -> int:
     """The import of invoice lines (bench/imports.py): its table, also in bench/results."""
-    from bench import imports
+    from bench import einvoices, imports
 
     results = imports.run(args.pg_url)
     print(
@@ -443,6 +443,16 @@ def _imports(args: argparse.Namespace) -> int:
     target = args.output.with_name("imports.json")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(results, ensure_ascii=False, indent=2), encoding="utf-8")
+    log(f"Gemt: {target}")
+    einvoice_results = einvoices.run(args.pg_url)
+    print()
+    print(
+        f"E-fakturaer ({number(einvoices.COUNT)} læst, matchet og kontrolleret; krav ≤ "
+        f"{seconds(einvoices.BAR_SECONDS)}; derefter gemt i én transaktion):"
+    )
+    print(einvoices.table(einvoice_results))
+    target = args.output.with_name("einvoices.json")
+    target.write_text(json.dumps(einvoice_results, ensure_ascii=False, indent=2), encoding="utf-8")
     log(f"Gemt: {target}")
     return 0
 

@@ -656,3 +656,104 @@ def test_coordinator_imports_the_example_month_of_invoices(laptop, app_url, demo
     _visit(page, f"{app_url}/fakturaafvigelser?id={check_id}", "Fakturaafvigelser")
     _expect_text(page, f"Faktura {number}")
     _assert_danish(page, "an imported deviation in the log", hover=False)
+
+
+def _unsaved(page):  # type: ignore[no-untyped-def]
+    """The items of the list "Gemmes ikke:" under the e-invoices' table."""
+    return (
+        page.locator("[data-testid='stMarkdownContainer']")
+        .filter(has_text="Gemmes ikke:")
+        .locator("li")
+    )
+
+
+def _expect_count(locator, count: int, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Until `locator` matches `count` elements (up to 10 s: a rerun redraws the page)."""
+    deadline = time.monotonic() + 10
+    while (found := locator.count()) != count and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert count == found, f"{what}: {locator.all_inner_texts()}"
+
+
+def test_coordinator_saves_the_demo_e_invoices_fixing_one_by_hand(
+    laptop, app_url, demo_url, tmp_path
+):
+    """The demo's zip of e-invoices: uploaded, the one without a contract reference given its
+    contract by hand, five saved as invoice checks, and the flagged one is in the deviation
+    log. Its invoice numbers (E-<yyyymm>-00N) are this test's own: no other test uploads them."""
+    from models import InvoiceCheck
+    from services.einvoice.batch import read_batch
+    from services.einvoice.examples import einvoice_examples
+    from services.imports.examples import last_month
+
+    page = laptop
+    today = date.today()
+    month = f"{last_month(today)[0]:%Y%m}"
+    with Session(get_engine(demo_url)) as s:
+        data = einvoice_examples(session=s, today=today)
+        assert 0 == len(
+            s.exec(
+                select(InvoiceCheck.id).where(col(InvoiceCheck.invoice_no).startswith(f"E-{month}-"))
+            ).all()
+        ), "the demo e-invoices were saved before: this test runs once per demo database"
+        # The contract to pick for file 05: the first in force, as the page lists them.
+        batch = read_batch(session=s, files=[("e-fakturaer.zip", data)])
+    no_reference = batch[4]
+    assert no_reference.match is not None and no_reference.match.contract_candidates
+    case_ref = no_reference.match.contract_candidates[0].case_ref
+    assert case_ref.startswith("SAG-"), case_ref
+    example = tmp_path / f"e-fakturaer_{month}.zip"
+    example.write_bytes(data)
+
+    _visit(page, f"{app_url}/efakturaer", "E-fakturaer")
+    _expect_text(page, "Vælg en eller flere e-fakturaer")
+    page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(example))
+    page.get_by_role("heading", name="Ret en fil").wait_for()
+    _settle(page)
+    _assert_danish(page, "E-fakturaer, the demo zip read")
+    unsaved = _unsaved(page)
+    _expect_count(unsaved, 2, "Gemmes ikke, before the fix")
+    assert f"E-{month}-005" in unsaved.nth(0).inner_text()
+    assert f"E-{month}-006" in unsaved.nth(1).inner_text()
+    # The file that cannot be saved without a contract is the one chosen to fix.
+    chosen = _selected(page, "Fil")
+    assert chosen.startswith(f"5. {example.name}/05_faktura_uden_reference.xml – "), chosen
+    # The four that can be saved could be saved as they are.
+    save = page.get_by_role("button", name=re.compile("som fakturakontroller$"))
+    assert "Gem 4 som fakturakontroller" == save.inner_text().strip()
+    _shot(page, "journey_coordinator_einvoices_read")
+
+    _choose(page, "stSelectbox", "Kontrakt", case_ref, "Ret en fil")
+    assert _selected(page, "Kontrakt").startswith(case_ref)
+    _click(page, "Anvend")
+    _expect_count(unsaved, 1, "Gemmes ikke, after the fix")
+    assert f"E-{month}-006" in unsaved.first.inner_text()
+    save = page.get_by_role("button", name="Gem 5 som fakturakontroller", exact=True)
+    save.wait_for()
+    _assert_danish(page, "E-fakturaer, one fixed by hand")
+    _shot(page, "journey_coordinator_einvoices_fixed")
+    save.click()
+    _settle(page)
+    _expect_text(page, "5 e-fakturaer er gemt som fakturakontroller;")
+    _expect_text(page, "Vælg en eller flere e-fakturaer")  # the upload is forgotten
+    assert 0 == _unsaved(page).count()
+    _assert_danish(page, "E-fakturaer, saved", hover=False)
+    _shot(page, "journey_coordinator_einvoices_saved")
+
+    with Session(get_engine(demo_url)) as s:
+        saved = dict(
+            s.exec(
+                select(InvoiceCheck.invoice_no, InvoiceCheck.id).where(
+                    col(InvoiceCheck.invoice_no).in_(
+                        [f"E-{month}-00{n}" for n in range(1, 7)] + [f"K-{month}-001"]
+                    )
+                )
+            ).all()
+        )
+        flagged = s.get(InvoiceCheck, saved[f"E-{month}-003"])
+        assert flagged is not None and flagged.flagged
+    assert {f"E-{month}-00{n}" for n in (1, 2, 3, 5)} | {f"K-{month}-001"} == set(saved)
+    # The flagged e-invoice's own address in the log opens it.
+    _visit(page, f"{app_url}/fakturaafvigelser?id={flagged.id}", "Fakturaafvigelser")
+    _expect_text(page, f"Faktura E-{month}-003")
+    _assert_danish(page, "a saved e-invoice's deviation in the log", hover=False)

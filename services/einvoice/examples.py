@@ -32,7 +32,7 @@ _CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
 
 
 @dataclass(frozen=True)
-class _Doc:
+class Doc:
     file_name: str
     customization: str
     number: str
@@ -50,7 +50,7 @@ def _money(amount: Decimal) -> str:
     return f'currencyID="DKK">{amount:.2f}'
 
 
-def _xml(doc: _Doc) -> bytes:
+def xml_of(doc: Doc) -> bytes:
     credit = doc.credits is not None
     root, line, quantity = (
         ("CreditNote", "CreditNoteLine", "CreditedQuantity")
@@ -132,7 +132,7 @@ def _xml(doc: _Doc) -> bytes:
     return "\n".join(p for p in parts if p).encode("utf-8")
 
 
-def _documents(session: Session, today: date) -> list[_Doc]:
+def _documents(session: Session, today: date) -> list[Doc]:
     first, last = last_month(today)
     own = set(session.exec(select(Provider.id).where(Provider.kind == ProviderKind.OWN)))
     rows = [
@@ -154,12 +154,12 @@ def _documents(session: Session, today: date) -> list[_Doc]:
     month = f"{first:%Y%m}"
     period = (first, last)
     item = f"Botilbud, {first:%m-%Y}"
-    docs: list[_Doc] = []
+    docs: list[Doc] = []
 
-    def invoice(index: int, customization: str, factor: Decimal = Decimal(1), **refs: str) -> _Doc:
+    def invoice(index: int, customization: str, factor: Decimal = Decimal(1), **refs: str) -> Doc:
         contract, cvr, name = single[index % len(single)]
         expected = expected_for(session, contract, first, last)
-        return _Doc(
+        return Doc(
             file_name=f"{len(docs) + 1:02d}_faktura.xml",
             customization=customization,
             number=f"E-{month}-{len(docs) + 1:03d}",
@@ -180,7 +180,7 @@ def _documents(session: Session, today: date) -> list[_Doc]:
     contract, cvr, name = single[2 % len(single)]
     excess = flagged.amount - expected_for(session, contract, first, last)
     docs.append(
-        _Doc(
+        Doc(
             file_name="04_kreditnota.xml",
             customization=PEPPOL,
             number=f"K-{month}-001",
@@ -195,7 +195,7 @@ def _documents(session: Session, today: date) -> list[_Doc]:
     if several:
         contract, cvr, name = several[0]
         docs.append(
-            _Doc(
+            Doc(
                 file_name="05_faktura_uden_reference.xml",
                 customization=PEPPOL,
                 number=f"E-{month}-005",
@@ -207,7 +207,7 @@ def _documents(session: Session, today: date) -> list[_Doc]:
             )
         )
     docs.append(
-        _Doc(
+        Doc(
             file_name="06_ukendt_leverandoer.xml",
             customization=OIOUBL_21,
             number=f"E-{month}-006",
@@ -226,5 +226,5 @@ def einvoice_examples(*, session: Session, today: date) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for doc in _documents(session, today):
-            archive.writestr(doc.file_name, _xml(doc))
+            archive.writestr(doc.file_name, xml_of(doc))
     return buffer.getvalue()
