@@ -37,7 +37,7 @@ from services.einvoice.batch import (
     save_einvoices,
 )
 from services.einvoice.examples import einvoice_examples
-from services.einvoice.reader import MAX_FILE_BYTES, MAX_ZIP_BYTES, MAX_ZIP_ENTRIES
+from services.einvoice.reader import MAX_ZIP_BYTES, MAX_ZIP_ENTRIES
 from services.formatting import format_date, format_number
 from services.imports.examples import last_month
 from services.rules.roles import Capability
@@ -235,13 +235,13 @@ def _fix(batch: list[BatchFile], check: BatchCheck) -> None:
         "Fil",
         list(by_number),
         key=CHOSEN,
-        format_func=lambda n: (
-            f"{n}. {by_number[n].name}"
-            + (f" – {messages[n]}" if messages.get(n) and messages[n] != LEFT_OUT else "")
-        ),
-        help="Filer, der ikke kan gemmes, står først valgt.",
+        # The label stays the same after a fix: the browser keeps a choice by its text.
+        format_func=lambda n: f"{n}. {by_number[n].name}",
+        help="Den første fil, der ikke kan gemmes, står valgt.",
     )
     file = by_number[st.session_state[CHOSEN]]
+    if message := messages.get(file.number):
+        st.caption(f":material/info: {md(message)}")
     match = file.match
     assert match is not None
     fixes: dict[int, Fix] = st.session_state.setdefault(FIXES, {})
@@ -360,9 +360,11 @@ def _render() -> None:
         "periode og kontrolleres som en indtastet faktura. Intet gemmes, før du trykker Gem."
     )
     _examples()
+    # The server refuses a larger upload before the reader sees it (server.maxUploadSize).
+    upload_mb = min(int(st.get_option("server.maxUploadSize")), MAX_ZIP_BYTES // 2**20)
     st.file_uploader(
-        f"Filer (.xml eller .zip; højst {MAX_FILE_BYTES // 2**20} MB pr. faktura, "
-        f"{MAX_ZIP_BYTES // 2**20} MB og {format_number(MAX_ZIP_ENTRIES)} fakturaer pr. zip)",
+        f"Filer (.xml eller .zip; højst {upload_mb} MB pr. fil og "
+        f"{format_number(MAX_ZIP_ENTRIES)} fakturaer pr. zip)",
         type=["xml", "zip"],
         accept_multiple_files=True,
         key=f"{UPLOAD}_{st.session_state.get(UPLOADS, 0)}",

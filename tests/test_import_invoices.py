@@ -293,3 +293,24 @@ def test_a_credit_note_names_its_invoice_when_the_period_has_two(session, contra
     )
     by_no = {c.invoice_no: c for c in _checks(session)}
     assert by_no["F-2"].id == by_no["K-1"].credits_id
+
+
+def test_a_contract_that_cannot_be_priced_for_the_period_is_a_row_error(session, contracts):
+    """An index-regulated contract without the year's rate: the line says which year is
+    missing (the page stands, the other lines are still checked)."""
+    make_contract(
+        session,
+        make_provider(session, name="Bo Indeks", cvr="29403473"),
+        case_ref="SAG-2024-0009",
+        regulation_kind="indeks",
+    )
+    preview = _preview(
+        session,
+        [
+            "10000009;SAG-2024-0001;F-1;01-03-2026;31-03-2026;64.504,80",
+            "29403473;SAG-2024-0009;F-2;01-03-2026;31-03-2026;64.504,80",
+        ],
+    )
+    assert [(3, "Periode fra")] == [(e.row, e.column) for e in preview.errors]
+    assert preview.errors[0].message.startswith("Der mangler en reguleringssats (indeks) for ")
+    assert "1" == dict(preview.figures)["Kontrolleret"]

@@ -18,12 +18,14 @@ directly too; (3) the key read services return on that data for today and for th
 last day the input allows.
 """
 
+import contextlib
 import csv
 import io
 import math
 import re
 import unicodedata
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -1020,6 +1022,151 @@ def _fakturaafvigelser(views: Views, worst: WorstDb) -> None:
     views.show("check an invoice", fakturaafvigelser_tab="Kontrollér en faktura")
 
 
+def _worst_einvoices(
+    worst: WorstDb, contracts: list[str], *, far: bool = False
+) -> list[tuple[str, bytes]]:
+    """E-invoices aimed at the worst database: each of these contracts on a provider with a
+    CVR by its case reference (the longest, with formula starts, HTML and bidi characters), at
+    100 mio., 0,00 and 0,01 kr. and half as much again as expected (`far`: on periods in 1900,
+    by the order reference, and in 2199 too); one without a reference to the provider with the
+    most contracts; three stored checks again (already checked) and credit notes for them at
+    100 mio.; an unknown CVR, a file that is no XML, and worst file names, half in a zip."""
+    from services.einvoice.examples import OIOUBL_21, PEPPOL, UNKNOWN_CVR, Doc, xml_of
+    from services.imports.examples import expected_for
+
+    last_end = TODAY.replace(day=1) - timedelta(days=1)
+    last = (last_end.replace(day=1), last_end)
+    ids = [worst.contracts[name] for name in contracts]
+    with Session(get_engine(worst.url)) as s:
+        aimed = s.exec(
+            select(Contract, Provider.cvr)
+            .join(Provider, col(Provider.id) == Contract.provider_id)
+            .where(col(Provider.cvr).is_not(None), col(Contract.id).in_(ids))
+            .order_by(col(Contract.id))
+        ).all()
+        checks = s.exec(
+            select(InvoiceCheck, Provider.cvr, Contract.case_ref)
+            .join(Provider, col(Provider.id) == InvoiceCheck.provider_id)
+            .join(Contract, col(Contract.id) == InvoiceCheck.contract_id)
+            .where(col(Provider.cvr).is_not(None))
+            .order_by(col(InvoiceCheck.id))
+        ).all()
+        # Half as much again as expected: flagged (where the contract can be priced at all).
+        above: dict[int, Decimal] = {}
+        for contract, _ in aimed:
+            with contextlib.suppress(UserError, ArithmeticError):
+                expected = expected_for(s, contract, *last)
+                above[contract.id or 0] = (expected * Decimal("1.5")).quantize(Decimal("0.01"))
+    amounts = [INVOICE_MAX, Decimal(0), Decimal("0.01")]
+    docs: list[Doc] = []
+
+    def doc(cvr: str, period: tuple[date, date], amount: Decimal, **values: Any) -> None:
+        n = len(docs)
+        docs.append(
+            Doc(
+                file_name=f"{n:02d}_{worst_text(40, n)}.xml",
+                customization=[OIOUBL_21, PEPPOL][n % 2],
+                number=values.pop("number", worst_text(50, n)[:-5] + f"E{n:04d}"),
+                supplier_cvr=cvr,
+                supplier_name=worst_text(200, n),
+                period=period,
+                amount=amount,
+                item=worst_text(200, n + 1),
+                **values,
+            )
+        )
+
+    for n, (contract, cvr) in enumerate(aimed):
+        doc(cvr, last, amounts[n % 3], contract_reference=contract.case_ref)
+        if contract.id in above and above[contract.id] <= INVOICE_MAX:
+            doc(cvr, last, above[contract.id], contract_reference=contract.case_ref)
+        if far:
+            doc(
+                cvr,
+                (DATE_MIN, date(1900, 12, 31)),
+                amounts[n % 3],
+                order_reference=contract.case_ref,
+            )
+            doc(
+                cvr, (date(2199, 1, 1), DATE_MAX), INVOICE_MAX, contract_reference=contract.case_ref
+            )
+    by_provider = [cvr for _, cvr in aimed]
+    doc(max(by_provider, key=by_provider.count), last, INVOICE_MAX)  # the user picks
+    for check, cvr, case_ref in checks[:3]:
+        period = (check.period_from, check.period_to)
+        doc(cvr, period, check.invoiced, number=check.invoice_no, contract_reference=case_ref)
+        doc(cvr, period, INVOICE_MAX, credits=check.invoice_no)
+    doc(UNKNOWN_CVR, last, INVOICE_MAX)
+    half = len(docs) // 2
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for item in docs[:half]:
+            archive.writestr(item.file_name, xml_of(item))
+    return [
+        (f"{worst_text(100, 1)}.zip", buffer.getvalue()),
+        *[(item.file_name, xml_of(item)) for item in docs[half:]],
+        (f"{worst_text(100, 2)}.xml", "ikke xml ÆØÅ 😀 <".encode()),
+    ]
+
+
+def _efakturaer(views: Views, worst: WorstDb) -> None:
+    from services.einvoice.batch import Fix
+
+    # Without an upload (the default view) the page only says what to do; no demo files here.
+    at = views.show("no upload")
+    assert not at.get("download_button")
+    names = list(worst.contracts)
+    at = views.show("the worst e-invoices", einvoice_files=_worst_einvoices(worst, names, far=True))
+    batch = at.session_state["einvoice_batch"][1]
+    readable = [f.number for f in batch if f.match is not None]
+    assert len(readable) >= 20, [f.error for f in batch if f.match is None]
+    for number in readable:
+        views.show(f"e-invoice {number} to fix", einvoice_chosen=number)
+    contracts = [worst.contracts[name] for name in names]
+    last_end = TODAY.replace(day=1) - timedelta(days=1)
+    last = (last_end.replace(day=1), last_end)
+    fixes = {
+        number: Fix(
+            contract_id=contracts[k % len(contracts)],
+            period=[last, (DATE_MIN, DATE_MIN), (last[0], last[0]), None][k % 4],
+            include=k % 5 != 4,
+        )
+        for k, number in enumerate(readable)
+    }
+    at = views.show("every file given a contract and a period", einvoice_fixes=fixes)
+    number = readable[-1]  # the unknown supplier's: no contract to price for 1900–2199
+    unknown = batch[number - 1].match
+    assert unknown is not None and unknown.provider_id is None
+    at.session_state[f"einvoice_fix_{number}_from"] = DATE_MIN
+    at.session_state[f"einvoice_fix_{number}_to"] = DATE_MAX
+    views.show(f"e-invoice {number} again", einvoice_chosen=number)
+    views.click(
+        f"e-invoice {number} given 1900–2199", f"FormSubmitter:einvoice_fix_form_{number}-Anvend"
+    )
+    views.show("every file as found", einvoice_fixes={})
+
+
+# A contract whose price cannot be worked out for the period (regulated out of range, an index
+# rate missing, 2199 on a contract regulated up every year): the file says why, the page stands.
+@pytest.mark.parametrize(
+    "contracts, far",
+    [(["day_cap_1900"], False), (["index_1900"], False), (["today_10"], True)],
+    ids=["regulated out of range", "an index rate missing", "2199"],
+)
+def test_efakturaer_on_a_contract_that_cannot_be_priced(worst, contracts, far, monkeypatch):
+    monkeypatch.setenv("TAKSTKOMPAS_DB_URL", worst.url)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/efakturaer.py")
+    at.session_state["einvoice_files"] = _worst_einvoices(worst, contracts, far=far)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    frame = at.dataframe[0].value
+    assert any(text.startswith(("Prisen pr.", "Der mangler")) for text in frame["Besked"]), list(
+        frame["Besked"]
+    )
+
+
 def _indstillinger(views: Views, worst: WorstDb) -> None:
     views.show("again")
 
@@ -1046,10 +1193,15 @@ VIEWS: dict[str, Callable[[Views, WorstDb], None]] = {
     "pages/importer.py": _importer,
     "pages/opfoelgning.py": _opfoelgning,
     "pages/fakturaafvigelser.py": _fakturaafvigelser,
+    "pages/efakturaer.py": _efakturaer,
     "pages/indstillinger.py": _indstillinger,
     "pages/brugere.py": _brugere,
     "pages/revisionsspor.py": _revisionsspor,
 }
+
+# Pages that offer no download on the worst database: E-fakturaer's only one is the demo's
+# example files, offered while demo data is in.
+NO_DOWNLOADS = {"pages/efakturaer.py"}
 
 
 def test_every_page_has_its_views_listed():
@@ -1061,7 +1213,10 @@ def test_page_and_every_view_render_and_their_downloads_build(spec, worst, downl
     views = Views(worst, spec.path, downloads, monkeypatch)
     assert spec.title == views.at.title[0].value
     VIEWS[spec.path](views, worst)
-    assert views.checked, "no download was offered"
+    if spec.path in NO_DOWNLOADS:  # none of its own (the start page's are checked first)
+        assert not [c for c in views.checked if not c.startswith("start: ")], views.checked
+    else:
+        assert views.checked, "no download was offered"
 
 
 # --- (2) The report's and Overblik's files, built directly ----------------------------------

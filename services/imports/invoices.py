@@ -41,7 +41,7 @@ from models import (
 from models.base import utcnow
 from services.audit import write_created
 from services.contracts import addon_terms_of, terms_of
-from services.errors import InputError
+from services.errors import InputError, UserError
 from services.formatting import format_kr, format_number
 from services.imports.columns import Column, ColumnMatch, match_columns
 from services.imports.parsing import DEFAULT_DATE_FORMAT, parse_amount, parse_cell_date
@@ -448,6 +448,9 @@ def _check_line(
         )
     except InputError as exc:
         run.problem(number, "invoiced", data.get("invoiced"), " ".join(exc.fields.values()))
+        return None
+    except UserError as exc:  # the contract cannot be priced for the period (index rate, range)
+        run.problem(number, "period_from", data.get("period_from"), exc.message)
         return None
     if judged.implausible:
         message = implausible_message(
