@@ -12,7 +12,6 @@ does what the E-fakturaer page does: read and match every file (read_batch), che
 import io
 import json
 import os
-import subprocess
 import sys
 import time
 import zipfile
@@ -98,7 +97,7 @@ def child(url: str, count: int, tag: str) -> dict[str, float | int]:
 
 def run(pg_server: str | None) -> list[dict[str, object]]:
     """Each engine in a fresh process; the rows of the result table."""
-    from bench.imports import _seed
+    from bench.imports import run_child, seed_demo
 
     SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
     engines = {"SQLite": f"sqlite:///{SQLITE_PATH}"}
@@ -111,17 +110,11 @@ def run(pg_server: str | None) -> list[dict[str, object]]:
     results: list[dict[str, object]] = []
     for name, url in engines.items():
         print(f"E-fakturaer: {name} – bygger demodata …", file=sys.stderr, flush=True)
-        _seed(url)
-        done = subprocess.run(
-            [sys.executable, "-m", "bench.einvoices", "--child", url, str(COUNT)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        seed_demo(url)
+        measured = run_child(
+            "bench.einvoices", url, COUNT, failure="Målingen af e-fakturaer fejlede"
         )
-        if done.returncode != 0:
-            raise SystemExit(f"Målingen af e-fakturaer fejlede:\n{done.stderr[-3000:]}")
-        results.append({"engine": name, **json.loads(done.stdout.strip().splitlines()[-1])})
+        results.append({"engine": name, **measured})
     return results
 
 

@@ -102,7 +102,22 @@ def child(url: str, count: int, tag: str) -> dict[str, float | int]:
     }
 
 
-def _seed(url: str) -> None:
+def run_child(module: str, url: str, count: int, *, failure: str) -> dict[str, object]:
+    """`python -m <module> --child <url> <count>` in a fresh process: the JSON it prints last."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--child", url, str(count)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{failure}:\n{done.stderr[-3000:]}")
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def seed_demo(url: str) -> None:
     command = [sys.executable, "-m", "seed", "--size", "demo", "--db-url", url, "--replace"]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
@@ -124,19 +139,11 @@ def run(pg_server: str | None, sizes: tuple[int, ...] = SIZES) -> list[dict[str,
     results: list[dict[str, object]] = []
     for name, url in engines.items():
         print(f"Import: {name} – bygger demodata …", file=sys.stderr, flush=True)
-        _seed(url)
+        seed_demo(url)
         for count in sizes:
             print(f"  {count} fakturalinjer …", file=sys.stderr, flush=True)
-            done = subprocess.run(
-                [sys.executable, "-m", "bench.imports", "--child", url, str(count)],
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                env={**os.environ, "PYTHONWARNINGS": "ignore"},
-            )
-            if done.returncode != 0:
-                raise SystemExit(f"Importmålingen fejlede:\n{done.stderr[-3000:]}")
-            results.append({"engine": name, **json.loads(done.stdout.strip().splitlines()[-1])})
+            measured = run_child("bench.imports", url, count, failure="Importmålingen fejlede")
+            results.append({"engine": name, **measured})
     return results
 
 

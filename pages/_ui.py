@@ -9,7 +9,8 @@ rerun, so nothing typed is lost; a conflict explains what to do and offers to re
 
 import inspect
 import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal
@@ -642,6 +643,22 @@ def select_code(
         format_func=lambda v: "—" if v is None else label(v, context),
         placeholder="—",  # a None value shows the placeholder, not "Choose an option"
     )
+
+
+@contextmanager
+def progress_bar(text: Callable[[int], str], total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar for long work (an import, a batch of e-invoices): the callback takes how
+    much is done; `text` says it in Danish. Gone when the work is done."""
+    bar = st.empty()
+    total = max(total, 1)
+
+    def show(done: int) -> None:
+        bar.progress(min(done / total, 1.0), text=text(done))
+
+    try:
+        yield show
+    finally:
+        bar.empty()
 
 
 # --- Tables and exports ---------------------------------------------------------------------

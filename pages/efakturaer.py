@@ -20,6 +20,7 @@ from pages._ui import (
     form_errors,
     locked,
     md,
+    progress_bar,
     run_save,
     session,
     show_flash,
@@ -88,18 +89,10 @@ def _progress(total: int, doing: str) -> Iterator[Any]:
     if total < 50:
         yield None
         return
-    bar = st.empty()
-
-    def show(done: int) -> None:
-        bar.progress(
-            min(done / total, 1.0),
-            text=f"{doing} {format_number(done)} af ca. {format_number(total)} filer …",
-        )
-
-    try:
+    with progress_bar(
+        lambda done: f"{doing} {format_number(done)} af ca. {format_number(total)} filer …", total
+    ) as show:
         yield show
-    finally:
-        bar.empty()
 
 
 def _batch(files: list[tuple[str, bytes]]) -> list[BatchFile]:

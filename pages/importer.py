@@ -20,6 +20,7 @@ from pages._ui import (
     form_errors,
     locked,
     md,
+    progress_bar,
     run_save,
     session,
     show_flash,
@@ -236,18 +237,12 @@ def _progress(kind: ImportKind, table: SourceTable, doing: str) -> Iterator[dict
         yield {}
         return
     total = max(table.size_hint or 0, 1)
-    bar = st.empty()
 
-    def show(done: int) -> None:
-        bar.progress(
-            min(done / total, 1.0),
-            text=f"{doing} række {format_number(done)} af ca. {format_number(total)} …",
-        )
+    def text(done: int) -> str:
+        return f"{doing} række {format_number(done)} af ca. {format_number(total)} …"
 
-    try:
+    with progress_bar(text, total) as show:
         yield {"progress": show}
-    finally:
-        bar.empty()
 
 
 def _read(kind: ImportKind, name: str, data: bytes) -> SourceTable:
