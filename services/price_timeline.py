@@ -14,8 +14,11 @@ How the stored periods stay true to the data and to the rules:
   `keep_prices_current`, which the app's start-up calls (services.startup.prepare_database), as
   do the tests (conftest) and the benchmark; any other process that writes those tables through
   the ORM must call it first. It is idempotent.
-- A flush that writes an index rate or a price category set marks every period stale (deletes
-  the PriceTimeline row), and the next read (`ensure_price_timeline`) rebuilds them in full.
+- A flush that writes an index rate or a price category set rebuilds, in the same transaction,
+  the periods of the contracts it can change (those regulated by index; those of the set's
+  paragraph), so no page waits for a full rebuild after a reference change. Core writes of
+  them (the seed, removing the demo data) mark every period stale instead (`mark_stale`: the
+  PriceTimeline row deleted), and the next read (`ensure_price_timeline`) rebuilds in full.
 - The PriceTimeline row stores the pricing rules version the periods were built with
   (services.rules.version.PRICE_RULES_VERSION). Periods built by another version count as stale:
   the first read after a deploy that bumped it rebuilds them, and the rebuild stores the current
@@ -518,15 +521,40 @@ def keep_prices_current() -> None:
 
 def _refresh_after_flush(session: OrmSession, _context: Any) -> None:
     contract_ids: set[int] = set()
-    everything = False
+    references: list[Any] = []
     for row in chain(session.new, session.dirty, session.deleted):
         if isinstance(row, Contract) and row.id is not None:
             contract_ids.add(row.id)
         elif isinstance(row, CONTRACT_PARTS):
             contract_ids.add(row.contract_id)
         elif isinstance(row, REFERENCE):
-            everything = True
-    if everything:
-        mark_stale(session.connection())
-    elif contract_ids:
+            references.append(row)
+    if references:
+        contract_ids |= _affected_by(session.connection(), references)
+    if contract_ids:
         refresh_contract_prices(session.connection(), contract_ids)
+
+
+def _affected_by(connection: sa.Connection, references: Sequence[Any]) -> set[int]:
+    """The contracts whose prices an index rate or a category set can change: an index rate
+    those regulated by index; a category set (per paragraph and year) those of its paragraph,
+    before and after the change. Refreshed in the writer's transaction, so no page has to
+    rebuild every contract after a reference change."""
+    paragraphs: set[str] = set()
+    index = False
+    for row in references:
+        if isinstance(row, RegulationRate):
+            index = True
+            continue
+        paragraphs.add(str(row.paragraph))
+        history = sa.inspect(row).attrs.paragraph.history
+        paragraphs.update(str(old) for old in history.deleted or ())
+    conditions: list[Any] = []
+    if index:
+        conditions.append(_text(Contract.regulation_kind) == RegulationKind.INDEX.value)
+    if paragraphs:
+        conditions.append(_text(Contract.paragraph).in_(sorted(paragraphs)))
+    if not conditions:
+        return set()
+    found = connection.execute(sa.select(col(Contract.id)).where(sa.or_(*conditions))).scalars()
+    return {contract_id for contract_id in found if contract_id is not None}

@@ -1,8 +1,10 @@
-"""Start-up: upgrade the schema, store default settings, fill a brand-new default database, and
-make every ORM write keep the stored price periods current."""
+"""Start-up: upgrade the schema, store default settings, fill a brand-new default database,
+make every ORM write keep the stored price periods current, and rebuild them if they are
+stale."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -10,7 +12,7 @@ from sqlmodel import Session
 
 from services.config import AppConfig
 from services.db import get_engine, upgrade_schema
-from services.price_timeline import keep_prices_current
+from services.price_timeline import ensure_price_timeline, keep_prices_current
 from services.settings import ensure_default_settings
 
 
@@ -40,4 +42,8 @@ def prepare_database(
     if new and config.is_default_db and seed_demo is not None:
         seed_demo(engine)
         seeded = True
+    with Session(engine) as session:
+        # Stale stored prices (a new database, a deploy with new pricing rules, a new year) are
+        # rebuilt now, before the first page, not inside a user's click.
+        ensure_price_timeline(session=session, day=date.today())
     return Startup(engine=engine, seeded_demo=seeded)

@@ -14,6 +14,7 @@ from models import (
     PriceTimeline,
     PriceUnit,
     RegulationKind,
+    RegulationRate,
 )
 from services.contracts import (
     add_addon,
@@ -35,7 +36,7 @@ from services.price_timeline import (
 from services.reference import create_price_category_set, save_regulation_rate
 from services.rules.categories import CategoryThresholds
 from services.rules.pricing import AddonTerms, MissingIndexRate, PriceTerms, Regulation
-from tests.factories import USER, make_contract
+from tests.factories import USER, make_contract, make_provider
 
 TODAY = date(2026, 6, 30)
 THRESHOLDS = {
@@ -188,7 +189,9 @@ def test_every_kind_of_write_keeps_the_stored_periods_current(session):
 
 
 @pytest.mark.parametrize("change", ["index_rate", "category_set"])
-def test_a_reference_change_marks_every_period_stale_until_the_next_read(session, change):
+def test_a_reference_change_refreshes_the_contracts_it_changes_at_once(session, change):
+    """No page waits for a full rebuild after an index rate or a category set is saved: the
+    contracts it can change are rebuilt in the writer's transaction (issue 15)."""
     make_contract(session, regulation_kind="indeks")
     ensure_price_timeline(session=session, day=TODAY)
     if change == "index_rate":
@@ -205,9 +208,7 @@ def test_a_reference_change_marks_every_period_stale_until_the_next_read(session
             },
             user=USER,
         )
-    assert session.exec(select(PriceTimeline)).first() is None  # stale
-    ensure_price_timeline(session=session, day=TODAY)
-    assert session.exec(select(PriceTimeline)).first() is not None
+    assert not is_stale(session.connection())  # nothing left for a reader to rebuild
     assert _rebuilt(session) == _stored(session)
 
 
@@ -415,3 +416,56 @@ def test_voiding_a_change_or_an_addon_restores_the_stored_periods(session):
     )
     # Refreshed in the void's own transaction, and what a full rebuild gives.
     assert before == _stored(session) == _rebuilt(session)
+
+
+def test_every_reference_change_leaves_exactly_what_a_full_rebuild_gives(session):
+    """Index rates saved and changed, category sets created, changed to another paragraph and
+    copied to a year: after each, the stored periods of every contract (index and fixed,
+    every paragraph) equal a full rebuild, and nothing waits for one."""
+    from services.reference import copy_price_category_year, update_price_category_set
+
+    provider = make_provider(session)
+    for n, (paragraph, kind) in enumerate(
+        [("SEL107", "indeks"), ("SEL108", "indeks"), ("ABL105", "fast_pct"), ("SEL108", "fast_pct")]
+    ):
+        make_contract(
+            session,
+            provider,
+            case_ref=f"SAG-2024-{n:04d}",
+            paragraph=paragraph,
+            regulation_kind=kind,
+            start_date=date(2024, 3, 1),
+        )
+    ensure_price_timeline(session=session, day=TODAY)
+    bands = {"middel_from": "1.500,00", "hoej_from": "2.050,00", "ekstraordinaer_from": "3.000,00"}
+
+    def same() -> None:
+        assert not is_stale(session.connection())
+        assert _rebuilt(session) == _stored(session)
+
+    for year, percent in ((2025, "2,5"), (2026, "3,1")):
+        save_regulation_rate(session=session, data={"year": year, "percent": percent}, user=USER)
+        same()
+    rate = session.exec(select(RegulationRate).where(RegulationRate.year == 2026)).one()
+    save_regulation_rate(
+        session=session,
+        data={"year": 2026, "percent": "1,0", "version": rate.version},
+        user=USER,
+    )
+    same()
+    category_set = create_price_category_set(
+        session=session, data={"paragraph": "SEL108", "year": 2026, **bands}, user=USER
+    )
+    same()
+    assert {None, PriceCategory.HIGH} <= _categories(session)
+    update_price_category_set(  # moved to another paragraph: both paragraphs' contracts change
+        session=session,
+        set_id=category_set.id,
+        data={"paragraph": "SEL107", "year": 2026, **bands, "version": category_set.version},
+        user=USER,
+    )
+    same()
+    copy_price_category_year(
+        session=session, from_year=2026, to_year=2027, rate_pct=Decimal("2.0"), user=USER
+    )
+    same()
