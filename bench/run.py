@@ -271,8 +271,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--datasets",
         nargs="+",
         choices=["demo", "large"],
-        default=["demo", "large"],
-        help="hvilke databaser der måles (standard: begge)",
+        help="hvilke databaser der måles (standard: begge; med --users kun den store)",
     )
     parser.add_argument(
         "--no-cached",
@@ -299,9 +298,35 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "oprettes og erstattes); standard: TAKSTKOMPAS_BENCH_PG_URL eller "
         "TAKSTKOMPAS_TEST_PG_URL, ellers kun SQLite",
     )
+    parser.add_argument(
+        "--users",
+        nargs="+",
+        type=int,
+        metavar="N",
+        help="mål kun samtidige sessioner over appens websocket mod en kørende server, fx "
+        "--users 1 5 10 20: N sessioner ad gangen går Overblik → Kontrakter → Prisopslag → "
+        "Fakturaafvigelser → Overblik; klik p50/p95 og første åbning p95 pr. niveau "
+        "(bench/users.py, gemmes i bench/results/users.json)",
+    )
+    parser.add_argument("--walks", type=int, default=3, help="med --users: ture pr. session (3)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="med --users: sekunders pause før hvert klik (0: klik straks efter svaret)",
+    )
+    parser.add_argument(
+        "--server",
+        help="med --users: en kørende server at måle mod, fx http://127.0.0.1:8501; standard: "
+        "en server startes på hver database i --datasets og stoppes igen",
+    )
     args = parser.parse_args(argv)
     if args.runs < 1:
         parser.error("--runs skal være mindst 1")
+    if args.users is not None and (min(args.users) < 1 or args.walks < 1):
+        parser.error("--users og --walks skal være mindst 1")
+    if args.datasets is None:
+        args.datasets = ["large"] if args.users else ["demo", "large"]
     return args
 
 
@@ -332,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     # As the app's start-up does (every timed run also goes through prepare_database): any ORM
     # write of this process keeps the stored price periods current.
     keep_prices_current()
+    if args.users:
+        return _users(args)
     if args.imports == "kun":
         return _imports(args)
     pages = select_pages(args.pages)
@@ -455,6 +482,99 @@ def _imports(args: argparse.Namespace) -> int:
     target.write_text(json.dumps(einvoice_results, ensure_ascii=False, indent=2), encoding="utf-8")
     log(f"Gemt: {target}")
     return 0
+
+
+def _users(args: argparse.Namespace) -> int:
+    """Concurrent sessions over the app's websocket (bench/users.py): a table per database."""
+    from bench import users
+
+    targets: dict[str, str] = {}
+    if args.server:
+        targets["server"] = args.server
+    else:
+        for name in args.datasets:
+            given = getattr(args, f"{name}_url")
+            if given:
+                check_database(name, given)
+                targets[name] = given
+            else:
+                targets[name] = ensure_database(name, DEFAULT_PATHS[name], rebuild=args.rebuild)
+    report: dict[str, object] = {
+        "created": datetime.now().isoformat(timespec="seconds"),
+        "levels": args.users,
+        "walks": args.walks,
+        "think_s": args.think,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_before": _load(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "streamlit": _streamlit_version(),
+        },
+    }
+    measured: dict[str, object] = {}
+    target_file = args.output.with_name("users.json")
+    target_file.parent.mkdir(parents=True, exist_ok=True)
+    for name, target in targets.items():
+        server = target.startswith(("http://", "https://"))
+        where = target if server else _safe_url(target)
+        log(f"Samtidige sessioner mod {where} …")
+        results = users.run(
+            target,
+            args.users,
+            args.walks,
+            timeout=args.timeout,
+            think=args.think,
+            log_file=None if server else target_file.with_name(f"users-server-{name}.log"),
+        )
+        results["target"] = where
+        if not server:
+            results["database"] = {"url": where, **_sizes(target)}
+        measured[name] = results
+        title = "Kørende server" if server else DATASET_NAMES.get(name, name).capitalize()
+        backend = "" if server else f", {_backend(target)}"
+        print(
+            f"{title}{backend}: {args.walks} {'tur' if args.walks == 1 else 'ture'} pr. session "
+            f"({' → '.join(results['walk'])}); klik = fra rerun_script til script_finished."
+        )
+        if not server:
+            print(f"- {_sizes_text(results['database'])}")
+        print()
+        print(users.table(results))
+        print()
+        if results["levels"]:
+            level = results["levels"][0]
+            print(
+                f"Klik pr. side ved {users.sessions_text(level['users'])}, median: "
+                f"{users.page_medians_text(level)}."
+            )
+        if not server and results.get("warmup_first_open_s") is not None:
+            print(
+                "Første åbning lige efter serverstart (opvarmningen, ikke talt med): "
+                f"{seconds(results['warmup_first_open_s'])}."
+            )
+        failure = users.first_failure_text(results)
+        if failure:
+            print(f"Første fejl: {failure}")
+        print()
+    report["results"] = measured
+    load_after = _load()
+    report["machine"]["load_average_after"] = load_after  # type: ignore[index]
+    cpus = os.cpu_count() or 1
+    if (load_after or 0) > cpus:
+        print(
+            f"OBS: maskinen var belastet (load {number(load_after or 0, 1)} på {cpus} kerner); "
+            "klienterne kører selv på samme maskine som serveren."
+        )
+    target_file.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    log(f"Gemt: {target_file}")
+    return 0
+
+
+def _backend(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return "PostgreSQL" if make_url(url).get_backend_name().startswith("postgres") else "SQLite"
 
 
 def _load() -> float | None:
