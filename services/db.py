@@ -1,10 +1,11 @@
 """The engine, sessions and schema upgrades (Alembic) for SQLite and PostgreSQL alike."""
 
+import re
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 
@@ -12,7 +13,13 @@ import models  # noqa: F401  (registers every table on SQLModel.metadata)
 from services.config import ensure_sqlite_dir
 from services.unit_of_work import WRITE
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 ROOT = Path(__file__).resolve().parent.parent
+VERSIONS = ROOT / "migrations" / "versions"
+_REVISION = re.compile(r"""^revision\b[^=\n]*=\s*["']([^"']+)["']""", re.M)
+_DOWN_REVISION = re.compile(r"""^down_revision\b[^=\n]*=\s*["']([^"']+)["']""", re.M)
 
 
 def _unicode_lower(value: object) -> object:
@@ -64,7 +71,9 @@ def get_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
-def alembic_config(engine: Engine | None = None) -> Config:
+def alembic_config(engine: Engine | None = None) -> "Config":
+    from alembic.config import Config
+
     config = Config(str(ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(ROOT / "migrations"))
     if engine is not None:
@@ -81,6 +90,10 @@ def upgrade_schema(engine: Engine) -> None:
     the migrations run (the PRAGMA is a no-op inside a transaction, so it is set before the
     transaction begins), and `PRAGMA foreign_key_check` must find nothing before the commit.
     """
+    if _at_head(engine):
+        return  # nothing to do: Alembic (slow to import) is not needed on this start
+    from alembic import command
+
     config = alembic_config(engine)
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
@@ -97,3 +110,29 @@ def upgrade_schema(engine: Engine) -> None:
         finally:
             if sqlite:
                 connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+
+
+@cache
+def head_revisions() -> frozenset[str]:
+    """The newest migrations' revisions, read from the files' `revision` and `down_revision`
+    lines (Alembic's own reading needs the whole package; a test holds the two together)."""
+    revisions: set[str] = set()
+    replaced: set[str] = set()
+    for path in VERSIONS.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        revisions.update(_REVISION.findall(text))
+        replaced.update(_DOWN_REVISION.findall(text))
+    return frozenset(revisions - replaced)
+
+
+def _at_head(engine: Engine) -> bool:
+    """Whether the database already has every migration (its alembic_version rows are the
+    heads)."""
+    with engine.connect() as connection:
+        if not sa.inspect(connection).has_table("alembic_version"):
+            return False
+        stored = {
+            row[0] for row in connection.exec_driver_sql("SELECT version_num FROM alembic_version")
+        }
+    heads = head_revisions()
+    return bool(heads) and stored == set(heads)

@@ -285,3 +285,33 @@ def test_a_table_rebuilt_by_a_migration_keeps_its_children(tmp_path):
     assert "faktura" == kind
     assert [] == broken
     assert 1 == enforced
+
+
+def test_the_heads_read_from_the_files_are_alembics_own():
+    """Start-up skips Alembic when the database is at head; the head it compares with is read
+    from the migration files without Alembic, and must be the one Alembic finds."""
+    from alembic.script import ScriptDirectory
+
+    from services.db import alembic_config, head_revisions
+
+    assert set(ScriptDirectory.from_config(alembic_config()).get_heads()) == head_revisions()
+
+
+def test_a_database_at_head_is_left_alone_and_one_behind_is_upgraded(tmp_path):
+    from alembic import command
+
+    from services.db import alembic_config, get_engine, upgrade_schema
+
+    engine = get_engine(f"sqlite:///{tmp_path / 'behind.db'}")
+    upgrade_schema(engine)
+    with engine.connect() as connection:
+        head = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+    config = alembic_config(engine)
+    command.downgrade(config, "-1")
+    upgrade_schema(engine)  # one behind: upgraded
+    with engine.connect() as connection:
+        assert (
+            head == connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        )
+    upgrade_schema(engine)  # at head: nothing to do, nothing breaks
+    engine.dispose()
