@@ -473,8 +473,9 @@ def _imports(args: argparse.Namespace) -> int:
     log(f"Gemt: {target}")
     einvoice_results = einvoices.run(args.pg_url)
     print()
+    count = f"{einvoices.COUNT:,}".replace(",", ".")
     print(
-        f"E-fakturaer ({number(einvoices.COUNT)} læst, matchet og kontrolleret; krav ≤ "
+        f"E-fakturaer ({count} læst, matchet og kontrolleret; krav ≤ "
         f"{seconds(einvoices.BAR_SECONDS)}; derefter gemt i én transaktion):"
     )
     print(einvoices.table(einvoice_results))
