@@ -224,8 +224,8 @@ def test_the_same_invoice_twice_is_refused_and_nothing_is_written(
     files = _files(session, invoice, again)
     check = check_batch(session=session, files=files)
     assert [line.message for line in check.lines] == [
-        "Samme faktura (nummer og periode) står også i række 2",
-        "Samme faktura (nummer og periode) står også i række 1",
+        "Samme faktura (nummer og periode) står også i nr. 2",
+        "Samme faktura (nummer og periode) står også i nr. 1",
     ]
     with pytest.raises(InputError):
         save_einvoices(session=session, files=files, user=USER)

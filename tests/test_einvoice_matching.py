@@ -330,7 +330,10 @@ def test_credit_note_counts_negative(session: Session, two_in_force: dict[str, i
     )
     assert alone.expected is None
     assert alone.message is not None
-    assert alone.message.startswith("Faktura »F-1001« findes ikke for samme kontrakt og periode")
+    assert (
+        "Faktura »F-1001« findes ikke for samme kontrakt og periode (den skal være "
+        "kontrolleret før eller stå tidligere blandt filerne)" == alone.message
+    )
 
 
 def test_preview_matches_the_invoice_typed_by_hand(

@@ -299,6 +299,7 @@ def _check(
         today=today,
         progress=progress,
         on_line=lambda number, stored: values.__setitem__(number, stored),
+        wording=("nr.", "blandt filerne"),
     )
     errors: dict[int, list[str]] = {}
     for problem in preview.errors:

@@ -202,6 +202,9 @@ class _Run:
     deviations: Decimal = Decimal("0.00")
     errors: list[RowProblem] = field(default_factory=list)
     more_errors: int = 0
+    # How the messages name a line and the whole (a file's rows; e-invoices' numbers).
+    row_word: str = "række"
+    in_file: str = "i filen"
 
     def problem(self, row: int, key: str, value: Any, message: str) -> None:
         if len(self.errors) >= MAX_LISTED:
@@ -419,7 +422,7 @@ def _check_line(
             number,
             "invoice_no",
             valid.invoice_no,
-            f"Samme faktura (nummer og periode) står også i række {first}",
+            f"Samme faktura (nummer og periode) står også i {run.row_word} {first}",
         )
         if first not in run.reported:
             run.reported.add(first)
@@ -427,7 +430,7 @@ def _check_line(
                 first,
                 "invoice_no",
                 valid.invoice_no,
-                f"Samme faktura (nummer og periode) står også i række {number}",
+                f"Samme faktura (nummer og periode) står også i {run.row_word} {number}",
             )
         return None
     run.seen[key] = number
@@ -495,13 +498,13 @@ def _credit_line(
                 "credits",
                 credits,
                 f"Faktura »{shown(credits)}« findes ikke for samme kontrakt og periode "
-                "(den skal være kontrolleret før eller stå tidligere i filen)",
+                f"(den skal være kontrolleret før eller stå tidligere {run.in_file})",
             )
             return None
     if len(invoices) != 1:
         message = (
             "Der er ingen faktura for samme kontrakt og periode, som kreditnotaen kan rette "
-            "(fakturaen skal være kontrolleret før eller stå tidligere i filen)"
+            f"(fakturaen skal være kontrolleret før eller stå tidligere {run.in_file})"
             if not invoices
             else f"{len(invoices)} fakturaer har samme kontrakt og periode. Skriv nummeret på "
             "den, kreditnotaen retter, i kolonnen »Krediterer faktura«."
@@ -684,6 +687,7 @@ def _run(
     user: str | None,
     progress: Callable[[int], None] | None,
     on_line: Callable[[int, dict[str, Any]], None] | None = None,
+    wording: tuple[str, str] = ("række", "i filen"),
 ) -> ImportPreview:
     match = match_columns(headers, COLUMNS)
     run = _Run(
@@ -694,6 +698,8 @@ def _run(
         today=today or date.today(),
         settings=get_settings(session=session),
         rates=index_rates(session=session),
+        row_word=wording[0],
+        in_file=wording[1],
     )
     if not match.missing:
         for chunk in _chunks(rows):
@@ -742,6 +748,7 @@ def check_invoice_lines(
     today: date | None = None,
     progress: Callable[[int], None] | None = None,
     on_line: Callable[[int, dict[str, Any]], None] | None = None,
+    wording: tuple[str, str] = ("række", "i filen"),
 ) -> ImportPreview:
     """Lines already read (one value per COLUMNS, in their order: dates as dates, amounts as
     Decimal) checked exactly as a file's lines are, and written in the caller's transaction
@@ -756,6 +763,7 @@ def check_invoice_lines(
         user=user,
         progress=progress,
         on_line=on_line,
+        wording=wording,
     )
 
 
