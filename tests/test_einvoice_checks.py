@@ -234,3 +234,18 @@ def test_the_same_invoice_twice_is_refused_and_nothing_is_written(
     save_einvoices(session=session, files=_files(session, invoice), user=USER)
     (line,) = check_batch(session=session, files=_files(session, again)).lines
     assert ALREADY_CHECKED == line.message
+
+
+def test_a_credit_note_the_user_gave_a_period_keeps_it(session: Session, contract_id: int) -> None:
+    """Without a fix a credit note takes its invoice's period; a period the user states for it
+    wins (and then it must match an invoice of that period)."""
+    from services.einvoice.batch import Fix
+
+    invoice = _care_invoice("F-9", [("31", "DAY", "66000.00", None)], period=MARCH)
+    credit = _care_invoice("K-9", [("1", "MON", "100.00", None)], credits="F-9")
+    files = _files(session, invoice, credit)
+    assert MARCH == check_batch(session=session, files=files).lines[1].period
+    april = (date(2026, 4, 1), date(2026, 4, 30))
+    fixed = check_batch(session=session, files=files, fixes={2: Fix(period=april)}).lines[1]
+    assert april == fixed.period
+    assert fixed.message is not None and "Faktura »F-9« findes ikke" in fixed.message

@@ -220,8 +220,11 @@ def _plan(session: Session, files: Sequence[BatchFile], fixes: Mapping[int, Fix]
     saved = _credited_saved(session, files)
     for item in planned:
         match = item.file.match
+        fix = fixes.get(item.file.number, Fix())
         if match is None or not match.is_credit_note or not match.credited_invoice:
             continue
+        if fix.contract_id is not None or fix.period is not None:
+            continue  # the user said which contract or period the credit note is for
         in_batch = invoices.get((match.supplier_cvr, match.credited_invoice))
         if in_batch is not None and in_batch.contract_id is not None:
             item.contract_id, item.case_ref = in_batch.contract_id, in_batch.case_ref
