@@ -6,6 +6,8 @@ open (the contract, the period) or leave a file out → save the chosen ones as 
 one transaction; a flagged one lands in the deviation log with status `ny`."""
 
 import hashlib
+import io
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -109,9 +111,6 @@ def _batch(files: list[tuple[str, bytes]]) -> list[BatchFile]:
 
 def _count_hint(files: list[tuple[str, bytes]]) -> int:
     """About how many invoices the upload holds (a zip's entries counted, not unpacked)."""
-    import io
-    import zipfile
-
     total = 0
     for name, data in files:
         if data[:4] == b"PK\x03\x04" or name.lower().endswith(".zip"):
