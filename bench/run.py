@@ -6,6 +6,11 @@ before every timed run, so the page's queries really run (a warm cache would mak
 instant and hide slow SQL); the engine (`st.cache_resource`) stays, as on a running server. For
 comparison the same number of runs is also timed with the cache left warm. Every run goes through
 streamlit_app.py, as a browser request does (see `entry_point_on_every_run`).
+
+Unless `--no-floor`, every page also gets its floor (bench/floor.py): the statements of one more
+uncached run are recorded and replayed raw on the DBAPI connection (`sql_s`), and an empty page
+is timed through the same entry point once per database (`empty_s`); the table shows the floor
+and the page's median ÷ floor, with the bar ≤ 2× floor.
 """
 
 import argparse
@@ -25,13 +30,16 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.report import (
+    BAR_FLOOR_RATIO,
     BAR_LARGE_SECONDS,
     BAR_RATIO,
     DATASET_NAMES,
     PageResult,
     Timing,
+    fine_seconds,
     markdown_table,
     number,
+    ratio_text,
     seconds,
     summary_line,
 )
@@ -175,9 +183,21 @@ def entry_point_on_every_run() -> Iterator[None]:
 
 
 def time_page(
-    url: str, page_path: str, title: str, *, runs: int, warmup: int, cached: bool, timeout: float
+    url: str,
+    page_path: str,
+    title: str | None,
+    *,
+    runs: int,
+    warmup: int,
+    cached: bool,
+    timeout: float,
+    record: list | None = None,
 ) -> Timing:
-    """Median-ready timings of one page on one database."""
+    """Median-ready timings of one page on one database.
+
+    With `record` (a list), one more uncached run after the timed ones records the statements
+    the page sends to the database into it (bench/floor.py), untimed. `title` None: the page's
+    title is not checked (the empty page of bench/floor.py)."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -199,6 +219,16 @@ def time_page(
             started = time.perf_counter()
             at.run()
             timing.runs.append(time.perf_counter() - started)
+            timing.error = _error_text(at, title)
+            if timing.error:
+                return timing
+        if record is not None:
+            from bench.floor import recording
+
+            st.cache_data.clear()
+            with recording() as found:
+                at.run()
+            record.extend(found)
             timing.error = _error_text(at, title)
             if timing.error:
                 return timing
@@ -277,6 +307,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--no-cached",
         action="store_true",
         help="spring målingen med varm st.cache_data over (halverer tiden)",
+    )
+    parser.add_argument(
+        "--no-floor",
+        action="store_true",
+        help="spring gulvet over: sidens SQL kørt rå (optaget i én ekstra kørsel, afspillet 3 "
+        f"gange) plus en tom side; standard: med, krav side ≤ {number(BAR_FLOOR_RATIO, 0)}× "
+        "gulv (bench/floor.py)",
     )
     parser.add_argument(
         "--timeout", type=float, default=120.0, help="sekunder en enkelt kørsel må tage (120)"
@@ -380,6 +417,9 @@ def main(argv: list[str] | None = None) -> int:
 
     sizes = {name: _sizes(url) for name, url in urls.items()}
     load_before = _load()
+    empty = (
+        {} if args.no_floor else {name: _empty_page(url, name, args) for name, url in urls.items()}
+    )
     results: list[PageResult] = []
     for spec in pages:
         result = PageResult(title=spec.title, path=spec.path)
@@ -390,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         for name, url in urls.items():
             log(f"{spec.title} på {name} …")
+            recorded: list | None = None if args.no_floor else []
             with contextlib.redirect_stdout(io.StringIO()), entry_point_on_every_run():
                 timing = time_page(
                     url,
@@ -399,13 +440,22 @@ def main(argv: list[str] | None = None) -> int:
                     warmup=args.warmup,
                     cached=not args.no_cached,
                     timeout=args.timeout,
+                    record=recorded,
                 )
             result.timings[name] = timing
             if timing.error:
                 log(f"  fejl: {timing.error}")
-            else:
-                each = ", ".join(seconds(r) for r in timing.runs)
-                log(f"  median {seconds(timing.median)} ({each})")
+                continue
+            each = ", ".join(seconds(r) for r in timing.runs)
+            log(f"  median {seconds(timing.median)} ({each})")
+            if recorded is not None:
+                add_floor(timing, url, recorded, empty[name]["empty_s"])
+                log(
+                    f"  gulv {fine_seconds(timing.floor)} (SQL {fine_seconds(timing.sql_s)}, "
+                    f"{timing.statements} sætninger; tom side {fine_seconds(timing.empty_s)}), "
+                    f"side/gulv {ratio_text(timing.floor_ratio)}"
+                )
+                _log_replay_notes(timing.replay or {})
 
     load_after = _load()
     datasets = list(urls)
@@ -441,6 +491,15 @@ def main(argv: list[str] | None = None) -> int:
             "streamlit": _streamlit_version(),
         },
         "databases": {name: {"url": _safe_url(url), **sizes[name]} for name, url in urls.items()},
+        "floor": {
+            "bar_ratio": BAR_FLOOR_RATIO,
+            "how": "gulv = rå SQL (sidens optagne sætninger kørt igen på DBAPI-forbindelsen, "
+            "median af 3) + tom side (indgangen streamlit_app.py med en side uden indhold); "
+            "se bench/floor.py",
+            "empty_page": empty,
+        }
+        if empty
+        else None,
         "pages": [r.to_json() for r in results],
         "summary": summary,
         "table_markdown": table,
@@ -455,6 +514,67 @@ def main(argv: list[str] | None = None) -> int:
         print()
         _imports(args)
     return 0
+
+
+EMPTY_RUNS = 9  # an empty run takes 0,01–0,02 s, with jitter of the same size: more runs
+
+
+def _empty_page(url: str, name: str, args: argparse.Namespace) -> dict:
+    """The floor's empty page run on one database (bench/floor.py): timings and statements."""
+    from bench.floor import empty_page, replay, to_json
+
+    log(f"Tom side (gulvet) på {name} …")
+    recorded: list = []
+    with (
+        empty_page() as script,
+        contextlib.redirect_stdout(io.StringIO()),
+        entry_point_on_every_run(),
+    ):
+        timing = time_page(
+            url,
+            script,
+            None,
+            runs=max(EMPTY_RUNS, args.runs),
+            warmup=max(3, args.warmup),
+            cached=False,
+            timeout=args.timeout,
+            record=recorded,
+        )
+    if timing.error:  # a measurement: the pages are still timed, without a floor
+        log(f"  fejl: {timing.error}; gulvet udelades på {name}")
+        return {"empty_s": None, "error": timing.error}
+    replayed = replay(url, recorded)
+    log(
+        f"  median {fine_seconds(timing.median)} ({len(recorded)} sætninger, rå SQL "
+        f"{fine_seconds(replayed.sql_s)})"
+    )
+    return {
+        "empty_s": timing.median,
+        "runs": timing.runs,
+        "entry_sql_s": replayed.sql_s,
+        "entry_statements": to_json(replayed),
+    }
+
+
+def add_floor(timing: Timing, url: str, recorded: list, empty_s: float | None) -> None:
+    """Replay the recorded statements raw and set the timing's floor (bench/floor.py)."""
+    from bench.floor import replay, to_json
+
+    replayed = replay(url, recorded)
+    timing.sql_s = replayed.sql_s
+    timing.empty_s = empty_s
+    timing.statements = replayed.statements
+    timing.replay = to_json(replayed)
+
+
+def _log_replay_notes(replay: dict) -> None:
+    for text in replay.get("writes", [])[:3]:
+        log(f"  OBS: siden skriver ved et klik: {text}")
+    for text in replay.get("failures", [])[:3]:
+        log(f"  OBS: en SELECT fejlede ved genafspilningen: {text}")
+    for item in replay.get("most_repeated", [])[:1]:
+        if item["times"] >= 5:
+            log(f"  OBS: samme sætning {item['times']} gange: {item['statement']}")
 
 
 def _imports(args: argparse.Namespace) -> int:
