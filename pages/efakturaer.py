@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._ui import (
+    cached_read,
     call_service,
     date_input,
     form_errors,
@@ -125,11 +126,10 @@ def _count_hint(files: list[tuple[str, bytes]]) -> int:
 
 
 def _examples() -> None:
-    with session() as s:
-        if dataset_kind(session=s) != "demo":
-            return
-        today = date.today()
-        data = einvoice_examples(session=s, today=today)
+    if cached_read(dataset_kind) != "demo":
+        return
+    today = date.today()
+    data = cached_read(einvoice_examples, today=today)  # made once, not on every click
     st.download_button(
         "Hent eksempelfiler (zip)",
         icon=":material/lightbulb:",

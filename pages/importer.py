@@ -16,6 +16,7 @@ import streamlit as st
 
 from pages._ui import (
     allowed,
+    cached_read,
     call_service,
     form_errors,
     locked,
@@ -29,7 +30,7 @@ from pages._ui import (
 from services.demo_data import dataset_kind
 from services.errors import UserError
 from services.formatting import format_number
-from services.imports.kinds import ImportKind, header_test, kinds_for
+from services.imports.kinds import ImportKind, example_file, header_test, kinds_for
 from services.imports.parsing import DATE_FORMATS, DEFAULT_DATE_FORMAT, SEPARATORS
 from services.imports.preview import ImportPreview
 from services.imports.reading import (
@@ -73,12 +74,12 @@ def _template(kind: ImportKind) -> None:
     left, right = st.columns([1, 2], vertical_alignment="center")
     with left:
         _template_button(kind)
-    if kind.example is None:
+    if kind.example is None or cached_read(dataset_kind) != "demo":
         return
-    with session() as s:
-        if dataset_kind(session=s) != "demo":
-            return
-        name, what, data = kind.example(s, date.today())
+    example = cached_read(example_file, key=kind.key, today=date.today())  # not every click
+    if example is None:
+        return
+    name, what, data = example
     with right:
         st.download_button(
             "Hent eksempelfil",

@@ -119,6 +119,13 @@ def kind(key: str) -> ImportKind:
     return next(k for k in KINDS if k.key == key)
 
 
+def example_file(*, session: Session, key: str, today: date) -> tuple[str, str, bytes] | None:
+    """The example file of the kind with this key (file name, what it shows, its bytes), or
+    None; a module-level read, so a page can cache it."""
+    found = kind(key).example
+    return None if found is None else found(session, today)
+
+
 def kinds_for(allowed: Callable[[Capability], bool]) -> list[ImportKind]:
     """The kinds a user may import (allowed: the user's capability check)."""
     return [k for k in KINDS if allowed(k.capability)]
