@@ -59,11 +59,13 @@ def _danish_theme() -> alt.theme.ThemeConfig:
 
 
 def enable_danish_charts() -> None:
-    """Make every Altair chart drawn from now on use the Danish locale (idempotent)."""
+    """Make every Altair chart drawn from now on use the Danish locale (idempotent). Checks
+    the active theme first: listing the registered ones reads package metadata (~2,5 ms)."""
+    if alt.theme.active == THEME:
+        return
     if THEME not in alt.theme.names():
         alt.theme.register(THEME, enable=False)(_danish_theme)
-    if alt.theme.active != THEME:
-        alt.theme.enable(THEME)
+    alt.theme.enable(THEME)
 
 
 # Static CSS, no user data. Under a text field the instructions are English ("Press Enter to
