@@ -764,15 +764,15 @@ def export_buttons(
     pct: Sequence[str] = (),
     ints: Sequence[str] = (),
     key: str,
-    deferred: bool = False,
+    deferred: bool = True,
 ) -> None:
     """Download the table as Excel and as CSV (semicolon, decimal comma), in one click.
 
-    `deferred=True` builds the files only when a button is clicked (for long tables, where
-    building the workbook on every rerun would slow the page down): the button shows a
-    spinner until the file is ready, then the browser saves it. `frame` may also be a function
-    that builds the table, for exporting every row of a list shown a page at a time; it runs
-    when clicked, outside the script (no `st.` calls, no cached reads).
+    The files are built only when a button is clicked (building a workbook on every click of
+    the page cost more than the page's own queries): the button shows a spinner until the file
+    is ready, then the browser saves it. `deferred=False` builds them with the page. `frame`
+    may also be a function that builds the table, for exporting every row of a list shown a
+    page at a time; it runs when clicked, outside the script (no `st.` calls, no cached reads).
     """
     stamp = date.today().strftime("%Y-%m-%d")
     make_frame = frame if callable(frame) else (lambda: frame)

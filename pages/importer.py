@@ -96,7 +96,7 @@ def _template_button(kind: ImportKind) -> None:
     st.download_button(
         "Hent skabelon (Excel)",
         icon=":material/download:",
-        data=template_workbook(kind.columns, kind.name),
+        data=lambda: template_workbook(kind.columns, kind.name),  # built when clicked
         file_name=f"skabelon_{kind.key}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="import_template",

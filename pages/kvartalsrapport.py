@@ -68,7 +68,6 @@ def _table(section: Section, key: str) -> None:
         pct=section.pct,
         ints=section.ints,
         key=f"quarterly_{key}",
-        deferred=True,
     )
 
 

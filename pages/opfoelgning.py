@@ -305,7 +305,6 @@ def _worklist_tab(
         dates=["Forfaldsdato"],
         ints=ints,
         key=f"opfoelgning_{kind}_export",
-        deferred=True,
     )
 
 
@@ -771,9 +770,7 @@ def _year_plan(today: date, filters: tuple[Any, ...]) -> None:
         "Efter forfaldsmåned. »Til tiden« er udført senest på forfaldsdatoen; »Overskredet« er "
         "ikke udført og forfaldet før i dag."
     )
-    export_buttons(
-        shown, f"Opfølgningsplan {year}", ints=ints, key="opfoelgning_plan_export", deferred=True
-    )
+    export_buttons(shown, f"Opfølgningsplan {year}", ints=ints, key="opfoelgning_plan_export")
 
 
 # --- Planning an extra follow-up --------------------------------------------------------------

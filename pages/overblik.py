@@ -287,7 +287,6 @@ def _alerts(data: Overview, alerts: AlertOverview, filters: Filters) -> None:
             "Varsler",
             dates=["Frist"],
             key="overview_alerts_export",
-            deferred=True,
         )
     download, _ = st.columns([2, 3])
     download.download_button(
@@ -453,7 +452,6 @@ def _provider_chart(data: Overview) -> None:
         money=["Faktureret"],
         pct=["Andel"],
         key="overview_providers_export",
-        deferred=True,
     )
 
 
@@ -499,7 +497,6 @@ def _economy(data: Overview, spend_data: Spending) -> None:
             money=["Faktureret", "Budget", "Gns. dagstakst"],
             ints=["Dage", "Fakturaer"],
             key="overview_spend_export",
-            deferred=True,
         )
     _provider_chart(data)
     _savings_chart(spend_data)
@@ -563,7 +560,6 @@ def _distribution(data: Overview) -> None:
         "Dyreste sager",
         money=["Dagstakst", "Årsudgift"],
         key="overview_expensive_export",
-        deferred=True,
     )
 
 
@@ -596,7 +592,6 @@ def _control_charts(control_data: Control) -> None:
                 dates=["Måned"],
                 ints=["Åbne"],
                 key="overview_open_export",
-                deferred=True,
             )
     with right:
         st.subheader("Opfølgninger udført til tiden")
@@ -639,7 +634,6 @@ def _control_charts(control_data: Control) -> None:
                 ints=["Forfaldne", "Til tiden"],
                 pct=["Andel til tiden"],
                 key="overview_ontime_export",
-                deferred=True,
             )
 
 

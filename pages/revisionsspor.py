@@ -114,4 +114,4 @@ else:
         with Session(engine) as s:
             return audit_events(session=s, filters=filters, limit=EXPORT_CAP, full=True)
 
-    export_buttons(everything, "Revisionsspor", key="audit_export", deferred=True)
+    export_buttons(everything, "Revisionsspor", key="audit_export")
