@@ -49,13 +49,20 @@ def bulk_insert(
     names = list(rows[0])
     zone = _session_zone(connection)
     columns = ", ".join(f'"{name}"' for name in names)
+    import psycopg  # PostgreSQL's driver: only where it is used
+
     driver = connection.connection.driver_connection
-    with (
-        driver.cursor() as cursor,  # type: ignore[union-attr]
-        cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy,
-    ):
-        for row in rows:
-            copy.write_row([_copy_value(row[name], zone) for name in names])
+    statement = f'COPY "{table.name}" ({columns}) FROM STDIN'
+    try:
+        with (
+            driver.cursor() as cursor,  # type: ignore[union-attr]
+            cursor.copy(statement) as copy,
+        ):
+            for row in rows:
+                copy.write_row([_copy_value(row[name], zone) for name in names])
+    except psycopg.errors.IntegrityError as exc:
+        # As SQLAlchemy reports a broken constraint (the action turns it into a message).
+        raise sa.exc.IntegrityError(statement, None, exc) from exc
 
 
 def _session_zone(connection: sa.Connection) -> ZoneInfo:

@@ -114,12 +114,19 @@ def action(fn: Callable[P, R]) -> Callable[P, R]:
             if not session.in_transaction():
                 # A fresh transaction that will write: SQLite begins it IMMEDIATE (services.db).
                 session.connection(execution_options={WRITE: True})
-        with unit_of_work(session):
-            if session.info.get(WHO) is None:
-                # Whom the audit events name: the first action's user (users.sign_in, which
-                # has no `user`, names the person signing in itself).
-                session.info[WHO] = kwargs.get("user", default_user)
-            result = fn(*args, **kwargs)
+        try:
+            with unit_of_work(session):
+                if session.info.get(WHO) is None:
+                    # Whom the audit events name: the first action's user (users.sign_in,
+                    # which has no `user`, names the person signing in itself).
+                    session.info[WHO] = kwargs.get("user", default_user)
+                result = fn(*args, **kwargs)
+        except IntegrityError as exc:
+            # A constraint broken by a write inside the action (a bulk insert racing another
+            # user's): rolled back, and the user reads why, as from a flush (services.sql).
+            if not outermost:
+                raise
+            raise InputError({"_form": DUPLICATE}) from exc
         if outermost:
             _refresh(session, result)
         return result

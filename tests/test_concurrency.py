@@ -227,3 +227,26 @@ def test_writer_processes_same_version_edits_and_same_day_price_changes(engine, 
     with Session(engine) as check:
         stored = check.exec(select(PriceChange).where(PriceChange.contract_id == contract_id))
         assert 1 == len(list(stored))
+
+
+@pytest.mark.parametrize("n", WRITERS)
+def test_the_same_e_invoice_saved_at_once_is_stored_once(engine, n):
+    """Colleagues saving the same upload at the same moment: one stores it, the others get
+    the Danish "already checked" or duplicate message, never a traceback."""
+    from models import InvoiceCheck
+    from services.einvoice.batch import BatchFile, save_einvoices
+    from services.einvoice.matching import match_einvoice
+    from tests.test_einvoice_matching import _einvoice
+
+    with Session(engine) as setup:
+        make_contract(setup)
+    invoice = _einvoice(contract_ref="SAG-2024-0001")
+
+    def save(session: Session, i: int) -> Any:
+        files = [BatchFile(1, "f.xml", invoice, match_einvoice(session=session, invoice=invoice))]
+        return save_einvoices(session=session, files=files, user=f"bruger{i}")
+
+    results = _race(engine, n, save)
+    _only(results, InputError)
+    with Session(engine) as check:
+        assert 1 == len(check.exec(select(InvoiceCheck)).all())
