@@ -669,10 +669,12 @@ def _users(args: argparse.Namespace) -> int:
                 f"Klik pr. side ved {users.sessions_text(level['users'])}, median: "
                 f"{users.page_medians_text(level)}."
             )
-        if not server and results.get("warmup_first_open_s") is not None:
+        if results.get("first_page_after_start_s") is not None:
             print(
-                "Første åbning lige efter serverstart (opvarmningen, ikke talt med): "
-                f"{seconds(results['warmup_first_open_s'])}."
+                "Kold start (opvarmningen, ikke talt med): serveren svarede "
+                f"{seconds(results['healthy_after_s'])} efter `streamlit run`, den første side "
+                f"var kørt efter {seconds(results['first_page_after_start_s'])} "
+                f"(første åbning {seconds(results['warmup_first_open_s'])})."
             )
         failure = users.first_failure_text(results)
         if failure:

@@ -335,13 +335,22 @@ def run(
     fresh server, so the levels measure a server that is up, as colleagues meet it.
     """
     results: dict[str, Any] = {"walks": walks, "think_s": think, "walk": [HOME, *WALK]}
+    own_server = not target.startswith(("http://", "https://"))
+    launched = time.perf_counter()
     with server_for(target, log_file=log_file) as base:
         results["server"] = base
+        if own_server:
+            # From `streamlit run` until the server answers /_stcore/health.
+            results["healthy_after_s"] = time.perf_counter() - launched
         if warmup:
             log("Opvarmning: én session går turen én gang …")
             first = asyncio.run(run_level(base, 1, walks=1, timeout=timeout, think=0.0))
             opened = first.first_opens()
             results["warmup_first_open_s"] = opened[0] if opened else None
+            if own_server and opened:
+                # The cold start: the session connects as soon as the server is healthy, so
+                # the first page has been run this long after `streamlit run`.
+                results["first_page_after_start_s"] = results["healthy_after_s"] + opened[0]
             if first.failures():
                 log(f"  fejl under opvarmningen: {first.failures()[0]}")
         measured: list[Level] = []

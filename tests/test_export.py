@@ -105,3 +105,13 @@ def test_every_page_hides_the_tables_english_toolbar(spec, empty_db, monkeypatch
     assert [TABLE_TOOLBAR_STYLE] == [s for s in styles if "stElementToolbar" in s]
     assert '[data-testid="stDataFrame"] [data-testid="stElementToolbar"]' in TABLE_TOOLBAR_STYLE
     assert "display: none" in TABLE_TOOLBAR_STYLE
+
+
+def test_the_control_characters_left_out_are_openpyxls_own() -> None:
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    from services.exports.tables import ILLEGAL_CHARACTERS
+
+    assert ILLEGAL_CHARACTERS_RE.pattern == ILLEGAL_CHARACTERS.pattern
+    every_char = "".join(chr(code) for code in range(0x80))
+    assert ILLEGAL_CHARACTERS_RE.sub("", every_char) == ILLEGAL_CHARACTERS.sub("", every_char)

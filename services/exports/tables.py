@@ -1,16 +1,13 @@
 """Excel and CSV exports that Excel never runs as formulas, with Danish number formats."""
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from services.formatting import format_date
 
@@ -45,6 +42,11 @@ class Sheet:
     notes: Sequence[str] = field(default_factory=tuple)
 
 
+# openpyxl's own ILLEGAL_CHARACTERS_RE (openpyxl.cell.cell), without importing openpyxl with
+# every page: a test holds the two equal.
+ILLEGAL_CHARACTERS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+
+
 def _cell_value(value: object) -> object:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
@@ -57,11 +59,16 @@ def _cell_value(value: object) -> object:
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
     # Control characters stored before input was cleaned would stop openpyxl: leave them out.
-    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+    return neutralise(ILLEGAL_CHARACTERS.sub("", str(value)))
 
 
 def to_xlsx(sheets: Sequence[Sheet]) -> bytes:
     """A workbook with one sheet per table: bold frozen header, numbers kept as numbers."""
+    # Imported when a file is built (a click on a download button), not with every page.
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     for sheet in sheets:
