@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
+from pandas.io.formats.style import Styler
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -680,6 +681,56 @@ def _display(value: Any, kind: str) -> str:
     return str(value)
 
 
+def _body_texts(styler: Styler, formats: Mapping[str, Callable[[Any], str]]) -> dict[str, Any]:
+    """What st.dataframe reads of a Styler: each body cell's id and display text.
+
+    st.dataframe sends a Styler's cells as their values plus a display text each, and gets the
+    texts by calling the Styler's `_translate` and reading the id and display value of every
+    body cell. pandas' own `_translate` builds the whole HTML model (headers, classes,
+    attributes, styles) for that, which took most of a table's time per click; this builds only
+    the body cells, the formatted columns by `formats`, the others by pandas' default. No
+    styles: the app sets none. tests/test_tables.py holds what Streamlit sends equal to pandas'
+    own Styler with the same formats.
+    """
+    body = []
+    for index, name in enumerate(styler.data.columns):
+        show = formats.get(name) or styler._display_funcs[(0, index)]
+        body.append(
+            [
+                {"id": f"row{row}_col{index}", "display_value": show(value)}
+                for row, value in enumerate(styler.data.iloc[:, index])
+            ]
+        )
+    return {"body": body}
+
+
+def display_styler(
+    frame: pd.DataFrame,
+    *,
+    money: Sequence[str] = (),
+    pct: Sequence[str] = (),
+    ints: Sequence[str] = (),
+    dates: Sequence[str] = (),
+) -> Styler:
+    """`frame` with Danish display texts for its money, percent, whole-number and date columns;
+    the values behind the texts stay sortable (money and percent as floats, dates as dates)."""
+    shown = frame.copy()
+    for column in money:  # display only: the values behind the Danish text are sortable floats
+        shown[column] = pd.to_numeric(shown[column], errors="coerce").astype("Float64")
+    for column in pct:
+        shown[column] = pd.to_numeric(shown[column], errors="coerce").astype("Float64")
+    for column in dates:
+        shown[column] = pd.to_datetime(shown[column], errors="coerce")
+    formats: dict[str, Callable[[Any], str]] = {}
+    for kind, columns in (("money", money), ("pct", pct), ("int", ints), ("date", dates)):
+        for column in columns:
+            formats[column] = lambda v, k=kind: _display(v, k)
+    styler = Styler(shown)
+    # On this object only (Streamlit accepts a Styler by its exact class, not a subclass).
+    styler._translate = lambda *args, **kwargs: _body_texts(styler, formats)  # type: ignore[method-assign]
+    return styler
+
+
 def show_table(
     frame: pd.DataFrame,
     *,
@@ -702,17 +753,7 @@ def show_table(
     for every row without a scroll box of its own. `pinned` columns stay in view when the
     table scrolls sideways. The table's own toolbar is hidden (table_toolbar_hidden).
     """
-    shown = frame.copy()
-    for column in money:  # display only: the values behind the Danish text are sortable floats
-        shown[column] = pd.to_numeric(shown[column], errors="coerce").astype("Float64")
-    for column in pct:
-        shown[column] = pd.to_numeric(shown[column], errors="coerce").astype("Float64")
-    for column in dates:
-        shown[column] = pd.to_datetime(shown[column], errors="coerce")
-    styler = shown.style
-    for kind, columns in (("money", money), ("pct", pct), ("int", ints), ("date", dates)):
-        if columns:
-            styler = styler.format(lambda v, k=kind: _display(v, k), subset=list(columns))
+    styler = display_styler(frame, money=money, pct=pct, ints=ints, dates=dates)
     config: dict[str, Any] = {c: st.column_config.LinkColumn(c, display_text="Åbn") for c in links}
     for column in {*(widths or {}), *pinned}:
         config.setdefault(
