@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session
+import sqlalchemy as sa
+from sqlmodel import Session, col
 
 from models import AuditEvent
 from services.db import get_engine
@@ -17,6 +18,7 @@ from services.queries.audit import (
     audit_count,
     audit_events,
     changes_text,
+    distinct_values,
 )
 from tests.factories import make_provider
 from tests.pagetest import run_page
@@ -89,6 +91,19 @@ def test_filters_and_newest_first(session):
     paged = audit_events(session=session, filters=AuditFilters(), limit=1, offset=1)
     assert ["Bo"] == list(paged["Hvem"])
     assert (("Anne", "Bo"), ("contract", "provider")) == audit_choices(session=session)
+
+
+def test_stepping_through_the_index_gives_what_distinct_gives(session):
+    at = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    for who in ["Åse", "anne", "Bo", "Ørsted", "Bo", "Anne", "bo", "Zoe", "Anne"]:
+        _event(session, at, who, "provider", "1", name=("a", "b"))
+    session.commit()
+    for column in (col(AuditEvent.who), col(AuditEvent.entity), col(AuditEvent.entity_id)):
+        expected = list(session.execute(sa.select(column).distinct().order_by(column)).scalars())
+        assert expected == distinct_values(session, column)
+    assert 7 == len(distinct_values(session, col(AuditEvent.who)))
+    session.execute(sa.delete(AuditEvent))
+    assert [] == distinct_values(session, col(AuditEvent.who))
 
 
 def test_the_period_is_danish_calendar_days(session):
