@@ -357,7 +357,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="med --users: en kørende server at måle mod, fx http://127.0.0.1:8501; standard: "
         "en server startes på hver database i --datasets og stoppes igen",
     )
+    parser.add_argument(
+        "--saving",
+        type=float,
+        metavar="S",
+        help="med --users: hvert niveau køres igen, mens en kollega gemmer en reguleringssats "
+        "hvert S sekund (det genberegner alle indeksregulerede kontrakters priser); ikke med "
+        "--server (bench/saving.py)",
+    )
     args = parser.parse_args(argv)
+    if args.saving is not None and (args.users is None or args.server or args.saving <= 0):
+        parser.error("--saving kræver --users, et positivt antal sekunder og ingen --server")
     if args.runs < 1:
         parser.error("--runs skal være mindst 1")
     if args.users is not None and (min(args.users) < 1 or args.walks < 1):
@@ -647,6 +657,7 @@ def _users(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             think=args.think,
             log_file=None if server else target_file.with_name(f"users-server-{name}.log"),
+            saving_every=args.saving,
         )
         results["target"] = where
         if not server:

@@ -36,6 +36,7 @@ WALK = ("Kontrakter", "Prisopslag", "Fakturaafvigelser", "Overblik")  # the clic
 DEFAULT_LEVELS = (1, 5, 10, 20)
 DEFAULT_WALKS = 3
 TABLE_HEADER = ("Samtidige sessioner", "Klik p50", "Klik p95", "Første åbning p95", "Fejl")
+SAVING_HEADER = ("Klik p95 mens der gemmes", "Gemninger", "Fejl mens der gemmes")
 
 
 @dataclass
@@ -328,12 +329,19 @@ def run(
     think: float = 0.0,
     warmup: bool = True,
     log_file: Path | None = None,
+    saving_every: float | None = None,
 ) -> dict[str, Any]:
     """Measure every level against `target` (a server's base URL, or a database URL to serve).
 
     First one session walks once, not counted: it starts the app (migrations, the engine) on a
     fresh server, so the levels measure a server that is up, as colleagues meet it.
+
+    `saving_every` (seconds; only with a database URL as `target`): each level runs once more
+    while a colleague saves an index rate that often (bench/saving.py), and the level's result
+    holds that run as "while_saving".
     """
+    if saving_every is not None and target.startswith(("http://", "https://")):
+        raise ValueError("saving needs the database URL, not a running server")
     results: dict[str, Any] = {"walks": walks, "think_s": think, "walk": [HOME, *WALK]}
     own_server = not target.startswith(("http://", "https://"))
     launched = time.perf_counter()
@@ -354,6 +362,7 @@ def run(
             if first.failures():
                 log(f"  fejl under opvarmningen: {first.failures()[0]}")
         measured: list[Level] = []
+        saving_runs: list[dict[str, Any]] = []
         for users in levels:
             log(f"{sessions_text(users)} × {walks} {'tur' if walks == 1 else 'ture'} …")
             level = asyncio.run(run_level(base, users, walks=walks, timeout=timeout, think=think))
@@ -367,8 +376,34 @@ def run(
             )
             for failure in level.failures()[:3]:
                 log(f"  fejl: {failure}")
+            if saving_every is not None:
+                saving_runs.append(
+                    _while_saving(base, target, users, walks, timeout, think, saving_every)
+                )
     results["levels"] = [level.to_json() for level in measured]
+    for level_json, while_saving in zip(results["levels"], saving_runs, strict=False):
+        level_json["while_saving"] = while_saving
     return results
+
+
+def _while_saving(
+    base: str, url: str, users: int, walks: int, timeout: float, think: float, every: float
+) -> dict[str, Any]:
+    """The level once more while a colleague saves an index rate every `every` seconds."""
+    from bench.saving import saving
+
+    log(f"  det samme, mens en kollega gemmer en reguleringssats hvert {number(every, 1)} s …")
+    with saving(url, every) as saves:
+        level = asyncio.run(run_level(base, users, walks=walks, timeout=timeout, think=think))
+    clicks = level.click_times()
+    log(
+        f"  klik p50 {seconds(percentile(clicks, 50))}, p95 {seconds(percentile(clicks, 95))}, "
+        f"{len(saves.seconds)} gemninger (median {seconds(saves.to_json()['save_p50_s'])}), "
+        f"{len(level.failures()) + len(saves.errors)} fejl"
+    )
+    result = {k: v for k, v in level.to_json().items() if k != "sessions"}
+    result.update(saves.to_json())
+    return result
 
 
 def table(results: dict[str, Any]) -> str:
@@ -377,6 +412,10 @@ def table(results: dict[str, Any]) -> str:
         "| " + " | ".join(TABLE_HEADER) + " |",
         "|---:|---:|---:|---:|---:|",
     ]
+    saving = any("while_saving" in level for level in results["levels"])
+    if saving:
+        lines[0] = "| " + " | ".join((*TABLE_HEADER, *SAVING_HEADER)) + " |"
+        lines[1] += "---:|---:|---:|"
     for level in results["levels"]:
         cells = [
             str(level["users"]),
@@ -385,6 +424,13 @@ def table(results: dict[str, Any]) -> str:
             seconds(level["first_open_p95_s"]),
             str(level["failures"]),
         ]
+        if saving:
+            during = level.get("while_saving") or {}
+            cells += [
+                seconds(during.get("click_p95_s")),
+                f"{during.get('saves', 0)} (median {seconds(during.get('save_p50_s'))})",
+                str(during.get("failures", 0) + during.get("errors", 0)),
+            ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

@@ -74,3 +74,32 @@ def test_a_page_exception_counts_as_a_failure(tmp_path: Path) -> None:
     assert 1 == level["failures"]
     assert "Kontrakter fejlede" in level["first_failure"]
     assert 4 == level["clicks"]  # the walk goes on after a failing page
+
+
+def test_a_colleague_saving_index_rates_runs_beside_the_sessions(demo_db: str, tmp_path: Path):
+    import shutil
+
+    from sqlmodel import Session, col, select
+
+    from models import AuditEvent
+    from models.reference import RegulationRate
+    from services.db import get_engine
+
+    copy = tmp_path / "demo.db"
+    shutil.copy(demo_db.removeprefix("sqlite:///"), copy)
+    url = f"sqlite:///{copy}"
+    with Session(get_engine(url)) as s:
+        before = {r.year: r.percent for r in s.exec(select(RegulationRate))}
+
+    results = users.run(url, levels=[2], walks=2, timeout=60, warmup=False, saving_every=0.2)
+
+    during = results["levels"][0]["while_saving"]
+    assert 0 == during["failures"] == during["errors"], during
+    assert during["saves"] >= 1 and during["save_p50_s"] > 0
+    assert 2 * 2 * len(users.WALK) == during["clicks"]
+    assert "Klik p95 mens der gemmes" in users.table(results)
+    with Session(get_engine(url)) as s:
+        # The rate is as it was; the saves are in the audit trail as the bench's user.
+        assert before == {r.year: r.percent for r in s.exec(select(RegulationRate))}
+        saved = s.exec(select(AuditEvent).where(col(AuditEvent.who) == "bench")).all()
+        assert during["saves"] <= len(saved) <= during["saves"] + 1
