@@ -93,6 +93,8 @@ def contains_cpr(text: str | None) -> bool:
     if not text:
         return False
     text = str(text)
+    if len(text) < 10:  # the shortest is ten digits written together (an amount, a date: no)
+        return False
     return any(_is_cpr(text, match) for match in _CPR_PATTERN.finditer(text))
 
 

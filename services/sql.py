@@ -2,6 +2,7 @@
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -59,7 +60,12 @@ def bulk_insert(
             cursor.copy(statement) as copy,
         ):
             for row in rows:
-                copy.write_row([_copy_value(row[name], zone) for name in names])
+                copy.write_row(
+                    [
+                        value if type(value) in _AS_IS else _copy_value(value, zone)
+                        for value in map(row.__getitem__, names)
+                    ]
+                )
     except psycopg.errors.IntegrityError as exc:
         # As SQLAlchemy reports a broken constraint (the action turns it into a message).
         raise sa.exc.IntegrityError(statement, None, exc) from exc
@@ -73,6 +79,10 @@ def _session_zone(connection: sa.Connection) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
+
+
+# Values COPY takes as they are (most of an import's): the rest go through _copy_value.
+_AS_IS = frozenset({str, int, Decimal, date, bool, type(None)})
 
 
 def _copy_value(value: Any, zone: ZoneInfo) -> Any:

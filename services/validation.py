@@ -38,7 +38,7 @@ def validate(
         raise InputError(errors) from None
     # The schema cleans text (control characters out): "010190\x01-1234" becomes a CPR number
     # only then, so the cleaned values are guarded too.
-    for key, value in result.model_dump().items():
+    for key, value in vars(result).items():  # the fields as validated (flat schemas)
         if isinstance(value, str) and key not in errors and contains_cpr(value):
             errors[key] = CPR_MESSAGE
     if errors:

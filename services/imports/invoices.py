@@ -287,24 +287,60 @@ def _period_key(contract_id: int, period_from: date, period_to: date) -> int:
 def _checked_before(run: _Run, lines: Sequence[tuple[int, str]]) -> set[int]:
     """The keys of the chunk's invoices (provider, number) that were checked before (checks in
     force); by provider and number, the unique index's own order."""
-    providers = sorted({p for p, _ in lines})
-    numbers = sorted({n for _, n in lines})
-    found: set[int] = set()
-    for start in range(0, len(numbers), 500):
-        for provider_id, number, period_from, period_to in run.session.exec(
-            select(
-                col(InvoiceCheck.provider_id),
-                col(InvoiceCheck.invoice_no),
-                col(InvoiceCheck.period_from),
-                col(InvoiceCheck.period_to),
-            ).where(
-                col(InvoiceCheck.provider_id).in_(providers),
-                col(InvoiceCheck.invoice_no).in_(numbers[start : start + 500]),
-                not_voided_sql(InvoiceCheck),
+    query = select(
+        col(InvoiceCheck.provider_id),
+        col(InvoiceCheck.invoice_no),
+        col(InvoiceCheck.period_from),
+        col(InvoiceCheck.period_to),
+    ).where(not_voided_sql(InvoiceCheck))
+    connection = run.session.connection()
+    return {
+        _invoice_key(provider_id, number, period_from, period_to)
+        for batch in _with_invoice_numbers(query, lines, connection)
+        for provider_id, number, period_from, period_to in run.session.exec(batch)
+    }
+
+
+def _with_invoice_numbers(
+    query: Any, pairs: Sequence[tuple[int, str]], connection: sa.Connection
+) -> Iterator[Any]:
+    """`query` over the invoice checks narrowed to the (provider, invoice number) `pairs`, in
+    batches; each row's key is to be looked up among the pairs, as the SQLite form may give
+    more (every number of every provider in the batch).
+
+    PostgreSQL joins the pairs as two arrays, one index lookup each: with `provider IN (…) AND
+    number IN (…)` it read the whole table (a parallel sequential scan, 20–30 ms per batch of
+    500 on 200.000 checks). SQLite uses the index for the IN lists.
+    """
+    pairs = sorted(set(pairs))
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        for start in range(0, len(pairs), 10_000):
+            batch = pairs[start : start + 10_000]
+            keys = (
+                sa.func.unnest(
+                    sa.cast([p for p, _ in batch], ARRAY(sa.Integer)),
+                    sa.cast([n for _, n in batch], ARRAY(sa.String)),
+                )
+                .table_valued("provider_id", "invoice_no")
+                .render_derived(name="wanted")
             )
-        ):
-            found.add(_invoice_key(provider_id, number, period_from, period_to))
-    return found
+            yield query.join(
+                keys,
+                sa.and_(
+                    col(InvoiceCheck.provider_id) == keys.c.provider_id,
+                    col(InvoiceCheck.invoice_no) == keys.c.invoice_no,
+                ),
+            )
+        return
+    providers = sorted({p for p, _ in pairs})
+    numbers = sorted({n for _, n in pairs})
+    for start in range(0, len(numbers), 500):
+        yield query.where(
+            col(InvoiceCheck.provider_id).in_(providers),
+            col(InvoiceCheck.invoice_no).in_(numbers[start : start + 500]),
+        )
 
 
 def _load_saved_invoices(run: _Run, contract_ids: set[int]) -> None:
@@ -626,31 +662,20 @@ def _write_chunk(run: _Run, lines: list[_Line], user: str) -> None:
 
 def _new_ids(run: _Run, rows: Sequence[dict[str, Any]]) -> dict[tuple[Any, ...], int]:
     """The ids of rows just inserted, by (provider, invoice number, period)."""
-    providers = sorted({r["provider_id"] for r in rows})
-    numbers = sorted({r["invoice_no"] for r in rows})
-    found: dict[tuple[Any, ...], int] = {}
-    for start in range(0, len(numbers), 500):
-        for (
-            check_id,
-            provider_id,
-            number,
-            period_from,
-            period_to,
-        ) in run.session.connection().execute(
-            sa.select(
-                col(InvoiceCheck.id),
-                col(InvoiceCheck.provider_id),
-                col(InvoiceCheck.invoice_no),
-                col(InvoiceCheck.period_from),
-                col(InvoiceCheck.period_to),
-            ).where(
-                col(InvoiceCheck.provider_id).in_(providers),
-                col(InvoiceCheck.invoice_no).in_(numbers[start : start + 500]),
-                not_voided_sql(InvoiceCheck),
-            )
-        ):
-            found[provider_id, number, period_from, period_to] = int(check_id or 0)
-    return found
+    query = sa.select(
+        col(InvoiceCheck.id),
+        col(InvoiceCheck.provider_id),
+        col(InvoiceCheck.invoice_no),
+        col(InvoiceCheck.period_from),
+        col(InvoiceCheck.period_to),
+    ).where(not_voided_sql(InvoiceCheck))
+    connection = run.session.connection()
+    pairs = sorted({(r["provider_id"], r["invoice_no"]) for r in rows})
+    return {
+        (provider_id, number, period_from, period_to): int(check_id or 0)
+        for batch in _with_invoice_numbers(query, pairs, connection)
+        for check_id, provider_id, number, period_from, period_to in connection.execute(batch)
+    }
 
 
 def _history(
