@@ -80,7 +80,7 @@ def _saver(url: str, every: float, ready: Event, stop: Event, out: Any) -> None:
     year, found = latest
     turn = 0
     try:
-        while not stop.wait(every):
+        while not stop.is_set():  # the first save at once, then one every `every` seconds
             turn += 1
             started = time.perf_counter()
             try:
@@ -89,6 +89,7 @@ def _saver(url: str, every: float, ready: Event, stop: Event, out: Any) -> None:
                 saves.errors.append(f"{type(exc).__name__}: {exc}"[:300])
             else:
                 saves.seconds.append(time.perf_counter() - started)
+            stop.wait(every)
     finally:
         if turn % 2:
             _save(url, year, found)  # the rate as it was

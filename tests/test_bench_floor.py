@@ -85,3 +85,13 @@ def test_the_table_shows_floor_and_ratio_and_marks_pages_above_twice_their_floor
     assert "✗ over 2× gulv på demo |" in table
     assert ["demo"] == page.to_json()["floor_misses"]
     assert "Gulv: 0 af 1 sider" in summary_line([page], ["demo", "large"])
+
+
+def test_the_bench_compiles_each_script_once_as_a_server_does():
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+
+    page = str(page_by_title("Overblik").path)
+    with entry_point_on_every_run():
+        # AppTest makes a cache per run; inside the bench they all share what was compiled.
+        assert ScriptCache().get_bytecode(page) is ScriptCache().get_bytecode(page)
+    assert ScriptCache().get_bytecode(page) is not ScriptCache().get_bytecode(page)
