@@ -37,7 +37,7 @@ def one_start(db_url: str, page: Any, *, timeout: float = 60.0) -> dict[str, flo
     """One cold start against an open browser page: seconds after `streamlit run`."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
-    from tests.serving import free_port
+    from tests.serving import free_port, stop
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -74,11 +74,7 @@ def one_start(db_url: str, page: Any, *, timeout: float = 60.0) -> dict[str, flo
         painted = time.perf_counter() - started
         return {"healthy_s": healthy, "loaded_s": loaded, "painted_s": painted}
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
 
 
 def run(db_url: str, starts: int) -> dict[str, Any]:

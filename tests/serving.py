@@ -81,10 +81,15 @@ def served(
         wait_healthy(base, process)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         if not isinstance(output, int):
             output.close()
+
+
+def stop(process: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    """Stop a served app: terminate, and kill it if it has not stopped within 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -284,20 +284,24 @@ def _period_key(contract_id: int, period_from: date, period_to: date) -> int:
     return hash((contract_id, period_from, period_to))
 
 
+# An invoice check's key among the checks in force: the unique index's columns, in its order.
+_INVOICE_KEY = (
+    col(InvoiceCheck.provider_id),
+    col(InvoiceCheck.invoice_no),
+    col(InvoiceCheck.period_from),
+    col(InvoiceCheck.period_to),
+)
+
+
 def _checked_before(run: _Run, lines: Sequence[tuple[int, str]]) -> set[int]:
     """The keys of the chunk's invoices (provider, number) that were checked before (checks in
     force); by provider and number, the unique index's own order."""
-    query = select(
-        col(InvoiceCheck.provider_id),
-        col(InvoiceCheck.invoice_no),
-        col(InvoiceCheck.period_from),
-        col(InvoiceCheck.period_to),
-    ).where(not_voided_sql(InvoiceCheck))
+    query = sa.select(*_INVOICE_KEY).where(not_voided_sql(InvoiceCheck))
     connection = run.session.connection()
     return {
         _invoice_key(provider_id, number, period_from, period_to)
         for batch in _with_invoice_numbers(query, lines, connection)
-        for provider_id, number, period_from, period_to in run.session.exec(batch)
+        for provider_id, number, period_from, period_to in run.session.execute(batch)
     }
 
 
@@ -662,13 +666,7 @@ def _write_chunk(run: _Run, lines: list[_Line], user: str) -> None:
 
 def _new_ids(run: _Run, rows: Sequence[dict[str, Any]]) -> dict[tuple[Any, ...], int]:
     """The ids of rows just inserted, by (provider, invoice number, period)."""
-    query = sa.select(
-        col(InvoiceCheck.id),
-        col(InvoiceCheck.provider_id),
-        col(InvoiceCheck.invoice_no),
-        col(InvoiceCheck.period_from),
-        col(InvoiceCheck.period_to),
-    ).where(not_voided_sql(InvoiceCheck))
+    query = sa.select(col(InvoiceCheck.id), *_INVOICE_KEY).where(not_voided_sql(InvoiceCheck))
     connection = run.session.connection()
     pairs = sorted({(r["provider_id"], r["invoice_no"]) for r in rows})
     return {
