@@ -314,3 +314,17 @@ def test_a_contract_that_cannot_be_priced_for_the_period_is_a_row_error(session,
     assert [(3, "Periode fra")] == [(e.row, e.column) for e in preview.errors]
     assert preview.errors[0].message.startswith("Der mangler en reguleringssats (indeks) for ")
     assert "1" == dict(preview.figures)["Kontrolleret"]
+
+
+def test_a_credit_note_in_a_later_chunk_finds_its_invoice_once(session, contracts, monkeypatch):
+    # A big file is checked and written in chunks: the invoice is written with the first chunk
+    # before the credit note's chunk loads the contract's saved invoices. It must not count
+    # twice (saved, and from the file), which made "2 fakturaer har samme kontrakt og periode".
+    monkeypatch.setattr(invoice_import, "CHUNK", 1)
+    lines = [MONTH[2], ";SAG-2024-0001;K-101;01-04-2026;30-04-2026;-1.000,00"]
+    preview = _preview(session, lines)
+    assert preview.ready, preview.errors
+    result = _import(session, lines)
+    assert not result.errors
+    by_no = {c.invoice_no: c for c in _checks(session)}
+    assert by_no["F-101"].id == by_no["K-101"].credits_id

@@ -194,6 +194,9 @@ class _Run:
     reported: set[int] = field(default_factory=set)  # first rows already named as duplicates
     invoices: dict[int, list[_Invoice]] = field(default_factory=lambda: defaultdict(list))
     loaded: set[int] = field(default_factory=set)  # contracts whose saved invoices are in
+    # The keys of this file's lines taken so far: written with their chunk, they are in the
+    # database when a later chunk loads a contract's saved invoices, and are not saved ones.
+    taken: set[int] = field(default_factory=set)
     rows: int = 0
     checked: int = 0
     credit_notes: int = 0
@@ -354,13 +357,16 @@ def _load_saved_invoices(run: _Run, contract_ids: set[int]) -> None:
     if not wanted:
         return
     run.loaded.update(wanted)
-    saved = list(
-        run.session.exec(
+    saved = [
+        check
+        for check in run.session.exec(
             select(InvoiceCheck).where(
                 col(InvoiceCheck.contract_id).in_(wanted), not_voided_sql(InvoiceCheck)
             )
         )
-    )
+        if _invoice_key(check.provider_id, check.invoice_no, check.period_from, check.period_to)
+        not in run.taken
+    ]
     credited: dict[int, Decimal] = defaultdict(Decimal)
     for check in saved:
         if check.kind == InvoiceKind.CREDIT_NOTE and check.credits_id is not None:
@@ -605,6 +611,15 @@ def _check_chunk(run: _Run, chunk: list[SourceRow]) -> list[_Line]:
     for source, data in read:
         if (line := _check_line(run, source, data, before)) is not None:
             lines.append(line)
+            values = line.values
+            run.taken.add(
+                _invoice_key(
+                    values["provider_id"],
+                    values["invoice_no"],
+                    values["period_from"],
+                    values["period_to"],
+                )
+            )
     return lines
 
 
