@@ -1,4 +1,4 @@
-"""The served app's start (services/warmup.py, streamlit_app.py): `streamlit run` finds the
+"""The served app's start (pages/_warmup.py, streamlit_app.py): `streamlit run` finds the
 st.App, whose lifespan imports the shell and the start page's modules in the background; a
 page view waits for that, and without a start (AppTest, the bench) it does not wait at all."""
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 from streamlit.web.server.app_discovery import discover_asgi_app
 
+from pages import _warmup as warmup
 from pages._nav import HOME
-from services import warmup
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,7 +41,7 @@ def test_after_a_start_the_modules_are_imported_when_wait_returns():
     # A fresh interpreter: this one has imported most of them already.
     code = (
         "import sys\n"
-        "from services import warmup\n"
+        "from pages import _warmup as warmup\n"
         "assert 'pandas' not in sys.modules and 'pages._shell' not in sys.modules\n"
         "warmup.start(); warmup.start()\n"  # twice: one thread
         "warmup.wait()\n"
