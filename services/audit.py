@@ -68,6 +68,9 @@ def _plain(value: object) -> object:
     return value
 
 
+_encode = json.JSONEncoder(ensure_ascii=False, default=_plain).encode
+
+
 def _pending(session: OrmSession) -> dict[tuple[str, str], _Event]:
     pending: dict[tuple[str, str], _Event] = session.info.setdefault(PENDING, {})
     return pending
@@ -127,17 +130,36 @@ def apply_changes(row: SQLModel, values: Mapping[str, object]) -> Changes:
     return changed
 
 
-def write_created(session: Session, table: sa.Table, rows: Sequence[Mapping[str, object]]) -> None:
+def created_changes(values: Mapping[str, object]) -> str:
+    """A created record's changes as its create event stores them (JSON): each filled-in
+    field but the bookkeeping, [None, value]."""
+    return _encode(
+        {
+            name: [None, value]
+            for name, value in values.items()
+            if name not in BOOKKEEPING and value is not None and value != ""
+        }
+    )
+
+
+def write_created(
+    session: Session,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, object]],
+    changes: Sequence[str] | None = None,
+) -> None:
     """The create events of rows a user action inserted in bulk, by SQL (an import of 100.000
     invoice lines): each row's event as the listener would write it, written now, in the
-    action's transaction (a rollback takes them with it). Each row holds its `id`."""
+    action's transaction (a rollback takes them with it). Each row holds its `id`; `changes`
+    are the rows' `created_changes`, when the caller has them already."""
     if not session.info.get(ACTION_DEPTH):
         raise RuntimeError("Bulk writes are audited only inside a user action")
     who = session.info.get(WHO)
     if not who:
         raise RuntimeError("A user action changed records without saying for whom")
     now = utcnow()
-    encode = json.JSONEncoder(ensure_ascii=False, default=_plain).encode
+    if changes is None:
+        changes = [created_changes(row) for row in rows]
     events = [
         {
             "at": now,
@@ -145,15 +167,9 @@ def write_created(session: Session, table: sa.Table, rows: Sequence[Mapping[str,
             "action": "create",
             "entity": table.name,
             "entity_id": str(row["id"]),
-            "changes": encode(
-                {
-                    name: [None, value]
-                    for name, value in row.items()
-                    if name not in BOOKKEEPING and value is not None and value != ""
-                }
-            ),
+            "changes": row_changes,
         }
-        for row in rows
+        for row, row_changes in zip(rows, changes, strict=True)
     ]
     bulk_insert(session.connection(), AuditEvent.__table__, events)  # type: ignore[attr-defined]
 

@@ -49,6 +49,25 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 def _sqlite_begin(connection: sa.Connection) -> None:
     immediate = connection.get_execution_options().get(WRITE)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    connection.info[_CHANGES_AT_BEGIN] = _sqlite_changes(connection)
+
+
+_CHANGES_AT_BEGIN = "takstkompas_changes_at_begin"
+
+
+def _sqlite_changes(connection: sa.Connection) -> int:
+    return int(connection.connection.driver_connection.total_changes)  # type: ignore[union-attr]
+
+
+def has_written(connection: sa.Connection) -> bool:
+    """Whether the connection's transaction has written anything yet, which another
+    connection cannot see before it commits (an import's second process reads on its own)."""
+    if connection.dialect.name == "sqlite":
+        return _sqlite_changes(connection) != connection.info.get(_CHANGES_AT_BEGIN)
+    if connection.dialect.name == "postgresql":
+        query = "SELECT pg_current_xact_id_if_assigned() IS NOT NULL"
+        return bool(connection.exec_driver_sql(query).scalar())
+    return True
 
 
 def get_engine(url: str) -> Engine:

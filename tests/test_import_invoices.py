@@ -3,10 +3,13 @@ each line is stored exactly as the same invoice typed into Fakturaafvigelser wou
 ones enter the deviation log, negative lines are credit notes of their invoice, and one bad
 line writes nothing and is named by its row."""
 
+import json
+import time
 from datetime import date
 from decimal import Decimal
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models import AuditEvent, DeviationEvent, InvoiceCheck
@@ -328,3 +331,176 @@ def test_a_credit_note_in_a_later_chunk_finds_its_invoice_once(session, contract
     assert not result.errors
     by_no = {c.invoice_no: c for c in _checks(session)}
     assert by_no["F-101"].id == by_no["K-101"].credits_id
+
+
+# --- A large file, checked in two processes -------------------------------------------------
+#
+# From PARALLEL_FROM chunks on, a second process checks chunks on their own while this one
+# settles them in file order and writes: the result must be the one process's, line for line.
+
+
+def _month_lines() -> list[str]:
+    """Two contracts' invoices for 2025, some flagged and some under; credit notes of an
+    invoice in an earlier chunk, in the same chunk and of one saved before the import."""
+    lines = []
+    for month in range(1, 13):
+        start, end = date(2025, month, 1), date(2025, month, 28)
+        period = f"{start:%d-%m-%Y};{end:%d-%m-%Y}"
+        amount = ("58.000,00", "60.000,00", "64.000,00")[month % 3]
+        lines.append(f"10000009;SAG-2024-0001;F-1-{month};{period};{amount}")
+        amount = ("61.000,00", "70.000,00", "50.000,00")[month % 3]
+        lines.append(f"12345674;SAG-2025-0002;F-2-{month};{period};{amount}")
+    lines.insert(20, "12345674;SAG-2025-0002;K-2-2;01-02-2025;28-02-2025;-2.000,00")
+    lines.insert(7, "10000009;SAG-2024-0001;K-1-4;01-04-2025;28-04-2025;-500,00")
+    lines.append(";SAG-2024-0001;K-1-1;01-01-2025;28-01-2025;-1.000,00")
+    lines.append("12345674;SAG-2025-0002;K-0;01-12-2024;28-12-2024;-100,00")
+    return lines
+
+
+def _stored(session: Session) -> dict[str, list]:
+    """What the imports stored, the ids given as the invoice numbers they belong to."""
+    session.expire_all()
+    checks = _checks(session)
+    number = {c.id: c.invoice_no for c in checks}
+    fields = [
+        "kind", "contract_id", "provider_id", "period_from", "period_to", "checked_on",
+        "invoiced", "expected", "deviation", "deviation_pct", "flagged", "under_expected",
+        "status", "created_by", "version",
+    ]  # fmt: skip
+    events = []
+    for event in session.exec(select(AuditEvent).where(AuditEvent.entity == "invoicecheck")):
+        changes = json.loads(event.changes)
+        if "credits_id" in changes:
+            changes["credits_id"][1] = number[changes["credits_id"][1]]
+        events.append((number[int(event.entity_id)], event.who, event.action, changes))
+    history = [
+        (number[e.invoice_check_id], e.by, e.old_status, e.new_status, e.note)
+        for e in session.exec(select(DeviationEvent))
+    ]
+    return {
+        "checks": [
+            (c.invoice_no, number.get(c.credits_id), *(getattr(c, f) for f in fields))
+            for c in checks
+        ],
+        "audit": sorted(events, key=repr),
+        "history": sorted(history, key=repr),
+    }
+
+
+def _written(session: Session) -> tuple[set[int], set[int]]:
+    return {c.id or 0 for c in _checks(session)}, {
+        e.id or 0 for e in session.exec(select(DeviationEvent))
+    }
+
+
+def _forget_the_import(session: Session, before: tuple[set[int], set[int]]) -> None:
+    """Take back what an import wrote (not done by the app: only to run it again)."""
+    checks, events = (set(ids) for ids in _written(session))
+    checks -= before[0]
+    events -= before[1]
+    connection = session.connection()
+    check = sa.table("invoicecheck", sa.column("id"))
+    history = sa.table("deviationevent", sa.column("id"))
+    audit = sa.table("auditevent", sa.column("entity"), sa.column("entity_id"))
+    connection.execute(sa.delete(history).where(history.c.id.in_(events)))
+    connection.execute(sa.delete(check).where(check.c.id.in_(checks)))
+    connection.execute(
+        sa.delete(audit).where(
+            audit.c.entity == "invoicecheck", audit.c.entity_id.in_([str(i) for i in checks])
+        )
+    )
+    session.commit()
+
+
+PRECHECK = invoice_import._precheck
+
+
+def _alone(monkeypatch) -> None:
+    """One process from now on, checking at its own speed."""
+    monkeypatch.setattr(invoice_import, "PARALLEL_FROM", 10**6)
+    monkeypatch.setattr(invoice_import, "_precheck", PRECHECK)
+
+
+@pytest.fixture
+def in_chunks(monkeypatch) -> list[str]:
+    """Small chunks, and two processes from two chunks on. The list notes each run shared
+    between two processes, and each chunk this process checked; it checks slowly, so that the
+    second process (a second or so to start) checks some too."""
+    monkeypatch.setattr(invoice_import, "CHUNK", 4)
+    monkeypatch.setattr(invoice_import, "PARALLEL_FROM", 2)
+    noted: list[str] = []
+    shared, precheck = invoice_import._prechecked_shared, PRECHECK
+
+    def sharing(*args):
+        noted.append("shared")
+        return shared(*args)
+
+    def slowly(run, chunk):
+        noted.append("here")
+        time.sleep(0.4)
+        return precheck(run, chunk)
+
+    monkeypatch.setattr(invoice_import, "_prechecked_shared", sharing)
+    monkeypatch.setattr(invoice_import, "_precheck", slowly)
+    return noted
+
+
+def test_two_processes_store_what_one_stores(session, contracts, in_chunks, monkeypatch):
+    _import(session, ["12345674;SAG-2025-0002;F-0;01-12-2024;28-12-2024;70.000,00"])
+    before = _written(session)
+    lines = _month_lines()
+    in_chunks.clear()
+    shared = _import(session, lines)
+    assert "shared" == in_chunks[0] and in_chunks.count("here") < 8  # of 8 chunks
+    in_two = _stored(session)
+    _forget_the_import(session, before)
+    _alone(monkeypatch)
+    alone = _import(session, lines)
+    assert (shared.rows, shared.figures, shared.summary) == (
+        alone.rows,
+        alone.figures,
+        alone.summary,
+    )
+    assert 29 == len(in_two["checks"]) and "4" == dict(alone.figures)["Kreditnotaer"]
+    assert in_two == _stored(session)
+
+
+def test_two_processes_find_the_errors_one_finds(session, contracts, in_chunks, monkeypatch):
+    _import(session, ["12345674;SAG-2025-0002;F-0;01-12-2024;28-12-2024;70.000,00"])
+    lines = _month_lines()
+    lines[3] = lines[13]  # the same invoice twice, in different chunks
+    lines[9] = "10000009;SAG-9999;F-9;01-01-2025;28-01-2025;1.000,00"  # no such contract
+    lines[16] = lines[16].replace("F-2-", "X-").rsplit(";", 1)[0] + ";9.000.000,00"  # implausible
+    lines.append("12345674;SAG-2025-0002;F-0;01-12-2024;28-12-2024;70.000,00")  # checked before
+    previews = []
+    real = invoice_import.require_ready
+    monkeypatch.setattr(invoice_import, "require_ready", lambda p: previews.append(p) or real(p))
+    in_chunks.clear()
+    with pytest.raises(InputError):
+        _import(session, lines)
+    assert "shared" == in_chunks[0] and in_chunks.count("here") < 8
+    _alone(monkeypatch)
+    with pytest.raises(InputError):
+        _import(session, lines)
+    shared, alone = previews
+    # Both copies, the contract, the amount, a credit note whose invoice was row 11, the
+    # invoice saved before.
+    assert [5, 11, 15, 18, 23, 30] == [e.row for e in shared.errors]
+    assert (shared.errors, shared.figures) == (alone.errors, alone.figures)
+    checked_alone = _preview(session, lines)
+    assert (shared.errors, shared.figures) == (checked_alone.errors, checked_alone.figures)
+    assert 1 == len(_checks(session))  # nothing of the file is written
+
+
+def test_a_failing_second_process_costs_time_not_the_import(
+    session, contracts, in_chunks, monkeypatch, tmp_path, caplog
+):
+    # The second process reads a database without tables: each of its chunks fails, and this
+    # process checks them itself.
+    empty = f"sqlite:///{tmp_path / 'empty.db'}"
+    monkeypatch.setattr(invoice_import, "_reader_url", lambda _session: empty)
+    lines = _month_lines()[:-1]
+    result = _import(session, lines)
+    assert "shared" == in_chunks[0] and not result.errors
+    assert len(lines) == len(_checks(session))
+    assert "one process" in caplog.text

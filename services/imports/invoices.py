@@ -11,16 +11,24 @@ tastet rigtigt?" — that one is checked by hand under Fakturaafvigelser.
 Rows are streamed in chunks: a chunk's contracts, its earlier checks and (on confirm) its
 inserts are one query each, so 100.000 lines are checked and written in seconds and memory
 does not grow with the rows (only a small key per invoice, for duplicates and credit notes).
+A large file is checked by two processes, while this one writes: see `_prechecked_shared`.
 The rules are those of services.invoices (judge_invoice, period_errors, invoice_check_values):
 an imported check is stored exactly as a typed one would be.
 """
 
+import logging
+import multiprocessing
+import queue
+import traceback
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from itertools import islice
+from itertools import chain, islice
+from multiprocessing.process import BaseProcess
+from multiprocessing.queues import Queue
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,8 +47,9 @@ from models import (
     label,
 )
 from models.base import utcnow
-from services.audit import write_created
+from services.audit import created_changes, write_created
 from services.contracts import addon_terms_of, terms_of
+from services.db import get_engine, has_written
 from services.errors import InputError, UserError
 from services.formatting import format_kr, format_number
 from services.imports.columns import Column, ColumnMatch, match_columns
@@ -74,12 +83,17 @@ from services.rules.deviations import credit_note_amount
 from services.rules.pricing import AddonTerms, PriceTerms
 from services.rules.voiding import not_voided_sql
 from services.settings import AppSettings, get_settings
-from services.sql import bulk_insert
-from services.unit_of_work import action
+from services.sql import bulk_insert, reserve_ids
+from services.unit_of_work import DEPTH, action
 from services.validation import validate
+
+logger = logging.getLogger(__name__)
 
 KIND_NAME = "Fakturalinjer"
 CHUNK = 2_000
+# A file of at least this many chunks is checked in a second process while this one writes.
+# Starting it costs about half a second, which a file of 10.000 lines wins back.
+PARALLEL_FROM = 5
 MAX_LISTED = 1_000  # errors listed in the preview; the rest are counted
 NOTHING = Decimal("0.00")  # one object for every invoice not credited (100.000 of them)
 
@@ -176,6 +190,49 @@ class _Line:
     row: int
     values: dict[str, Any]  # the invoice check's stored fields
     credits: _Invoice | None = None  # a credit note: the invoice it corrects
+    changes: str | None = None  # its create event's changes, when made while checking it
+
+
+# A problem found in a line: its row, column key, value and Danish message (as _Run.problem).
+Problem = tuple[int, str, Any, str]
+
+
+@dataclass(frozen=True)
+class _Credit:
+    """A credit note's line checked on its own: what finding the invoice it corrects needs."""
+
+    contract_id: int
+    provider_id: int
+    invoice_no: str
+    period_from: date
+    period_to: date
+    amount: Decimal  # as typed, without its sign
+    credits: str | None  # the number of the invoice it corrects, when the file gives it
+
+
+@dataclass
+class _Pending:
+    """A line checked on its own: its contract, the schema, the period and the pricing rule.
+    What depends on the lines before it (the same invoice twice, a credit note's invoice) is
+    settled in file order by `_settle_line`."""
+
+    row: int
+    problems: list[Problem]  # with a key: reported only when the line is no duplicate
+    key: tuple[int, str, date, date] | None = None  # provider, invoice number, period
+    before: bool = False  # the invoice was checked before (a check in force)
+    values: dict[str, Any] | None = None  # an invoice's stored fields
+    changes: str | None = None  # and its create event's changes (services.audit)
+    credit: _Credit | None = None
+
+
+@dataclass
+class _Prechecked:
+    """A chunk's lines checked on their own, in file order, after the problems met reading
+    its rows."""
+
+    rows: int
+    problems: list[Problem]
+    lines: list[_Pending]
 
 
 @dataclass
@@ -386,19 +443,23 @@ def _load_saved_invoices(run: _Run, contract_ids: set[int]) -> None:
             )
 
 
-def _contract_for(run: _Run, number: int, data: dict[str, Any]) -> _Contract | None:
+def _contract_for(
+    run: _Run, number: int, data: dict[str, Any], problems: list[Problem]
+) -> _Contract | None:
     case_ref = data.get("case_ref")
     if case_ref is None:
-        run.problem(number, "case_ref", None, "Skriv kontraktens sagsnummer")
+        problems.append((number, "case_ref", None, "Skriv kontraktens sagsnummer"))
         return None
     found = run.contracts.get(case_ref, [])
     if not found:
-        run.problem(
-            number,
-            "case_ref",
-            case_ref,
-            f"Ingen kontrakt har sagsnummeret »{shown(case_ref)}«. Opret kontrakten først, "
-            "eller ret sagsnummeret.",
+        problems.append(
+            (
+                number,
+                "case_ref",
+                case_ref,
+                f"Ingen kontrakt har sagsnummeret »{shown(case_ref)}«. Opret kontrakten først, "
+                "eller ret sagsnummeret.",
+            )
         )
         return None
     cvr = data.get("cvr")
@@ -406,12 +467,14 @@ def _contract_for(run: _Run, number: int, data: dict[str, Any]) -> _Contract | N
         same = [c for c in found if c.provider_cvr == cvr]
         if not same:
             c = found[0]
-            run.problem(
-                number,
-                "cvr",
-                cvr,
-                f"Sagsnummeret hører til {c.provider_name} (CVR {c.provider_cvr or 'ukendt'}), "
-                "ikke til dette CVR-nummer",
+            problems.append(
+                (
+                    number,
+                    "cvr",
+                    cvr,
+                    f"Sagsnummeret hører til {c.provider_name} (CVR {c.provider_cvr or 'ukendt'}"
+                    "), ikke til dette CVR-nummer",
+                )
             )
             return None
         found = same
@@ -419,25 +482,27 @@ def _contract_for(run: _Run, number: int, data: dict[str, Any]) -> _Contract | N
     if len(found) > 1 and period_from and period_to:
         found = [c for c in found if not period_errors(period_from, period_to, c.row)] or found
     if len(found) > 1:
-        run.problem(
-            number,
-            "case_ref",
-            case_ref,
-            f"{len(found)} kontrakter har sagsnummeret »{shown(case_ref)}« og dækker perioden. "
-            "Kontrollér fakturaen enkeltvis under Fakturaafvigelser.",
+        problems.append(
+            (
+                number,
+                "case_ref",
+                case_ref,
+                f"{len(found)} kontrakter har sagsnummeret »{shown(case_ref)}« og dækker "
+                "perioden. Kontrollér fakturaen enkeltvis under Fakturaafvigelser.",
+            )
         )
         return None
     return found[0]
 
 
-def _check_line(
-    run: _Run, source: SourceRow, data: dict[str, Any], before: set[int]
-) -> _Line | None:
-    """One line checked against its contract: the check to store, or None (errors noted)."""
-    number = source.number
-    contract = _contract_for(run, number, data)
+def _precheck_line(run: _Run, number: int, data: dict[str, Any], before: set[int]) -> _Pending:
+    """One line checked on its own against its contract (the schema, the period, the pricing
+    rule); what depends on the lines before it is left to `_settle_line`."""
+    problems: list[Problem] = []
+    pending = _Pending(number, problems)
+    contract = _contract_for(run, number, data, problems)
     if contract is None:
-        return None
+        return pending
     amount = data.get("invoiced")
     credit = isinstance(amount, Decimal) and amount < 0
     try:
@@ -454,37 +519,26 @@ def _check_line(
     except InputError as exc:
         for name, message in exc.fields.items():
             column = FIELD_COLUMN.get(name, name)
-            run.problem(number, column, data.get(column), message)
-        return None
+            problems.append((number, column, data.get(column), message))
+        return pending
     if errors := period_errors(valid.period_from, valid.period_to, contract.row):
         for name, message in errors.items():
-            run.problem(number, name, data.get(name), message)
-        return None
+            problems.append((number, name, data.get(name), message))
+        return pending
     provider_id = contract.row.provider_id
-    key = _invoice_key(provider_id, valid.invoice_no, valid.period_from, valid.period_to)
-    first = run.seen.get(key)
-    if first is not None:
-        run.problem(
-            number,
-            "invoice_no",
-            valid.invoice_no,
-            f"Samme faktura (nummer og periode) står også i {run.row_word} {first}",
-        )
-        if first not in run.reported:
-            run.reported.add(first)
-            run.problem(
-                first,
-                "invoice_no",
-                valid.invoice_no,
-                f"Samme faktura (nummer og periode) står også i {run.row_word} {number}",
-            )
-        return None
-    run.seen[key] = number
-    if key in before:
-        run.problem(number, "invoice_no", valid.invoice_no, ALREADY_CHECKED)
-        return None
+    pending.key = (provider_id, valid.invoice_no, valid.period_from, valid.period_to)
+    pending.before = _invoice_key(*pending.key) in before
     if credit:
-        return _credit_line(run, number, contract, valid, data.get("credits"))
+        pending.credit = _Credit(
+            contract.row.id or 0,
+            provider_id,
+            valid.invoice_no,
+            valid.period_from,
+            valid.period_to,
+            valid.invoiced,
+            data.get("credits"),
+        )
+        return pending
     try:
         judged = judge_invoice(
             contract=contract.row,
@@ -496,54 +550,95 @@ def _check_line(
             settings=run.settings,
         )
     except InputError as exc:
-        run.problem(number, "invoiced", data.get("invoiced"), " ".join(exc.fields.values()))
-        return None
+        problems.append((number, "invoiced", data.get("invoiced"), " ".join(exc.fields.values())))
+        return pending
     except UserError as exc:  # the contract cannot be priced for the period (index rate, range)
-        run.problem(number, "period_from", data.get("period_from"), exc.message)
-        return None
+        problems.append((number, "period_from", data.get("period_from"), exc.message))
+        return pending
     if judged.implausible:
         message = implausible_message(
             valid.invoiced, judged.expected.total, judged.plausible_factor
         )
+        problems.append(
+            (
+                number,
+                "invoiced",
+                data.get("invoiced"),
+                f"{message} Kontrollér fakturaen enkeltvis under Fakturaafvigelser.",
+            )
+        )
+        return pending
+    pending.values = invoice_check_values(contract.row, valid, judged, run.today)
+    pending.changes = created_changes(pending.values)
+    return pending
+
+
+def _settle_line(run: _Run, pending: _Pending) -> _Line | None:
+    """A line checked on its own, against the lines before it: the check to store, or None
+    (errors noted). The same invoice twice is reported before anything else about it."""
+    number = pending.row
+    if pending.key is None:
+        for problem in pending.problems:
+            run.problem(*problem)
+        return None
+    key = _invoice_key(*pending.key)
+    invoice_no = pending.key[1]
+    first = run.seen.get(key)
+    if first is not None:
         run.problem(
             number,
-            "invoiced",
-            data.get("invoiced"),
-            f"{message} Kontrollér fakturaen enkeltvis under Fakturaafvigelser.",
+            "invoice_no",
+            invoice_no,
+            f"Samme faktura (nummer og periode) står også i {run.row_word} {first}",
         )
+        if first not in run.reported:
+            run.reported.add(first)
+            run.problem(
+                first,
+                "invoice_no",
+                invoice_no,
+                f"Samme faktura (nummer og periode) står også i {run.row_word} {number}",
+            )
         return None
-    values = invoice_check_values(contract.row, valid, judged, run.today)
+    run.seen[key] = number
+    if pending.before:
+        run.problem(number, "invoice_no", invoice_no, ALREADY_CHECKED)
+        return None
+    if pending.credit is not None:
+        return _credit_line(run, number, pending.credit)
+    if pending.problems or pending.values is None:
+        for problem in pending.problems:
+            run.problem(*problem)
+        return None
+    values = pending.values
     invoice = _Invoice(
-        valid.invoice_no, valid.invoiced, NOTHING, row=number, flagged=values["flagged"]
+        values["invoice_no"], values["invoiced"], NOTHING, row=number, flagged=values["flagged"]
     )
-    run.invoices[_period_key(contract.row.id or 0, valid.period_from, valid.period_to)].append(
-        invoice
-    )
+    period = _period_key(values["contract_id"], values["period_from"], values["period_to"])
+    run.invoices[period].append(invoice)
     run.checked += 1
-    if judged.deviation.flagged:
+    if values["flagged"]:
         run.flagged += 1
-        run.deviations += judged.deviation.amount
-    elif judged.deviation.under_expected:
+        run.deviations += values["deviation"]
+    elif values["under_expected"]:
         run.under += 1
-    return _Line(number, values, invoice)
+    return _Line(number, values, invoice, pending.changes)
 
 
-def _credit_line(
-    run: _Run, number: int, contract: _Contract, valid: InvoiceCheckCreate, credits: Any
-) -> _Line | None:
+def _credit_line(run: _Run, number: int, credit: _Credit) -> _Line | None:
     """A credit note: the invoice it corrects (of its contract and period; by its number when
     the file gives it, else the only one) and what is left of it."""
     invoices = run.invoices.get(
-        _period_key(contract.row.id or 0, valid.period_from, valid.period_to), []
+        _period_key(credit.contract_id, credit.period_from, credit.period_to), []
     )
-    if credits is not None:
-        invoices = [i for i in invoices if i.invoice_no == credits]
+    if credit.credits is not None:
+        invoices = [i for i in invoices if i.invoice_no == credit.credits]
         if not invoices:
             run.problem(
                 number,
                 "credits",
-                credits,
-                f"Faktura »{shown(credits)}« findes ikke for samme kontrakt og periode "
+                credit.credits,
+                f"Faktura »{shown(credit.credits)}« findes ikke for samme kontrakt og periode "
                 f"(den skal være kontrolleret før eller stå tidligere {run.in_file})",
             )
             return None
@@ -555,49 +650,43 @@ def _credit_line(
             else f"{len(invoices)} fakturaer har samme kontrakt og periode. Skriv nummeret på "
             "den, kreditnotaen retter, i kolonnen »Krediterer faktura«."
         )
-        run.problem(number, "invoiced", -valid.invoiced, message)
+        run.problem(number, "invoiced", -credit.amount, message)
         return None
     invoice = invoices[0]
-    amount = credit_note_amount(valid.invoiced)
+    amount = credit_note_amount(credit.amount)
     if too_large := credit_too_large(invoice.invoiced, invoice.credited, amount):
         run.problem(number, "invoiced", amount, too_large)
         return None
     invoice.credited += amount
     run.credit_notes += 1
     values = credit_note_values(
-        contract_id=contract.row.id or 0,
-        provider_id=contract.row.provider_id,
-        invoice_no=valid.invoice_no,
-        period_from=valid.period_from,
-        period_to=valid.period_to,
+        contract_id=credit.contract_id,
+        provider_id=credit.provider_id,
+        invoice_no=credit.invoice_no,
+        period_from=credit.period_from,
+        period_to=credit.period_to,
         amount=amount,
         checked_on=run.today,
     )
     return _Line(number, values, invoice)
 
 
-def _check_chunk(run: _Run, chunk: list[SourceRow]) -> list[_Line]:
+def _precheck(run: _Run, chunk: Sequence[SourceRow]) -> _Prechecked:
+    """A chunk's lines read and checked each on its own (phase one: in either process)."""
     readers = _readers(run.date_format)
-    read: list[tuple[SourceRow, dict[str, Any]]] = []
+    problems: list[Problem] = []
+    read: list[tuple[int, dict[str, Any]]] = []
     for source in chunk:
-        run.rows += 1
         if has_cpr(source):
-            run.problem(source.number, ROW, "", CPR_ROW)
+            problems.append((source.number, ROW, "", CPR_ROW))
             continue
         raw = cells(source, run.match)
         data, errors = read_cells(raw, readers)
         for key, message in errors.items():
-            run.problem(source.number, key, raw.get(key), message)
+            problems.append((source.number, key, raw.get(key), message))
         if not errors:
-            read.append((source, data))
+            read.append((source.number, data))
     _load_contracts(run, {d["case_ref"] for _, d in read if d.get("case_ref")})
-    credit_contracts = {
-        c.row.id or 0
-        for _, d in read
-        if isinstance(d.get("invoiced"), Decimal) and d["invoiced"] < 0
-        for c in run.contracts.get(d.get("case_ref") or "", [])
-    }
-    _load_saved_invoices(run, credit_contracts)
     before = _checked_before(
         run,
         [
@@ -607,59 +696,245 @@ def _check_chunk(run: _Run, chunk: list[SourceRow]) -> list[_Line]:
             for c in run.contracts.get(d.get("case_ref") or "", [])
         ],
     )
+    lines = [_precheck_line(run, number, data, before) for number, data in read]
+    return _Prechecked(len(chunk), problems, lines)
+
+
+def _settle(run: _Run, checked: _Prechecked) -> list[_Line]:
+    """A chunk checked on its own, settled against the lines before it (phase two: in this
+    process, in file order): its lines to store; the run's figures and errors follow."""
+    run.rows += checked.rows
+    for problem in checked.problems:
+        run.problem(*problem)
+    _load_saved_invoices(run, {p.credit.contract_id for p in checked.lines if p.credit})
     lines = []
-    for source, data in read:
-        if (line := _check_line(run, source, data, before)) is not None:
+    for pending in checked.lines:
+        if (line := _settle_line(run, pending)) is not None:
             lines.append(line)
-            values = line.values
-            run.taken.add(
-                _invoice_key(
-                    values["provider_id"],
-                    values["invoice_no"],
-                    values["period_from"],
-                    values["period_to"],
-                )
-            )
+            run.taken.add(_invoice_key(*pending.key))  # type: ignore[misc]
     return lines
+
+
+# --- Checking in two processes ----------------------------------------------------------------
+#
+# Checking a line on its own (reading it, the schema, the pricing rule) and writing it (the
+# check, its history and its audit event) cost about the same. For a large file a second process
+# checks chunks on their own too, ahead of the one this process settles and writes, so the
+# import uses both cores (in one process a thread would only take turns with it for the GIL).
+# Whichever process checks a chunk, this one settles the chunks in file order, so the lines,
+# errors and figures are the same as in one process.
+#
+# The second process reads the database on its own connection and sees it as it was before
+# the import: this transaction's writes are not committed (SQLite's WAL and PostgreSQL's read
+# committed both hide them), and on SQLite this transaction holds the write lock from its
+# first read, so nobody else commits in between. Where this process sees more (the invoices it
+# has written itself, among the earlier checks), it makes no difference: such a line is
+# reported as the same invoice twice in the file before it is settled as checked before.
+
+AHEAD = 8  # chunks read ahead of the one settled: the second process's work and this one's
+SENT = 2  # chunks with the second process at a time
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """What the second process needs to check a chunk as this one would."""
+
+    url: str
+    headers: tuple[str, ...]
+    date_format: str
+    today: date
+    settings: AppSettings
+    rates: dict[int, Decimal]
+
+
+def _reader_url(session: Session) -> str | None:
+    """The URL a second process can read this import's starting state from: a database in a
+    file or on a server, when this outermost action has changed nothing before the import."""
+    url = session.get_bind().engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return None
+    if session.info.get(DEPTH, 0) != 1 or session.new or session.dirty or session.deleted:
+        return None
+    if has_written(session.connection()):
+        return None
+    return url.render_as_string(hide_password=False)
+
+
+def _precheck_elsewhere(setup: _Setup, chunks: "Queue[Any]", results: "Queue[Any]") -> None:
+    """The second process: check each chunk it is sent on its own, until None; a failure is
+    sent back as its traceback."""
+    try:
+        engine = get_engine(setup.url)
+        with Session(engine) as session:
+            run = _Run(
+                session=session,
+                match=match_columns(setup.headers, COLUMNS),
+                headers=setup.headers,
+                date_format=setup.date_format,
+                today=setup.today,
+                settings=setup.settings,
+                rates=setup.rates,
+            )
+            while (item := chunks.get()) is not None:
+                index, rows = item
+                chunk = [SourceRow(number, values) for number, values in rows]
+                results.put((index, _precheck(run, chunk)))
+        engine.dispose()
+    except BaseException:
+        results.put(traceback.format_exc())
+
+
+def _prechecked(
+    run: _Run, rows: Iterable[SourceRow], url: str | None
+) -> Generator[_Prechecked, None, None]:
+    """Each chunk checked on its own, in file order: here, or shared with a second process
+    for a large file (`url`: where it reads the database)."""
+    chunks = _chunks(rows)
+    ahead = list(islice(chunks, PARALLEL_FROM)) if url is not None else []
+    if url is None or len(ahead) < PARALLEL_FROM:
+        for chunk in chain(ahead, chunks):
+            yield _precheck(run, chunk)
+        return
+    yield from _prechecked_shared(run, chain(ahead, chunks), url)
+
+
+def _prechecked_shared(
+    run: _Run, chunks: Iterator[list[SourceRow]], url: str
+) -> Iterator[_Prechecked]:
+    """The chunks checked by this process and a second one, in file order. The second one is
+    kept busy with the chunks after the next in line; this one checks the next in line when the
+    second has not got it (while that one starts, say), and one further ahead while it waits.
+    Should the second process fail, this one checks its chunks again itself: it costs time,
+    not the import."""
+    setup = _Setup(url, tuple(run.headers), run.date_format, run.today, run.settings, run.rates)
+    context = multiprocessing.get_context("spawn")
+    to_check: Queue[Any] = context.Queue()
+    results: Queue[Any] = context.Queue()
+    process = context.Process(
+        target=_precheck_elsewhere,
+        args=(setup, to_check, results),
+        name="takstkompas-import-check",
+        daemon=True,
+    )
+    process.start()
+    worker: BaseProcess | None = process
+    unchecked: dict[int, list[SourceRow]] = {}  # by chunk number
+    sent: dict[int, list[SourceRow]] = {}  # with the second process
+    done: dict[int, _Prechecked] = {}
+    read = head = 0
+    last: int | None = None  # the number of chunks, once all are read
+    try:
+        while last is None or head < last:
+            while last is None and len(unchecked) + len(sent) + len(done) < AHEAD:
+                chunk = next(chunks, None)
+                if chunk is None:
+                    last = read
+                else:
+                    unchecked[read] = chunk
+                    read += 1
+            while worker is not None and len(sent) < SENT and len(unchecked) > (head in unchecked):
+                number = min(n for n in unchecked if n != head)
+                sent[number] = unchecked.pop(number)
+                to_check.put((number, [(row.number, row.values) for row in sent[number]]))
+            if head in done:
+                yield done.pop(head)
+                head += 1
+                continue
+            if head in unchecked:
+                done[head] = _precheck(run, unchecked.pop(head))
+                continue
+            try:
+                result = (
+                    _result(results, worker, wait=not unchecked) if worker is not None else None
+                )
+            except RuntimeError:
+                logger.warning("The import goes on in one process", exc_info=True)
+                _stop(worker, to_check)
+                worker = None
+                unchecked.update(sent)
+                sent.clear()
+                continue
+            if result is not None:
+                number, checked = result
+                del sent[number]
+                done[number] = checked
+            else:  # its turn is with the second process: check the next of the rest meanwhile
+                number = min(unchecked)
+                done[number] = _precheck(run, unchecked.pop(number))
+        if worker is not None:
+            to_check.put(None)
+            worker.join(timeout=30)
+    finally:
+        _stop(worker, to_check)
+        to_check.close()
+        results.close()
+
+
+def _stop(worker: BaseProcess | None, to_check: "Queue[Any]") -> None:
+    if worker is not None and worker.is_alive():
+        to_check.cancel_join_thread()
+        worker.terminate()
+        worker.join()
+
+
+def _result(
+    results: "Queue[Any]", worker: BaseProcess, *, wait: bool
+) -> tuple[int, _Prechecked] | None:
+    """A chunk the second process has checked (its number, the lines), or None when none is
+    ready and `wait` is false; RuntimeError when the process failed."""
+    while True:
+        try:
+            result = results.get(timeout=1) if wait else results.get_nowait()
+            break
+        except queue.Empty:
+            if not worker.is_alive():
+                raise RuntimeError(
+                    f"The import's checking process stopped (exit code {worker.exitcode})"
+                ) from None
+            if not wait:
+                return None
+    if isinstance(result, str):
+        raise RuntimeError(f"Checking the import failed in its process:\n{result}")
+    number, checked = result
+    return number, checked
 
 
 def _write_chunk(run: _Run, lines: list[_Line], user: str) -> None:
     """Insert the chunk's invoices, then its credit notes, each with its create event; a
     flagged invoice's first line in its history; a credited flagged one's note."""
-    if run.errors or run.more_errors:
-        return  # the import is refused at the end: nothing more to write
+    if run.errors or run.more_errors or not lines:
+        return  # with errors the import is refused at the end: nothing more to write
     now = utcnow()
     stamp = {"created_at": now, "updated_at": now, "created_by": user, "updated_by": user}
     table = InvoiceCheck.__table__  # type: ignore[attr-defined]
     connection = run.session.connection()
+    # Each line's id before it is written: a credit note names its invoice by it.
+    ids = reserve_ids(connection, table, len(lines))
+    for line, new_id in zip(lines, ids, strict=True):
+        if line.values["kind"] == InvoiceKind.INVOICE and line.credits is not None:
+            line.credits.id = new_id
+            line.credits.status = InvoiceStatus.NEW if line.values["flagged"] else None
     events: list[dict[str, Any]] = []
     for kind in (InvoiceKind.INVOICE, InvoiceKind.CREDIT_NOTE):
-        batch = [line for line in lines if line.values["kind"] == kind]
+        batch = [
+            (line, i) for line, i in zip(lines, ids, strict=True) if line.values["kind"] == kind
+        ]
         if not batch:
             continue
         rows = []
-        for line in batch:
-            values = dict(line.values)
+        changes = []
+        for line, new_id in batch:
+            values = line.values
             if kind == InvoiceKind.CREDIT_NOTE and line.credits is not None:
-                values["credits_id"] = line.credits.id
-            rows.append({**values, **stamp, "version": 1})
-        # In bulk, then each new id by the row's unique key (an invoice number is unique per
-        # provider and period among checks in force).
+                values = {"credits_id": line.credits.id, **values}
+            rows.append({**values, **stamp, "version": 1, "id": new_id})
+            changes.append(line.changes or created_changes(values))
         bulk_insert(connection, table, rows)
-        by_key = _new_ids(run, rows)
-        ids = [
-            by_key[r["provider_id"], r["invoice_no"], r["period_from"], r["period_to"]]
-            for r in rows
-        ]
-        for line, row, new_id in zip(batch, rows, ids, strict=True):
-            row["id"] = new_id
-            if kind == InvoiceKind.INVOICE and line.credits is not None:
-                line.credits.id = new_id
-                line.credits.status = InvoiceStatus.NEW if row["flagged"] else None
-            if row["flagged"] and kind == InvoiceKind.INVOICE:
-                events.append(_history(new_id, user, None, InvoiceStatus.NEW, None, None, now))
-            if kind == InvoiceKind.CREDIT_NOTE and line.credits and line.credits.flagged:
-                credited = line.credits
+        for (line, _), row in zip(batch, rows, strict=True):
+            credited = line.credits
+            if kind == InvoiceKind.INVOICE and row["flagged"]:
+                events.append(_history(row["id"], user, None, InvoiceStatus.NEW, None, None, now))
+            if kind == InvoiceKind.CREDIT_NOTE and credited is not None and credited.flagged:
                 note = (
                     f"Kreditnota {row['invoice_no']} på {format_kr(row['invoiced'])} "
                     f"registreret ved import."
@@ -675,20 +950,8 @@ def _write_chunk(run: _Run, lines: list[_Line], user: str) -> None:
                         now,
                     )
                 )
-        write_created(run.session, table, [{"credits_id": None, **r} for r in rows])
+        write_created(run.session, table, rows, changes)
     bulk_insert(connection, DeviationEvent.__table__, events)  # type: ignore[attr-defined]
-
-
-def _new_ids(run: _Run, rows: Sequence[dict[str, Any]]) -> dict[tuple[Any, ...], int]:
-    """The ids of rows just inserted, by (provider, invoice number, period)."""
-    query = sa.select(col(InvoiceCheck.id), *_INVOICE_KEY).where(not_voided_sql(InvoiceCheck))
-    connection = run.session.connection()
-    pairs = sorted({(r["provider_id"], r["invoice_no"]) for r in rows})
-    return {
-        (provider_id, number, period_from, period_to): int(check_id or 0)
-        for batch in _with_invoice_numbers(query, pairs, connection)
-        for check_id, provider_id, number, period_from, period_to in connection.execute(batch)
-    }
 
 
 def _history(
@@ -740,15 +1003,18 @@ def _run(
         in_file=wording[1],
     )
     if not match.missing:
-        for chunk in _chunks(rows):
-            lines = _check_chunk(run, chunk)
-            if on_line is not None:
-                for line in lines:
-                    on_line(line.row, line.values)
-            if user is not None:
-                _write_chunk(run, lines, user)
-            if progress is not None:
-                progress(run.rows)
+        # Only an import that writes and reports nothing per line gains by a second process.
+        url = _reader_url(session) if user is not None and on_line is None else None
+        with closing(_prechecked(run, rows, url)) as prechecked:
+            for checked in prechecked:
+                lines = _settle(run, checked)
+                if on_line is not None:
+                    for line in lines:
+                        on_line(line.row, line.values)
+                if user is not None:
+                    _write_chunk(run, lines, user)
+                if progress is not None:
+                    progress(run.rows)
     figures: tuple[tuple[str, str], ...] = (
         ("Kontrolleret", format_number(run.checked)),
         ("Afvigelser", format_number(run.flagged)),
