@@ -1,6 +1,6 @@
 """SQL building blocks that render the same meaning on SQLite and PostgreSQL."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -109,7 +109,7 @@ def _sqlite_insert(
     for name in names:
         values = [row[name] for row in rows]
         bind = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        columns.append(values if bind is None else [None if v is None else bind(v) for v in values])
+        columns.append(values if bind is None else _bound(values, bind))
     quote = dialect.identifier_preparer.quote
     statement = (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
@@ -125,6 +125,17 @@ def _sqlite_insert(
         raise sa.exc.IntegrityError(statement, None, exc) from exc
     finally:
         cursor.close()
+
+
+def _bound(values: list[Any], bind: Callable[[Any], Any]) -> list[Any]:
+    """A column's values bound, each distinct value once (an import's rows share their
+    timestamps, and mostly their periods). Equal values bind alike: Decimals to the same
+    float, aware datetimes to the same UTC time, dates and enums to the same text."""
+    done: dict[Any, Any] = {None: None}
+    try:
+        return [done[v] if v in done else done.setdefault(v, bind(v)) for v in values]
+    except TypeError:  # a value that cannot be a dict key
+        return [None if v is None else bind(v) for v in values]
 
 
 def _session_zone(connection: sa.Connection) -> ZoneInfo:

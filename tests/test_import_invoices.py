@@ -3,6 +3,7 @@ each line is stored exactly as the same invoice typed into Fakturaafvigelser wou
 ones enter the deviation log, negative lines are credit notes of their invoice, and one bad
 line writes nothing and is named by its row."""
 
+import gc
 import json
 import time
 from datetime import date
@@ -504,3 +505,18 @@ def test_a_failing_second_process_costs_time_not_the_import(
     assert "shared" == in_chunks[0] and not result.errors
     assert len(lines) == len(_checks(session))
     assert "one process" in caplog.text
+
+
+def test_the_cycle_collector_runs_less_often_only_while_importing(session, contracts, monkeypatch):
+    thresholds = []
+    real = invoice_import._settle
+
+    def noting(run, checked):
+        thresholds.append(gc.get_threshold())
+        return real(run, checked)
+
+    monkeypatch.setattr(invoice_import, "_settle", noting)
+    before = gc.get_threshold()
+    _import(session, MONTH)
+    assert [(before[0] * 100, *before[1:])] == thresholds
+    assert before == gc.get_threshold()
