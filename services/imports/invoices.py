@@ -20,17 +20,19 @@ import gc
 import logging
 import multiprocessing
 import queue
+import subprocess
+import sys
 import threading
 import traceback
 from collections import defaultdict
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from itertools import chain, islice
-from multiprocessing.process import BaseProcess
-from multiprocessing.queues import Queue
+from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -764,12 +766,22 @@ def _reader_url(session: Session) -> str | None:
     return url.render_as_string(hide_password=False)
 
 
-def _precheck_elsewhere(setup: _Setup, chunks: "Queue[Any]", results: "Queue[Any]") -> None:
-    """The second process: check each chunk it is sent on its own, until None; a failure is
-    sent back as its traceback."""
+def serve_checks(fd: int) -> None:
+    """The second process (`python -c`, see _Checker): check each chunk it is sent on the
+    connection `fd` on its own, until None; a failure is sent back as its traceback."""
+    connection = Connection(fd)
+    outgoing: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def send() -> None:  # while the next chunk is checked
+        while (item := outgoing.get()) is not None:
+            connection.send(item)
+
+    sender = threading.Thread(target=send, name="takstkompas-import-send", daemon=True)
+    sender.start()
     try:
         # Its own objects are freed as each chunk is sent; the cycle collector only costs time.
         gc.disable()
+        setup: _Setup = connection.recv()
         engine = get_engine(setup.url)
         with Session(engine) as session:
             run = _Run(
@@ -781,13 +793,94 @@ def _precheck_elsewhere(setup: _Setup, chunks: "Queue[Any]", results: "Queue[Any
                 settings=setup.settings,
                 rates=setup.rates,
             )
-            while (item := chunks.get()) is not None:
+            while (item := connection.recv()) is not None:
                 index, rows = item
                 chunk = [SourceRow(number, values) for number, values in rows]
-                results.put((index, _precheck(run, chunk)))
+                outgoing.put((index, _precheck(run, chunk)))
         engine.dispose()
+    except EOFError:  # the importing process has gone
+        pass
     except BaseException:
-        results.put(traceback.format_exc())
+        outgoing.put(traceback.format_exc())
+    finally:
+        outgoing.put(None)
+        sender.join()
+        connection.close()
+
+
+class _Checker:
+    """The second process, a fresh interpreter (`python -c`): multiprocessing would run the
+    importing process's main script in it first, which under Streamlit is the page itself.
+    Chunks go to it through a thread, so that neither process waits on a full pipe."""
+
+    def __init__(self, setup: _Setup) -> None:
+        ours, theirs = multiprocessing.Pipe()
+        self.connection = ours
+        fd = theirs.fileno()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                f"from services.imports.invoices import serve_checks; serve_checks({fd})",
+            ],
+            cwd=ROOT,
+            pass_fds=(fd,),
+            stdin=subprocess.DEVNULL,
+        )
+        theirs.close()
+        self.outgoing: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.sender = threading.Thread(target=self._send, name="takstkompas-import-feed")
+        self.sender.daemon = True
+        self.sender.start()
+        self.send(setup)
+
+    def _send(self) -> None:
+        try:
+            while (item := self.outgoing.get()) is not _STOP:
+                self.connection.send(item)
+        except OSError:  # the process has stopped (result() says so), or close() was called
+            pass
+
+    def send(self, item: Any) -> None:
+        self.outgoing.put(item)
+
+    def result(self, *, wait: bool) -> tuple[int, _Prechecked] | None:
+        """A chunk the process has checked (its number, the lines), or None when none is ready
+        and `wait` is false; RuntimeError when the process failed."""
+        while not self.connection.poll(1 if wait else 0):
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"The import's checking process stopped (exit code {self.process.returncode})"
+                )
+            if not wait:
+                return None
+        try:
+            result = self.connection.recv()
+        except EOFError:
+            raise RuntimeError("The import's checking process stopped") from None
+        if isinstance(result, str):
+            raise RuntimeError(f"Checking the import failed in its process:\n{result}")
+        number, checked = result
+        return number, checked
+
+    def close(self, *, done: bool) -> None:
+        """Let the process finish (`done`: every chunk sent) or stop it; wait for it."""
+        if done:
+            self.send(None)
+        self.outgoing.put(_STOP)
+        if done:
+            self.sender.join(timeout=5)
+            with suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=30)
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self.connection.close()
+        self.sender.join(timeout=5)
+
+
+_STOP = object()  # the end of what _Checker's thread sends
+ROOT = Path(__file__).resolve().parents[2]  # where `services` is imported from
 
 
 def _prechecked(
@@ -813,22 +906,13 @@ def _prechecked_shared(
     Should the second process fail, this one checks its chunks again itself: it costs time,
     not the import."""
     setup = _Setup(url, tuple(run.headers), run.date_format, run.today, run.settings, run.rates)
-    context = multiprocessing.get_context("spawn")
-    to_check: Queue[Any] = context.Queue()
-    results: Queue[Any] = context.Queue()
-    process = context.Process(
-        target=_precheck_elsewhere,
-        args=(setup, to_check, results),
-        name="takstkompas-import-check",
-        daemon=True,
-    )
-    process.start()
-    worker: BaseProcess | None = process
+    checker: _Checker | None = _Checker(setup)
     unchecked: dict[int, list[SourceRow]] = {}  # by chunk number
     sent: dict[int, list[SourceRow]] = {}  # with the second process
     done: dict[int, _Prechecked] = {}
     read = head = 0
     last: int | None = None  # the number of chunks, once all are read
+    finished = False
     try:
         while last is None or head < last:
             while last is None and len(unchecked) + len(sent) + len(done) < AHEAD:
@@ -838,10 +922,10 @@ def _prechecked_shared(
                 else:
                     unchecked[read] = chunk
                     read += 1
-            while worker is not None and len(sent) < SENT and len(unchecked) > (head in unchecked):
+            while checker is not None and len(sent) < SENT and len(unchecked) > (head in unchecked):
                 number = min(n for n in unchecked if n != head)
                 sent[number] = unchecked.pop(number)
-                to_check.put((number, [(row.number, row.values) for row in sent[number]]))
+                checker.send((number, [(row.number, row.values) for row in sent[number]]))
             if head in done:
                 yield done.pop(head)
                 head += 1
@@ -850,13 +934,12 @@ def _prechecked_shared(
                 done[head] = _precheck(run, unchecked.pop(head))
                 continue
             try:
-                result = (
-                    _result(results, worker, wait=not unchecked) if worker is not None else None
-                )
+                result = checker.result(wait=not unchecked) if checker is not None else None
             except RuntimeError:
                 logger.warning("The import goes on in one process", exc_info=True)
-                _stop(worker, to_check)
-                worker = None
+                if checker is not None:
+                    checker.close(done=False)
+                checker = None
                 unchecked.update(sent)
                 sent.clear()
                 continue
@@ -867,42 +950,10 @@ def _prechecked_shared(
             else:  # its turn is with the second process: check the next of the rest meanwhile
                 number = min(unchecked)
                 done[number] = _precheck(run, unchecked.pop(number))
-        if worker is not None:
-            to_check.put(None)
-            worker.join(timeout=30)
+        finished = True
     finally:
-        _stop(worker, to_check)
-        to_check.close()
-        results.close()
-
-
-def _stop(worker: BaseProcess | None, to_check: "Queue[Any]") -> None:
-    if worker is not None and worker.is_alive():
-        to_check.cancel_join_thread()
-        worker.terminate()
-        worker.join()
-
-
-def _result(
-    results: "Queue[Any]", worker: BaseProcess, *, wait: bool
-) -> tuple[int, _Prechecked] | None:
-    """A chunk the second process has checked (its number, the lines), or None when none is
-    ready and `wait` is false; RuntimeError when the process failed."""
-    while True:
-        try:
-            result = results.get(timeout=1) if wait else results.get_nowait()
-            break
-        except queue.Empty:
-            if not worker.is_alive():
-                raise RuntimeError(
-                    f"The import's checking process stopped (exit code {worker.exitcode})"
-                ) from None
-            if not wait:
-                return None
-    if isinstance(result, str):
-        raise RuntimeError(f"Checking the import failed in its process:\n{result}")
-    number, checked = result
-    return number, checked
+        if checker is not None:
+            checker.close(done=finished)
 
 
 def _write_chunk(run: _Run, lines: list[_Line], user: str) -> None:
