@@ -63,13 +63,8 @@ def bulk_insert(
             driver.cursor() as cursor,  # type: ignore[union-attr]
             cursor.copy(statement) as copy,
         ):
-            for row in rows:
-                copy.write_row(
-                    [
-                        value if type(value) in _AS_IS else _copy_value(value, zone)
-                        for value in map(row.__getitem__, names)
-                    ]
-                )
+            for values in zip(*(_copy_column(rows, name, zone) for name in names), strict=True):
+                copy.write_row(values)
     except psycopg.errors.IntegrityError as exc:
         # As SQLAlchemy reports a broken constraint (the action turns it into a message).
         raise sa.exc.IntegrityError(statement, None, exc) from exc
@@ -150,6 +145,15 @@ def _session_zone(connection: sa.Connection) -> ZoneInfo:
 
 # Values COPY takes as they are (most of an import's): the rest go through _copy_value.
 _AS_IS = frozenset({str, int, Decimal, date, bool, type(None)})
+
+
+def _copy_column(rows: Sequence[Mapping[str, Any]], name: str, zone: ZoneInfo) -> list[Any]:
+    """A column's values as COPY takes them; the others converted each distinct value once
+    (an import's rows share their timestamps and enums)."""
+    values = [row[name] for row in rows]
+    if set(map(type, values)) <= _AS_IS:
+        return values
+    return _bound(values, lambda value: _copy_value(value, zone))
 
 
 def _copy_value(value: Any, zone: ZoneInfo) -> Any:
