@@ -34,6 +34,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Up to 16 MiB of pages kept per connection (SQLite's default is 2 MiB), taken as needed:
+    # an import of 100.000 invoice lines updates nine indexes of invoicecheck, and with the
+    # default cache their pages were written out and read back within the transaction (a
+    # quarter of the time its inserts took; 8 MiB gains nearly as much, 64 MiB no more).
+    cursor.execute("PRAGMA cache_size=-16384")
     cursor.close()
     # SQLAlchemy issues BEGIN itself (_sqlite_begin), not the driver: see WRITE below.
     dbapi_connection.isolation_level = None
