@@ -18,9 +18,6 @@ from decimal import Decimal
 from itertools import chain
 from typing import Any
 
-from openpyxl import load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-
 from services.formatting import format_number
 from services.imports.parsing import sniff_separator, text_encoding
 
@@ -34,8 +31,9 @@ NOT_READABLE = "Filen kan ikke læses som Excel (.xlsx) eller CSV. Gem den som .
 NO_HEADER = "Arket er tomt: der er ingen overskriftsrække."
 # What openpyxl raises for bytes that are no workbook, or a workbook with a broken part (the XML
 # parser's ParseError is a SyntaxError); read-only mode meets a broken sheet only as it reads it.
+# openpyxl itself is imported only when a workbook is read (see _broken): the second process
+# an invoice import starts never reads one.
 _BROKEN = (
-    InvalidFileException,
     zipfile.BadZipFile,
     zlib.error,
     KeyError,
@@ -45,6 +43,13 @@ _BROKEN = (
     ValueError,
     SyntaxError,
 )
+
+
+def _broken() -> tuple[type[Exception], ...]:
+    """_BROKEN and openpyxl's InvalidFileException (openpyxl imported by now)."""
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    return (InvalidFileException, *_BROKEN)
 
 
 class FileError(ValueError):
@@ -85,9 +90,11 @@ def sheet_names(data: bytes) -> list[str]:
 
 
 def _workbook(data: bytes) -> Any:
+    from openpyxl import load_workbook
+
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except _BROKEN:
+    except _broken():
         raise FileError(NOT_READABLE) from None
     if not workbook.sheetnames:  # a workbook whose sheets are missing
         workbook.close()
@@ -179,7 +186,7 @@ def read_excel(
     try:
         worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
         last = getattr(worksheet, "max_row", None)
-    except _BROKEN:
+    except _broken():
         workbook.close()
         raise FileError(NOT_READABLE) from None
 
@@ -193,7 +200,7 @@ def read_excel(
                         for c in row
                     ),
                 )
-        except _BROKEN:
+        except _broken():
             raise FileError(NOT_READABLE) from None
         finally:
             workbook.close()
