@@ -738,7 +738,7 @@ def _settle(run: _Run, checked: _Prechecked) -> list[_Line]:
 # reported as the same invoice twice in the file before it is settled as checked before.
 
 AHEAD = 8  # chunks read ahead of the one settled: the second process's work and this one's
-SENT = 2  # chunks with the second process at a time
+SENT = 3  # chunks with the second process at a time (one it checks, two waiting)
 
 
 @dataclass(frozen=True)
@@ -961,19 +961,17 @@ def _prechecked_shared(
                 else:
                     unchecked[read] = chunk
                     read += 1
-            while checker is not None and len(sent) < SENT and len(unchecked) > (head in unchecked):
-                number = min(n for n in unchecked if n != head)
-                sent[number] = unchecked.pop(number)
-                checker.send((number, [(row.number, row.values) for row in sent[number]]))
-            if head in done:
-                yield done.pop(head)
-                head += 1
-                continue
-            if head in unchecked:
-                done[head] = _precheck(run, unchecked.pop(head))
-                continue
             try:
-                result = checker.result(wait=not unchecked) if checker is not None else None
+                # Take in what the second process has checked, so that it is sent the next
+                # chunks at once; wait for it only when this one has nothing else to check.
+                wait = head not in done and head not in unchecked and not unchecked
+                while checker is not None and sent:
+                    if (result := checker.result(wait=wait)) is None:
+                        break
+                    number, checked = result
+                    del sent[number]
+                    done[number] = checked
+                    wait = False
             except RuntimeError:
                 logger.warning("The import goes on in one process", exc_info=True)
                 if checker is not None:
@@ -982,11 +980,16 @@ def _prechecked_shared(
                 unchecked.update(sent)
                 sent.clear()
                 continue
-            if result is not None:
-                number, checked = result
-                del sent[number]
-                done[number] = checked
-            else:  # its turn is with the second process: check the next of the rest meanwhile
+            while checker is not None and len(sent) < SENT and len(unchecked) > (head in unchecked):
+                number = min(n for n in unchecked if n != head)
+                sent[number] = unchecked.pop(number)
+                checker.send((number, [(row.number, row.values) for row in sent[number]]))
+            if head in done:
+                yield done.pop(head)
+                head += 1
+            elif head in unchecked:
+                done[head] = _precheck(run, unchecked.pop(head))
+            elif unchecked:  # its turn is with the second process: check one further meanwhile
                 number = min(unchecked)
                 done[number] = _precheck(run, unchecked.pop(number))
         finished = True
