@@ -123,8 +123,9 @@ def regulation_rate(year: int, regulation: Regulation) -> Decimal:
 def regulate(price: Decimal, base_date: date, on: date, regulation: Regulation) -> Decimal:
     """Apply each regulation step after `base_date` up to `on`, rounding to øre each step."""
     result = round_ore(price)
+    fixed = HUNDRED + regulation.pct if regulation.kind == RegulationKind.FIXED_PCT else None
     for day in regulation_days(base_date, on, regulation):
-        factor = HUNDRED + regulation_rate(day.year, regulation)
+        factor = fixed if fixed is not None else HUNDRED + regulation_rate(day.year, regulation)
         result = round_ore(EXACT.multiply(result, factor).scaleb(-2))
         if abs(result) > PRICE_CEILING:
             raise PriceOutOfRange(on)
@@ -304,13 +305,15 @@ class ExactSum:
 
 
 def _month_starts(start: date, stop: date) -> list[date]:
+    """The first days of the months after `start`'s, before `stop`."""
     result = []
-    current = date(start.year, start.month, 1)
-    while current < stop:
-        current = add_months(current, 1)
-        if start < current < stop:
-            result.append(current)
-    return result
+    year, month = start.year, start.month
+    while True:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        current = date(year, month, 1)
+        if current >= stop:
+            return result
+        result.append(current)
 
 
 @dataclass(frozen=True)
@@ -354,7 +357,8 @@ def expected_amount(
     # Split the period wherever a price or the way it is spread can change.
     cuts = {first, stop, *_month_starts(first, stop)}
     cuts.update(regulation_days(first - timedelta(days=1), last, terms.regulation))
-    cuts.update(d for d, _ in terms.changes if first < d < stop)
+    if terms.changes:
+        cuts.update(d for d, _ in terms.changes if first < d < stop)
     for addon in addons:
         cuts.add(addon.valid_from)
         if addon.valid_to:
