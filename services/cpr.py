@@ -22,6 +22,7 @@ run for a candidate, so the guard stays as fast as the regex).
 import re
 from collections.abc import Mapping
 from datetime import date
+from functools import lru_cache
 
 from services.errors import InputError
 
@@ -95,7 +96,19 @@ def contains_cpr(text: str | None) -> bool:
     text = str(text)
     if len(text) < 10:  # the shortest is ten digits written together (an amount, a date: no)
         return False
+    if len(text) <= _REMEMBERED_LENGTH:
+        return _short_contains_cpr(text)
+    return _scan(text)
+
+
+def _scan(text: str) -> bool:
     return any(_is_cpr(text, match) for match in _CPR_PATTERN.finditer(text))
+
+
+# A short text's answer is kept: an import asks about each cell more than once (the row, then
+# its schema before and after cleaning), and a file repeats its dates and case references.
+_REMEMBERED_LENGTH = 100
+_short_contains_cpr = lru_cache(maxsize=8192)(_scan)
 
 
 def ensure_no_cpr(values: Mapping[str, object]) -> None:
