@@ -306,7 +306,7 @@ class ExactSum:
 
 def _month_starts(start: date, stop: date) -> list[date]:
     """The first days of the months after `start`'s, before `stop`."""
-    result = []
+    result: list[date] = []
     year, month = start.year, start.month
     while True:
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
