@@ -234,6 +234,6 @@ def read_csv(
                 return
             except csv.Error:
                 raise FileError(f"Linje {start} kan ikke læses som CSV.") from None
-            yield start, tuple(_cell(v, None) for v in row)
+            yield start, tuple([v.strip() or None for v in row])  # as _cell reads text
 
     return _table(lines(), data.count(b"\n") + 1, is_header), separator, encoding
