@@ -153,8 +153,8 @@ def run(
     for name, url in engines.items():
         measured: dict[int, list[dict[str, object]]] = {count: [] for count in sizes}
         for number in range(1, runs + 1):
-            log = f"Import: {name}, kørsel {number} – bygger demodata …"
-            print(log, file=sys.stderr, flush=True)
+            message = f"Import: {name}, kørsel {number} – bygger demodata …"
+            print(message, file=sys.stderr, flush=True)
             seed_demo(url)
             for count in sizes:
                 print(f"  {count} fakturalinjer …", file=sys.stderr, flush=True)
